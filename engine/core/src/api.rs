@@ -1,0 +1,37 @@
+//! What every face shares: loading, JSON in and out, and the error JSON shape
+//! `{"error":{"code":…,"stage":…,"message":…}}`.
+use crate::decision::{DecideRequest, RequestError};
+use crate::limits::MAX_REQUEST_BYTES;
+use crate::{Engine, Error};
+
+/// Verifies and loads a signed bundle.
+pub fn load(bundle: &[u8], public_key: &[u8]) -> Result<Engine, Error> {
+    Engine::load(bundle, public_key)
+}
+
+/// Parses a decide request from JSON bytes, with a size cap.
+pub fn parse_request(bytes: &[u8]) -> Result<DecideRequest, Error> {
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(RequestError::TooLarge { got: bytes.len(), limit: MAX_REQUEST_BYTES }.into());
+    }
+    serde_json::from_slice(bytes).map_err(|e| RequestError::Malformed(e.to_string()).into())
+}
+
+/// Decides a JSON request; returns the response JSON or the error JSON.
+pub fn decide_json(engine: &mut Engine, request: &[u8]) -> Vec<u8> {
+    let result = parse_request(request).and_then(|req| engine.decide(&req));
+    match result {
+        Ok(resp) => serde_json::to_vec(&resp).unwrap_or_else(|e| error_json(&Error::Internal(e.to_string()))),
+        Err(e) => error_json(&e),
+    }
+}
+
+/// The bundle summary as JSON.
+pub fn info_json(engine: &Engine) -> Vec<u8> {
+    serde_json::to_vec(&engine.info()).unwrap_or_else(|e| error_json(&Error::Internal(e.to_string())))
+}
+
+/// The error JSON shape of every face.
+pub fn error_json(error: &Error) -> Vec<u8> {
+    error.body().to_json()
+}

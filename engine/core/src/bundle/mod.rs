@@ -1,0 +1,112 @@
+//! Stage 7: the bundle, the signed unit the host ships: schema, offers, rules,
+//! models, policy, posteriors, trusted snapshot keys and a version.
+//!
+//! Binary form: an envelope (see [`envelope`]) around a `postcard` payload; JSON
+//! form: [`Bundle`] through `serde_json`, for inspection.
+pub mod envelope;
+mod error;
+mod validate;
+
+pub use envelope::{UnverifiedBundle, VerifiedBundle};
+pub use error::BundleError;
+use serde::{Deserialize, Serialize};
+
+use crate::limits::Limits;
+use crate::models::Model;
+use crate::policy::{Cap, Policy, Posterior};
+use crate::rules::Program;
+use crate::schema::Schema;
+use crate::snapshot::TrustedKey;
+
+/// Everything the engine needs to decide.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Bundle {
+    pub name: String,
+    /// Monotonic version set by the host.
+    pub version: u64,
+    pub created_at: u64,
+    pub schema: Schema,
+    pub slots: Vec<SlotDef>,
+    pub offers: Vec<Offer>,
+    pub models: Vec<Model>,
+    pub policy: Policy,
+    pub posteriors: Vec<Posterior>,
+    pub trusted_keys: Vec<TrustedKey>,
+    pub limits: Limits,
+}
+
+/// A page slot or a channel placement.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SlotDef {
+    pub id: String,
+    /// Index into `schema.channels`.
+    pub channel: u8,
+    /// Default top-k.
+    pub k: u8,
+}
+
+/// An offer or a service action.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Offer {
+    pub id: String,
+    pub name: String,
+    pub kind: OfferKind,
+    pub category: String,
+    /// Indices into `slots`.
+    pub slots: Vec<u16>,
+    /// V: the offer's value.
+    pub value: f32,
+    /// L: the offer's own business lever (multiplied with its category's).
+    pub lever: f32,
+    /// Unix seconds; 0 = open.
+    pub valid_from: u64,
+    /// Unix seconds; 0 = open.
+    pub valid_until: u64,
+    /// May this client have it?
+    pub eligibility: Program,
+    /// Does it fit this context?
+    pub applicability: Program,
+    /// Should we (e.g. not during an open complaint)?
+    pub suitability: Program,
+    pub propensity: Propensity,
+    /// Propensity used in the non-personalised ranking (no consent, holdout, anonymous).
+    pub baseline_propensity: f32,
+    pub treatments: Vec<Treatment>,
+    pub caps: Vec<Cap>,
+}
+
+/// Commercial offer or non-commercial service action.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    Offer,
+    Service,
+}
+
+/// Where P comes from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Propensity {
+    /// Output `output` of model `model`.
+    Model { model: u16, output: u16 },
+    Constant(f32),
+}
+
+/// A creative or price variant of an offer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Treatment {
+    pub id: String,
+    /// Relative share of traffic among the offer's treatments.
+    pub weight: f32,
+    pub creative: Creative,
+}
+
+/// What the page shows.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Creative {
+    pub title: String,
+    pub text: String,
+    pub image: String,
+    pub url: String,
+    pub price: Option<f32>,
+}

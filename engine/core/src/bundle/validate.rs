@@ -1,0 +1,113 @@
+//! Load-time validation: after this, every index in the bundle is in range, every
+//! program type-checks and every number the engine multiplies is finite.
+use super::{Bundle, BundleError, Propensity};
+use crate::limits::{MAX_K, MAX_OFFERS};
+use crate::policy::Exploration;
+use crate::Error;
+
+fn invalid(msg: String) -> Error {
+    BundleError::Invalid(msg).into()
+}
+
+fn finite_nonneg(x: f32) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+fn unique<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> Result<(), Error> {
+    let mut v: Vec<&str> = ids.collect();
+    v.sort_unstable();
+    match v.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(invalid(format!("duplicate {what} id `{}`", w[0]))),
+        None => Ok(()),
+    }
+}
+
+impl Bundle {
+    /// Checks the whole bundle; the engine relies on this at load.
+    pub fn validate(&self) -> Result<(), Error> {
+        let s = &self.schema;
+        s.validate()?;
+        unique("slot", self.slots.iter().map(|x| x.id.as_str()))?;
+        unique("offer", self.offers.iter().map(|x| x.id.as_str()))?;
+        for slot in &self.slots {
+            if slot.channel as usize >= s.channels.len() || slot.k as usize > MAX_K || slot.k == 0 {
+                return Err(invalid(format!("slot `{}`: channel out of range or k not in 1..={MAX_K}", slot.id)));
+            }
+        }
+        if self.offers.len() > MAX_OFFERS {
+            return Err(invalid(format!("{} offers, more than the limit of {MAX_OFFERS}", self.offers.len())));
+        }
+        for (i, m) in self.models.iter().enumerate() {
+            m.validate(s).map_err(|e| Error::from(e).within(format!("model {i}")))?;
+        }
+        for o in &self.offers {
+            let within = |e: Error, what: &str| e.within(format!("offer `{}` {what}", o.id));
+            if o.slots.iter().any(|&x| x as usize >= self.slots.len()) {
+                return Err(invalid(format!("offer `{}` names a slot that does not exist", o.id)));
+            }
+            if !finite_nonneg(o.value) || !finite_nonneg(o.lever) || !finite_nonneg(o.baseline_propensity) {
+                return Err(invalid(format!("offer `{}`: value, lever and baseline propensity must be finite and >= 0", o.id)));
+            }
+            o.eligibility.verify(s).map_err(|e| within(e.into(), "eligibility"))?;
+            o.applicability.verify(s).map_err(|e| within(e.into(), "applicability"))?;
+            o.suitability.verify(s).map_err(|e| within(e.into(), "suitability"))?;
+            match o.propensity {
+                Propensity::Model { model, output } => {
+                    let ok = self.models.get(model as usize).is_some_and(|m| output < m.n_outputs);
+                    if !ok {
+                        return Err(invalid(format!("offer `{}`: model {model} output {output} does not exist", o.id)));
+                    }
+                }
+                Propensity::Constant(p) if !(0.0..=1.0).contains(&p) => {
+                    return Err(invalid(format!("offer `{}`: constant propensity {p} is not in [0, 1]", o.id)));
+                }
+                Propensity::Constant(_) => {}
+            }
+            if o.treatments.is_empty() || o.treatments.iter().any(|t| !finite_nonneg(t.weight)) || o.treatments.iter().map(|t| t.weight).sum::<f32>() <= 0.0 {
+                return Err(invalid(format!("offer `{}` needs at least one treatment and positive finite weights", o.id)));
+            }
+            unique("treatment", o.treatments.iter().map(|t| t.id.as_str()))?;
+        }
+        let p = &self.policy;
+        match p.exploration {
+            Exploration::EpsilonGreedy { epsilon } if !(0.0..=1.0).contains(&epsilon) => return Err(invalid("epsilon must be in [0, 1]".into())),
+            Exploration::Softmax { temperature } if !(temperature.is_finite() && temperature > 0.0) => {
+                return Err(invalid("softmax temperature must be finite and > 0".into()))
+            }
+            _ => {}
+        }
+        if !(0.0..=1.0).contains(&p.holdout.share) {
+            return Err(invalid("holdout share must be in [0, 1]".into()));
+        }
+        for (i, w) in p.context_weights.iter().enumerate() {
+            w.when.verify(s).map_err(|e| Error::from(e).within(format!("context weight {i}")))?;
+            if w.when.reads_features() {
+                return Err(invalid(format!("context weight {i} reads a client feature; context weights may read only the context")));
+            }
+            if !finite_nonneg(w.weight) || w.offers.iter().any(|&o| o as usize >= self.offers.len()) {
+                return Err(invalid(format!("context weight {i}: weight must be finite and >= 0, offers must exist")));
+            }
+        }
+        if p.category_levers.iter().any(|l| !finite_nonneg(l.lever)) {
+            return Err(invalid("category levers must be finite and >= 0".into()));
+        }
+        if p.channel_caps.iter().any(|c| c.channel as usize >= s.channels.len()) {
+            return Err(invalid("a channel cap names a channel that does not exist".into()));
+        }
+        for post in &self.posteriors {
+            if post.offer as usize >= self.offers.len() || !(post.alpha.is_finite() && post.alpha > 0.0 && post.beta.is_finite() && post.beta > 0.0) {
+                return Err(invalid(format!("posterior for offer {}: offer must exist, alpha and beta finite and > 0", post.offer)));
+            }
+        }
+        for k in &self.trusted_keys {
+            if k.kid.is_empty() || k.kid.len() > 32 || ed25519_dalek::VerifyingKey::from_bytes(&k.public_key).is_err() {
+                return Err(invalid(format!("trusted key `{}`: key id must be 1 to 32 bytes and the key a valid Ed25519 point", k.kid)));
+            }
+        }
+        let l = &self.limits;
+        if l.max_rule_steps > 10_000_000 || l.max_history > 10_000 || l.max_slots > 64 || l.max_context > 64 {
+            return Err(invalid("limits exceed the engine's hard ceilings (10M rule steps, 10k history, 64 slots, 64 context entries)".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,185 @@
+//! Stage 6: the decide request, the response and the decision record.
+//!
+//! These types are the wire format of every face (JSON through `serde_json` for the
+//! raw ABI, JS objects through `serde-wasm-bindgen` for the JS face).
+mod error;
+
+use std::collections::BTreeMap;
+
+pub use error::RequestError;
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{Creative, OfferKind};
+use crate::policy::HistoryKind;
+
+/// One decision to make.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DecideRequest {
+    /// The client's signed snapshot, base64url; absent for an anonymous visitor.
+    #[serde(default)]
+    pub snapshot: Option<String>,
+    /// Unix seconds, supplied by the host (the engine reads no clock).
+    pub now: u64,
+    /// Seed of every random choice (≤ 2^53 − 1 so JavaScript can carry it).
+    pub seed: u64,
+    /// Request-context fields by name (page, device, hour, …).
+    #[serde(default)]
+    pub context: BTreeMap<String, ContextValue>,
+    /// Slots to fill, in page order.
+    pub slots: Vec<SlotRequest>,
+    /// Recent contacts with this client, for caps and suppression.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+    /// Add why every other offer was dropped.
+    #[serde(default)]
+    pub explain: bool,
+}
+
+/// A context value: number, boolean, or a category label.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum ContextValue {
+    Bool(bool),
+    Num(f64),
+    Label(String),
+}
+
+/// One slot to fill.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SlotRequest {
+    pub slot: String,
+    /// Overrides the slot's default top-k.
+    #[serde(default)]
+    pub k: Option<u8>,
+}
+
+/// A past contact with the client.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryEntry {
+    pub offer: String,
+    #[serde(default)]
+    pub channel: Option<String>,
+    pub kind: HistoryKind,
+    pub at: u64,
+}
+
+/// The engine's answer.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DecideResponse {
+    pub decision_id: String,
+    pub mode: Mode,
+    pub slots: Vec<SlotDecision>,
+    pub record: DecisionRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<Dropped>>,
+}
+
+/// Which ranking produced the decision.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Rules, models, policy and exploration on the client's features.
+    Personalised,
+    /// No snapshot: the non-personalised baseline.
+    Anonymous,
+    /// No profiling consent: the baseline, reading no personal feature.
+    NoProfilingConsent,
+    /// In the control group: the baseline, flagged for uplift measurement.
+    Holdout,
+}
+
+/// The offers chosen for one slot.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SlotDecision {
+    pub slot: String,
+    pub channel: String,
+    pub offers: Vec<Chosen>,
+}
+
+/// One chosen offer with everything that ranked it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Chosen {
+    pub rank: u8,
+    pub offer: String,
+    pub kind: OfferKind,
+    pub category: String,
+    pub treatment: String,
+    pub creative: Creative,
+    /// Propensity.
+    pub p: f32,
+    /// Context weight.
+    pub c: f32,
+    /// Value.
+    pub v: f32,
+    /// Business lever.
+    pub l: f32,
+    /// P × C × V × L.
+    pub priority: f64,
+    /// Probability that this offer (and treatment) was chosen at this rank, given the
+    /// picks before it: what off-policy estimators need.
+    pub selection_probability: f64,
+    pub probability_kind: ProbabilityKind,
+}
+
+/// Whether `selection_probability` is exact or a Monte Carlo estimate.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbabilityKind {
+    Exact,
+    Estimated,
+}
+
+/// Everything needed to replay the decision and attribute feedback to it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DecisionRecord {
+    pub decision_id: String,
+    pub bundle: String,
+    pub bundle_version: u64,
+    pub bundle_hash: String,
+    pub snapshot_hash: Option<String>,
+    pub subject: Option<String>,
+    pub seed: u64,
+    pub now: u64,
+    pub context: BTreeMap<String, ContextValue>,
+    pub history_hash: String,
+    pub consent: ConsentState,
+    pub holdout: bool,
+    pub engine_version: String,
+}
+
+/// Consent as the engine applied it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ConsentState {
+    pub profiling: bool,
+    /// Channels the client consented to.
+    pub channels: Vec<String>,
+}
+
+/// Why an offer placed in a slot was not chosen there.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Dropped {
+    pub slot: String,
+    pub offer: String,
+    pub reason: DropReason,
+}
+
+/// The first gate an offer failed.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    OutsideValidity,
+    Eligibility,
+    Applicability,
+    Suitability,
+    OfferCap,
+    CategoryCap,
+    Suppressed,
+    ChannelConsent,
+    ChannelCap,
+    AlreadyOnPage,
+    CategoryLimit,
+    Outranked,
+}

@@ -1,0 +1,157 @@
+//! Arbitration per slot, treatments, and the response with its decision record.
+use super::gates::Gate;
+use super::Engine;
+use crate::bundle::Offer;
+use crate::decision::{Chosen, ConsentState, DecideRequest, DecideResponse, DecisionRecord, DropReason, Dropped, Mode, ProbabilityKind, SlotDecision};
+use crate::policy::{arbitrate, Candidate, Exploration, SlotAsk, SplitMix64};
+use crate::snapshot::CONSENT_PROFILING;
+use crate::Error;
+
+/// Separates the Monte Carlo estimator's stream from the choice stream.
+const ESTIMATOR_STREAM: u64 = 0xD1B5_4A32_D192_ED03;
+
+impl Engine {
+    /// Decides one request. Deterministic: the same bundle and request give the same
+    /// response, byte for byte, in every runtime.
+    pub fn decide(&mut self, req: &DecideRequest) -> Result<DecideResponse, Error> {
+        let prep = self.prepare(req)?;
+        let mut rng = SplitMix64::new(req.seed);
+        let mut estimator = SplitMix64::new(req.seed ^ ESTIMATOR_STREAM);
+        self.run_gates(&prep, req.now, &mut rng)?;
+
+        let b = &self.bundle;
+        let gates = &self.ws.gates;
+        let personalised = prep.mode == Mode::Personalised;
+        let n_categories = self.category_lever.len();
+        let mut taken = vec![false; b.offers.len()];
+        let mut per_category = vec![0u8; n_categories];
+        let mut out_slots = Vec::with_capacity(prep.slots.len());
+        let mut dropped = Vec::new();
+        let mut cands = Vec::with_capacity(b.offers.len());
+        for &(s, k) in &prep.slots {
+            let slot = &b.slots[s as usize];
+            let ch = slot.channel;
+            let consent = prep.channels & (1 << ch) != 0;
+            let capped = b.policy.channel_caps.iter().any(|c| c.channel == ch && self.ws.book.channel_contacts(ch, c.window_secs) >= c.max as usize);
+            let before = taken.clone();
+            cands.clear();
+            if consent && !capped {
+                cands.extend(b.offers.iter().enumerate().filter(|(i, o)| gates[*i].failed.is_none() && o.slots.contains(&s)).map(|(i, o)| {
+                    let g = &gates[i];
+                    Candidate { offer: i as u16, category: self.offer_category[i], p: g.p as f64, cvl: g.c as f64 * o.value as f64 * g.l as f64, cold: g.cold }
+                }));
+            }
+            let ask = SlotAsk {
+                k,
+                exploration: if personalised { b.policy.exploration } else { Exploration::None },
+                max_per_category: b.policy.max_per_category,
+                estimate_draws: b.policy.thompson.estimate_draws,
+            };
+            let picks = arbitrate(&cands, ask, &mut taken, &mut per_category, &mut rng, &mut estimator);
+            let mut offers = Vec::with_capacity(picks.len());
+            for (rank, pick) in picks.iter().enumerate() {
+                let i = pick.offer as usize;
+                let o = &b.offers[i];
+                let g = &gates[i];
+                let (t, t_prob) = choose_treatment(o, &mut rng);
+                offers.push(Chosen {
+                    rank: rank as u8 + 1,
+                    offer: o.id.clone(),
+                    kind: o.kind,
+                    category: o.category.clone(),
+                    treatment: o.treatments[t].id.clone(),
+                    creative: o.treatments[t].creative.clone(),
+                    p: g.p,
+                    c: g.c,
+                    v: o.value,
+                    l: g.l,
+                    priority: pick.priority,
+                    selection_probability: pick.probability * t_prob,
+                    probability_kind: if pick.estimated { ProbabilityKind::Estimated } else { ProbabilityKind::Exact },
+                });
+            }
+            if req.explain {
+                for (i, o) in b.offers.iter().enumerate() {
+                    if !o.slots.contains(&s) || picks.iter().any(|p| p.offer as usize == i) {
+                        continue;
+                    }
+                    let reason = explain(&gates[i], consent, capped, before[i], || {
+                        b.policy.max_per_category != 0 && per_category[self.offer_category[i] as usize] >= b.policy.max_per_category
+                    });
+                    dropped.push(Dropped { slot: slot.id.clone(), offer: o.id.clone(), reason });
+                }
+            }
+            out_slots.push(SlotDecision { slot: slot.id.clone(), channel: b.schema.channels[ch as usize].clone(), offers });
+        }
+
+        let record = self.record(req, &prep);
+        Ok(DecideResponse { decision_id: record.decision_id.clone(), mode: prep.mode, slots: out_slots, record, explain: req.explain.then_some(dropped) })
+    }
+
+    fn record(&self, req: &DecideRequest, prep: &super::request::Prepared) -> DecisionRecord {
+        let b = &self.bundle;
+        let snap_hash = prep.snapshot.as_ref().map(|s| s.hash);
+        let id = crate::sha256(
+            b"vitrine/decision/v1\0",
+            &[&self.hash, snap_hash.as_ref().map_or(&[][..], |h| &h[..]), &req.now.to_le_bytes(), &req.seed.to_le_bytes()],
+        );
+        let history = postcard::to_allocvec(&req.history).unwrap_or_default();
+        let history_hash = crate::sha256(b"vitrine/history/v1\0", &[&history]);
+        DecisionRecord {
+            decision_id: crate::hex(&id[..16]),
+            bundle: b.name.clone(),
+            bundle_version: b.version,
+            bundle_hash: self.hash_hex.clone(),
+            snapshot_hash: snap_hash.map(|h| crate::hex(&h)),
+            subject: prep.snapshot.as_ref().map(|s| crate::hex(&s.subject)),
+            seed: req.seed,
+            now: req.now,
+            context: req.context.clone(),
+            history_hash: crate::hex(&history_hash[..8]),
+            consent: ConsentState {
+                profiling: prep.snapshot.as_ref().is_some_and(|s| s.consent & CONSENT_PROFILING != 0),
+                channels: b.schema.channels.iter().enumerate().filter(|(i, _)| prep.channels & (1 << i) != 0).map(|(_, c)| c.clone()).collect(),
+            },
+            holdout: prep.mode == Mode::Holdout,
+            engine_version: crate::ENGINE_VERSION.to_string(),
+        }
+    }
+}
+
+/// Picks a treatment by weight; returns its index and probability.
+fn choose_treatment(o: &Offer, rng: &mut SplitMix64) -> (usize, f64) {
+    if o.treatments.len() == 1 {
+        return (0, 1.0);
+    }
+    let total: f64 = o.treatments.iter().map(|t| t.weight as f64).sum();
+    let mut u = rng.next_f64() * total;
+    let mut last = 0;
+    for (i, t) in o.treatments.iter().enumerate() {
+        let w = t.weight as f64;
+        if w <= 0.0 {
+            continue;
+        }
+        last = i;
+        if u < w {
+            return (i, w / total);
+        }
+        u -= w;
+    }
+    (last, o.treatments[last].weight as f64 / total)
+}
+
+fn explain(g: &Gate, consent: bool, capped: bool, taken_before: bool, category_full: impl Fn() -> bool) -> DropReason {
+    if let Some(r) = g.failed {
+        r
+    } else if !consent {
+        DropReason::ChannelConsent
+    } else if capped {
+        DropReason::ChannelCap
+    } else if taken_before {
+        DropReason::AlreadyOnPage
+    } else if category_full() {
+        DropReason::CategoryLimit
+    } else {
+        DropReason::Outranked
+    }
+}

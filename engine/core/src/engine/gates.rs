@@ -1,0 +1,119 @@
+//! Per-offer gates (validity, the three rule stages, caps, suppression) and the
+//! P, C, L factors of every offer that can appear in a requested slot.
+use super::request::Prepared;
+use super::{Engine, Workspace};
+use crate::bundle::{Bundle, Propensity};
+use crate::decision::{DropReason, Mode};
+use crate::policy::{beta_sample, CapScope, SplitMix64};
+use crate::rules::{eval, Inputs, Program, Value};
+use crate::Error;
+
+/// The outcome of the gates for one offer.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Gate {
+    /// Whether the offer is placed in any requested slot.
+    pub wanted: bool,
+    pub failed: Option<DropReason>,
+    pub p: f32,
+    pub c: f32,
+    pub l: f32,
+    /// Beta posterior when P is a Thompson draw.
+    pub cold: Option<(f32, f32)>,
+}
+
+fn passes(p: &Program, inputs: &Inputs<'_>, budget: &mut u32) -> Result<bool, Error> {
+    Ok(eval(p, inputs, budget)? == Value::Bool(true))
+}
+
+impl Engine {
+    pub(super) fn run_gates(&mut self, prep: &Prepared, now: u64, rng: &mut SplitMix64) -> Result<(), Error> {
+        let Engine { bundle, ws, offer_category, category_lever, cold, .. } = self;
+        let Workspace { features, context, model_out, model_done, scratch, gates, weights_on, book } = ws;
+        let inputs = Inputs { features, context, now };
+        let mut budget = bundle.limits.max_rule_steps;
+        weights_on.clear();
+        for w in &bundle.policy.context_weights {
+            weights_on.push(passes(&w.when, &inputs, &mut budget)?);
+        }
+        model_done.iter_mut().for_each(|d| *d = false);
+        let mut wanted_slot = vec![false; bundle.slots.len()];
+        for &(s, _) in &prep.slots {
+            wanted_slot[s as usize] = true;
+        }
+        gates.clear();
+        gates.resize(bundle.offers.len(), Gate::default());
+        let personalised = prep.mode == Mode::Personalised;
+        for (i, o) in bundle.offers.iter().enumerate() {
+            let g = &mut gates[i];
+            g.wanted = o.slots.iter().any(|&s| wanted_slot.get(s as usize).copied().unwrap_or(false));
+            if !g.wanted {
+                continue;
+            }
+            g.failed = if (o.valid_from != 0 && now < o.valid_from) || (o.valid_until != 0 && now >= o.valid_until) {
+                Some(DropReason::OutsideValidity)
+            } else if !passes(&o.eligibility, &inputs, &mut budget)? {
+                Some(DropReason::Eligibility)
+            } else if !passes(&o.applicability, &inputs, &mut budget)? {
+                Some(DropReason::Applicability)
+            } else if !passes(&o.suitability, &inputs, &mut budget)? {
+                Some(DropReason::Suitability)
+            } else {
+                contact_gate(bundle, book, i, offer_category[i])
+            };
+            if g.failed.is_some() {
+                continue;
+            }
+            g.cold = None;
+            g.p = match (personalised, o.propensity) {
+                (false, _) => o.baseline_propensity,
+                (true, _) if cold[i].is_some() => {
+                    g.cold = cold[i];
+                    let (a, b) = cold[i].unwrap_or((1.0, 1.0));
+                    beta_sample(a, b, rng) as f32
+                }
+                (true, Propensity::Constant(p)) => p,
+                (true, Propensity::Model { model, output }) => {
+                    let m = model as usize;
+                    if !model_done[m] {
+                        bundle.models[m].score(inputs.features, inputs.context, scratch, &mut model_out[m]);
+                        model_done[m] = true;
+                    }
+                    model_out[m].get(output as usize).copied().unwrap_or(0.0)
+                }
+            };
+            if !g.p.is_finite() || g.p < 0.0 {
+                g.p = 0.0;
+            }
+            g.c = bundle
+                .policy
+                .context_weights
+                .iter()
+                .zip(weights_on.iter())
+                .filter(|(w, on)| **on && (w.offers.is_empty() || w.offers.contains(&(i as u16))))
+                .map(|(w, _)| w.weight)
+                .product();
+            g.l = o.lever * category_lever[offer_category[i] as usize];
+        }
+        Ok(())
+    }
+}
+
+fn contact_gate(bundle: &Bundle, book: &crate::policy::ContactBook, offer: usize, category: u16) -> Option<DropReason> {
+    if book.is_empty() {
+        return None;
+    }
+    let o = &bundle.offers[offer];
+    for cap in &o.caps {
+        let (used, reason) = match cap.scope {
+            CapScope::Offer => (book.offer_contacts(offer as u16, cap.window_secs), DropReason::OfferCap),
+            CapScope::Category => (book.category_contacts(category, cap.window_secs), DropReason::CategoryCap),
+        };
+        if used >= cap.max as usize {
+            return Some(reason);
+        }
+    }
+    match &bundle.policy.suppression {
+        Some(s) if book.suppressed(offer as u16, s.after_impressions, s.window_secs) => Some(DropReason::Suppressed),
+        _ => None,
+    }
+}

@@ -1,0 +1,157 @@
+//! The engine: a loaded, verified bundle plus reusable workspace and the
+//! verified-snapshot cache. [`Engine::decide`] runs the pipeline
+//! (request → snapshot → rules → models → policy → decision).
+mod decide;
+mod gates;
+mod request;
+
+use ed25519_dalek::VerifyingKey;
+
+use crate::bundle::{Bundle, UnverifiedBundle};
+use crate::models::Scratch;
+use crate::snapshot::VerifiedCache;
+use crate::Error;
+
+/// Verified snapshots remembered per engine.
+pub const SNAPSHOT_CACHE_ENTRIES: usize = 1024;
+
+/// A loaded bundle, ready to decide.
+#[derive(Debug)]
+pub struct Engine {
+    bundle: Bundle,
+    hash_hex: String,
+    hash: [u8; 32],
+    keys: Vec<(String, VerifyingKey)>,
+    schema_hash: [u8; 8],
+    /// (offer id, index), sorted by id.
+    offer_ids: Vec<(String, u16)>,
+    /// (slot id, index), sorted by id.
+    slot_ids: Vec<(String, u16)>,
+    /// Category id of each offer; ids index `categories`.
+    offer_category: Vec<u16>,
+    category_lever: Vec<f32>,
+    /// (alpha, beta) of cold-start offers.
+    cold: Vec<Option<(f32, f32)>>,
+    cache: VerifiedCache,
+    ws: Workspace,
+}
+
+/// Buffers reused across requests so a warm decide allocates little.
+#[derive(Debug, Default)]
+struct Workspace {
+    features: Vec<f32>,
+    context: Vec<f32>,
+    model_out: Vec<Vec<f32>>,
+    model_done: Vec<bool>,
+    scratch: Scratch,
+    gates: Vec<gates::Gate>,
+    weights_on: Vec<bool>,
+    book: crate::policy::ContactBook,
+}
+
+/// Summary of a loaded bundle (`info()` on every face).
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+pub struct Info {
+    pub bundle: String,
+    pub version: u64,
+    pub hash: String,
+    pub schema_hash: String,
+    pub offers: usize,
+    pub slots: Vec<String>,
+    pub channels: Vec<String>,
+    pub features: usize,
+    pub models: usize,
+    pub engine_version: String,
+}
+
+impl Engine {
+    /// Verifies `bytes` with the bundle signing key `public_key`, validates and loads.
+    pub fn load(bytes: &[u8], public_key: &[u8]) -> Result<Engine, Error> {
+        let verified = UnverifiedBundle::parse(bytes)?.verify(public_key)?;
+        let bundle = verified.bundle;
+        let keys = bundle
+            .trusted_keys
+            .iter()
+            .filter_map(|k| VerifyingKey::from_bytes(&k.public_key).ok().map(|v| (k.kid.clone(), v)))
+            .collect();
+        let mut offer_ids: Vec<(String, u16)> = bundle.offers.iter().enumerate().map(|(i, o)| (o.id.clone(), i as u16)).collect();
+        offer_ids.sort();
+        let mut slot_ids: Vec<(String, u16)> = bundle.slots.iter().enumerate().map(|(i, s)| (s.id.clone(), i as u16)).collect();
+        slot_ids.sort();
+        let mut categories: Vec<&str> = bundle.offers.iter().map(|o| o.category.as_str()).collect();
+        categories.sort_unstable();
+        categories.dedup();
+        let offer_category = bundle.offers.iter().map(|o| categories.binary_search(&o.category.as_str()).unwrap_or(0) as u16).collect();
+        let category_lever = categories
+            .iter()
+            .map(|c| bundle.policy.category_levers.iter().filter(|l| l.category == *c).map(|l| l.lever).product())
+            .collect();
+        let mut cold = vec![None; bundle.offers.len()];
+        for p in &bundle.posteriors {
+            if p.observations < bundle.policy.thompson.cold_below {
+                if let Some(c) = cold.get_mut(p.offer as usize) {
+                    *c = Some((p.alpha, p.beta));
+                }
+            }
+        }
+        let ws = Workspace {
+            model_out: bundle.models.iter().map(|m| vec![0.0; m.n_outputs as usize]).collect(),
+            model_done: vec![false; bundle.models.len()],
+            ..Workspace::default()
+        };
+        Ok(Engine {
+            schema_hash: bundle.schema.hash(),
+            hash_hex: crate::hex(&verified.hash[..16]),
+            hash: verified.hash,
+            keys,
+            offer_ids,
+            slot_ids,
+            offer_category,
+            category_lever,
+            cold,
+            cache: VerifiedCache::new(SNAPSHOT_CACHE_ENTRIES),
+            ws,
+            bundle,
+        })
+    }
+
+    /// The loaded bundle.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+
+    /// Number of snapshots in the verified cache.
+    pub fn cached_snapshots(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Forgets every cached verification (benchmarks of the fresh path use this).
+    pub fn clear_snapshot_cache(&mut self) {
+        self.cache = VerifiedCache::new(SNAPSHOT_CACHE_ENTRIES);
+    }
+
+    /// A summary of the loaded bundle.
+    pub fn info(&self) -> Info {
+        let b = &self.bundle;
+        Info {
+            bundle: b.name.clone(),
+            version: b.version,
+            hash: self.hash_hex.clone(),
+            schema_hash: crate::hex(&self.schema_hash),
+            offers: b.offers.len(),
+            slots: b.slots.iter().map(|s| s.id.clone()).collect(),
+            channels: b.schema.channels.clone(),
+            features: b.schema.features.len(),
+            models: b.models.len(),
+            engine_version: crate::ENGINE_VERSION.to_string(),
+        }
+    }
+
+    fn offer_index(&self, id: &str) -> Option<u16> {
+        self.offer_ids.binary_search_by(|(k, _)| k.as_str().cmp(id)).ok().map(|i| self.offer_ids[i].1)
+    }
+
+    fn slot_index(&self, id: &str) -> Option<u16> {
+        self.slot_ids.binary_search_by(|(k, _)| k.as_str().cmp(id)).ok().map(|i| self.slot_ids[i].1)
+    }
+}

@@ -1,0 +1,132 @@
+//! Request resolution: limits, slots, context, history and the snapshot.
+use super::Engine;
+use crate::decision::{ContextValue, DecideRequest, Mode, RequestError};
+use crate::limits::{MAX_K, MAX_SEED};
+use crate::policy::in_holdout;
+use crate::schema::ContextKind;
+use crate::snapshot::{channel_consent_bit, decode_text, Snapshot, UnverifiedSnapshot, VerifyContext, CONSENT_PROFILING};
+use crate::Error;
+
+/// A request resolved against the bundle.
+#[derive(Debug)]
+pub(super) struct Prepared {
+    /// (slot index, k) in page order.
+    pub slots: Vec<(u16, usize)>,
+    pub snapshot: Option<Snapshot>,
+    pub mode: Mode,
+    /// Bit `i` set: channel `i` may be used.
+    pub channels: u16,
+}
+
+fn too_many(what: &'static str, count: usize, limit: u32) -> Result<(), RequestError> {
+    if count > limit as usize {
+        return Err(RequestError::TooMany { what, count, limit: limit as usize });
+    }
+    Ok(())
+}
+
+impl Engine {
+    pub(super) fn prepare(&mut self, req: &DecideRequest) -> Result<Prepared, Error> {
+        let limits = &self.bundle.limits;
+        too_many("slots", req.slots.len(), limits.max_slots)?;
+        too_many("history entries", req.history.len(), limits.max_history)?;
+        too_many("context entries", req.context.len(), limits.max_context)?;
+        if req.seed > MAX_SEED {
+            return Err(RequestError::BadValue { field: "seed", reason: format!("{} is above 2^53 - 1", req.seed) }.into());
+        }
+        let mut slots = Vec::with_capacity(req.slots.len());
+        for s in &req.slots {
+            let i = self.slot_index(&s.slot).ok_or_else(|| RequestError::UnknownSlot(s.slot.clone()))?;
+            let k = s.k.unwrap_or(self.bundle.slots[i as usize].k) as usize;
+            if k == 0 || k > MAX_K {
+                return Err(RequestError::BadValue { field: "slots[].k", reason: format!("{k} is not in 1..={MAX_K}") }.into());
+            }
+            slots.push((i, k));
+        }
+        self.resolve_context(req)?;
+        self.resolve_history(req)?;
+        let snapshot = match &req.snapshot {
+            None => None,
+            Some(text) => {
+                let bytes = decode_text(text)?;
+                let cx = VerifyContext { keys: &self.keys, schema_hash: self.schema_hash, now: req.now, skew_secs: self.bundle.policy.snapshot_skew_secs };
+                let unverified = UnverifiedSnapshot::parse(&bytes)?;
+                Some(unverified.verify(&cx, &self.bundle.schema, &mut self.cache, &mut self.ws.features)?)
+            }
+        };
+        let n_channels = self.bundle.schema.channels.len();
+        let (mode, channels) = match &snapshot {
+            None => {
+                self.ws.features.clear();
+                self.ws.features.resize(self.bundle.schema.features.len(), f32::NAN);
+                (Mode::Anonymous, (1u16 << n_channels) - 1)
+            }
+            Some(s) => {
+                let channels = (0..n_channels).filter(|&i| s.consent & channel_consent_bit(i) != 0).fold(0u16, |m, i| m | (1 << i));
+                let holdout = &self.bundle.policy.holdout;
+                let mode = if s.consent & CONSENT_PROFILING == 0 {
+                    Mode::NoProfilingConsent
+                } else if in_holdout(&s.subject, &holdout.salt, holdout.share) {
+                    Mode::Holdout
+                } else {
+                    Mode::Personalised
+                };
+                (mode, channels)
+            }
+        };
+        if mode != Mode::Personalised {
+            // The baseline reads no personal feature.
+            for (x, f) in self.ws.features.iter_mut().zip(&self.bundle.schema.features) {
+                if f.personal {
+                    *x = f32::NAN;
+                }
+            }
+        }
+        Ok(Prepared { slots, snapshot, mode, channels })
+    }
+
+    fn resolve_context(&mut self, req: &DecideRequest) -> Result<(), RequestError> {
+        let schema = &self.bundle.schema;
+        let ctx = &mut self.ws.context;
+        ctx.clear();
+        ctx.resize(schema.context.len(), f32::NAN);
+        for (name, value) in &req.context {
+            let i = schema.context_field(name).ok_or_else(|| RequestError::UnknownContext(name.clone()))?;
+            let bad = |reason: String| RequestError::ContextType { field: name.clone(), reason };
+            ctx[i] = match (&schema.context[i].kind, value) {
+                (ContextKind::Number, ContextValue::Num(x)) if x.is_finite() && x.abs() <= f32::MAX as f64 => *x as f32,
+                (ContextKind::Boolean, ContextValue::Bool(b)) => f32::from(u8::from(*b)),
+                (ContextKind::Category { vocab }, ContextValue::Label(l)) => match vocab.iter().position(|v| v == l) {
+                    Some(p) => p as f32,
+                    None => return Err(bad(format!("`{l}` is not one of {vocab:?}"))),
+                },
+                (kind, v) => return Err(bad(format!("expected {}, got {v:?}", kind_name(kind)))),
+            };
+        }
+        Ok(())
+    }
+
+    fn resolve_history(&mut self, req: &DecideRequest) -> Result<(), RequestError> {
+        let mut book = std::mem::take(&mut self.ws.book);
+        book.clear(req.now);
+        for h in &req.history {
+            let channel = match &h.channel {
+                None => None,
+                Some(c) => Some(self.bundle.schema.channel(c).ok_or_else(|| RequestError::UnknownChannel(c.clone()))? as u8),
+            };
+            let offer = self.offer_index(&h.offer);
+            let category = offer.map(|o| self.offer_category[o as usize]);
+            book.push(offer, category, channel, h.kind, h.at);
+        }
+        self.ws.book = book;
+        Ok(())
+    }
+}
+
+fn kind_name(k: &ContextKind) -> &'static str {
+    match k {
+        ContextKind::Number => "a finite number",
+        ContextKind::Boolean => "a boolean",
+        ContextKind::Category { .. } => "a category label (string)",
+    }
+}

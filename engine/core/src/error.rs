@@ -1,0 +1,87 @@
+//! The top-level error and its JSON shape, shared by every face.
+use serde::Serialize;
+
+use crate::{bundle::BundleError, decision::RequestError, models::ModelError, rules::RuleError, schema::SchemaError, snapshot::SnapshotError};
+
+/// Any error the engine reports. Each stage has its own enum; `code()` is stable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// An error inside a named part of the bundle (keeps the inner code).
+    #[error("{within}: {inner}")]
+    Within { within: String, inner: Box<Error> },
+    /// A panic was caught at a face (a bug, never expected on any input).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Stable machine-readable code, e.g. `snapshot_expired`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Schema(e) => e.code(),
+            Error::Snapshot(e) => e.code(),
+            Error::Rule(e) => e.code(),
+            Error::Model(e) => e.code(),
+            Error::Bundle(e) => e.code(),
+            Error::Request(e) => e.code(),
+            Error::Within { inner, .. } => inner.code(),
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The pipeline stage that raised it.
+    pub fn stage(&self) -> &'static str {
+        match self {
+            Error::Schema(_) => "schema",
+            Error::Snapshot(_) => "snapshot",
+            Error::Rule(_) => "rules",
+            Error::Model(_) => "models",
+            Error::Bundle(_) => "bundle",
+            Error::Request(_) => "request",
+            Error::Within { inner, .. } => inner.stage(),
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// Wraps `self` with the name of the part it happened in.
+    pub fn within(self, what: impl Into<String>) -> Error {
+        Error::Within { within: what.into(), inner: Box::new(self) }
+    }
+
+    /// The serialisable body every face emits.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody { code: self.code().to_string(), stage: self.stage().to_string(), message: self.to_string() }
+    }
+}
+
+/// `{"code": …, "stage": …, "message": …}`: the error object of every face.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub stage: String,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: &'a ErrorBody,
+}
+
+impl ErrorBody {
+    /// `{"error":{"code":…,"stage":…,"message":…}}` as bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(&Envelope { error: self }).unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\"}}".to_vec())
+    }
+}

@@ -1,0 +1,157 @@
+//! Stage 4: propensity models in compact compiled forms.
+//!
+//! A model reads a row assembled by its [`Input`] columns (the scikit-learn
+//! preprocessing: imputer, scaler, one-hot, concatenation) and writes `n_outputs`
+//! scores, so one model can score many offers. All transcendental maths goes
+//! through `libm`, and every reduction has a fixed order, so native and Wasm agree
+//! to the bit.
+mod error;
+mod linear;
+mod mlp;
+mod trees;
+mod validate;
+
+pub use error::ModelError;
+pub use linear::dot;
+use serde::{Deserialize, Serialize};
+pub use trees::{LeafWeight, Node, NodeMode, TreeEnsemble};
+
+/// A compiled model.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Model {
+    pub name: String,
+    pub inputs: Vec<Input>,
+    pub body: Body,
+    pub post: Post,
+    pub n_outputs: u16,
+}
+
+/// Where one input column comes from, and its preprocessing.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    /// `(x - offset) * scale`, with missing `x` replaced by `impute` first (if set;
+    /// otherwise it stays `NaN`, which tree ensembles route as ONNX-ML defines).
+    Feature { slot: u16, impute: Option<f32>, offset: f32, scale: f32 },
+    /// As `Feature`, over a request-context field.
+    Context { slot: u16, impute: Option<f32>, offset: f32, scale: f32 },
+    /// 1.0 if the categorical feature equals `category`, else 0.0 (missing gives 0.0).
+    OneHot { slot: u16, category: u16 },
+}
+
+/// The model proper.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    /// `out[o] = bias[o] + Σ weights[o × n_inputs + j] · x[j]`.
+    Linear { weights: Vec<f32>, bias: Vec<f32> },
+    Trees(TreeEnsemble),
+    Mlp { layers: Vec<Dense> },
+}
+
+/// One dense layer of an MLP.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Dense {
+    pub n_in: u32,
+    pub n_out: u32,
+    /// Row-major `n_out × n_in`.
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub activation: Activation,
+}
+
+/// Activation after a dense layer.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    Identity,
+    Relu,
+    Sigmoid,
+    Tanh,
+    Softmax,
+}
+
+/// Transform applied to the model's raw outputs (ONNX-ML `post_transform`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Post {
+    Identity,
+    Logistic,
+    Softmax,
+    SoftmaxZero,
+}
+
+/// Reusable buffers so scoring does not allocate once warm.
+#[derive(Debug, Default, Clone)]
+pub struct Scratch {
+    row: Vec<f32>,
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+pub(crate) fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + libm::expf(-x))
+}
+
+/// In-place softmax with a fixed summation order; `zero` keeps exact zeros at zero.
+pub(crate) fn softmax(v: &mut [f32], zero: bool) {
+    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0f32;
+    for x in v.iter_mut() {
+        *x = if zero && *x == 0.0 { 0.0 } else { libm::expf(*x - max) };
+        sum += *x;
+    }
+    if sum > 0.0 {
+        for x in v.iter_mut() {
+            *x /= sum;
+        }
+    }
+}
+
+impl Model {
+    /// Number of input columns.
+    pub fn n_inputs(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Scores one client into `out` (`n_outputs` long).
+    pub fn score(&self, features: &[f32], context: &[f32], scratch: &mut Scratch, out: &mut [f32]) {
+        let Scratch { row, a, b } = scratch;
+        row.clear();
+        row.extend(self.inputs.iter().map(|input| column(input, features, context)));
+        let n_out = (self.n_outputs as usize).min(out.len());
+        let out = &mut out[..n_out];
+        match &self.body {
+            Body::Linear { weights, bias } => linear::score(weights, bias, row, out),
+            Body::Trees(t) => t.score(row, out),
+            Body::Mlp { layers } => mlp::score(layers, row, a, b, out),
+        }
+        match self.post {
+            Post::Identity => {}
+            Post::Logistic => out.iter_mut().for_each(|x| *x = sigmoid(*x)),
+            Post::Softmax => softmax(out, false),
+            Post::SoftmaxZero => softmax(out, true),
+        }
+    }
+}
+
+fn column(input: &Input, features: &[f32], context: &[f32]) -> f32 {
+    let read = |values: &[f32], slot: u16| values.get(slot as usize).copied().unwrap_or(f32::NAN);
+    match *input {
+        Input::Feature { slot, impute, offset, scale } | Input::Context { slot, impute, offset, scale } => {
+            let raw = if matches!(input, Input::Feature { .. }) { read(features, slot) } else { read(context, slot) };
+            let x = match impute {
+                Some(v) if raw.is_nan() => v,
+                _ => raw,
+            };
+            (x - offset) * scale
+        }
+        Input::OneHot { slot, category } => {
+            if read(features, slot) == category as f32 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Verification: the only way from [`UnverifiedSnapshot`] to [`Snapshot`].
+use ed25519_dalek::{Signature, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+use super::format::{decode_features, UnverifiedSnapshot, SUBJECT_LEN};
+use super::{SnapshotError, VerifiedCache, SIGNING_DOMAIN};
+use crate::schema::Schema;
+
+/// A snapshot signing key the bundle trusts, by key id (several allow rotation).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TrustedKey {
+    pub kid: String,
+    pub public_key: [u8; 32],
+}
+
+/// A verified snapshot: signature, key, schema and validity window all checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub subject: [u8; SUBJECT_LEN],
+    pub issued_at: u64,
+    pub expires_at: u64,
+    pub consent: u16,
+    /// First 16 bytes of SHA-256 over the snapshot bytes: its identity in decision records.
+    pub hash: [u8; 16],
+}
+
+/// Inputs to verification that come from the bundle and the request.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyContext<'a> {
+    pub keys: &'a [(String, VerifyingKey)],
+    pub schema_hash: [u8; 8],
+    pub now: u64,
+    pub skew_secs: u64,
+}
+
+impl<'a> UnverifiedSnapshot<'a> {
+    /// Verifies signature (or finds these exact bytes in `cache`), schema and time,
+    /// then decodes the features into `features` (`NaN` = missing).
+    pub fn verify(
+        self,
+        cx: &VerifyContext<'_>,
+        schema: &Schema,
+        cache: &mut VerifiedCache,
+        features: &mut Vec<f32>,
+    ) -> Result<Snapshot, SnapshotError> {
+        let hash = match cache.lookup(self.bytes) {
+            Some(h) => h,
+            None => {
+                let key = cx
+                    .keys
+                    .iter()
+                    .find(|(kid, _)| kid.as_bytes() == self.kid)
+                    .map(|(_, k)| k)
+                    .ok_or_else(|| SnapshotError::UnknownKey(self.kid().to_string()))?;
+                let message = [SIGNING_DOMAIN, self.signed_part()].concat();
+                key.verify_strict(&message, &Signature::from_bytes(&self.signature))
+                    .map_err(|_| SnapshotError::BadSignature)?;
+                let full = crate::sha256(b"vitrine/snapshot-id/v1\0", &[self.bytes]);
+                let mut h = [0u8; 16];
+                h.copy_from_slice(&full[..16]);
+                h
+            }
+        };
+        if self.schema_hash != cx.schema_hash {
+            return Err(SnapshotError::SchemaMismatch { expected: crate::hex(&cx.schema_hash), got: crate::hex(&self.schema_hash) });
+        }
+        if cx.now.saturating_add(cx.skew_secs) < self.issued_at {
+            return Err(SnapshotError::NotYetValid { issued_at: self.issued_at, now: cx.now });
+        }
+        if cx.now >= self.expires_at.saturating_add(cx.skew_secs) {
+            return Err(SnapshotError::Expired { expires_at: self.expires_at, now: cx.now });
+        }
+        decode_features(self.body, self.n_features, schema, features)?;
+        cache.insert(self.bytes, hash);
+        Ok(Snapshot { subject: self.subject, issued_at: self.issued_at, expires_at: self.expires_at, consent: self.consent, hash })
+    }
+}
