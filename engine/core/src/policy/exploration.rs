@@ -14,12 +14,12 @@ pub fn selection_probabilities(priorities: &[f64], exploration: Exploration, pro
     match exploration {
         Exploration::None => probs.extend((0..n).map(|i| if i == best { 1.0 } else { 0.0 })),
         Exploration::EpsilonGreedy { epsilon } => {
-            let e = (epsilon as f64).clamp(0.0, 1.0);
+            let e = epsilon.clamp(0.0, 1.0);
             let share = e / n as f64;
             probs.extend((0..n).map(|i| if i == best { 1.0 - e + share } else { share }));
         }
         Exploration::Softmax { temperature } => {
-            let t = temperature as f64;
+            let t = temperature;
             if !(t > 0.0) {
                 probs.extend((0..n).map(|i| if i == best { 1.0 } else { 0.0 }));
                 return;

@@ -59,9 +59,9 @@ pub enum Exploration {
     /// Always the highest priority.
     None,
     /// With probability ε a uniformly random remaining candidate.
-    EpsilonGreedy { epsilon: f32 },
+    EpsilonGreedy { epsilon: f64 },
     /// Candidate `i` with probability ∝ exp(priority_i / temperature).
-    Softmax { temperature: f32 },
+    Softmax { temperature: f64 },
 }
 
 /// The control group: a salted hash of the subject below `share` gets the baseline.

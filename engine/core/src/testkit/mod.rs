@@ -107,3 +107,9 @@ pub fn subject(n: u64) -> [u8; 16] {
     s.copy_from_slice(&h[..16]);
     s
 }
+
+/// Raw Ed25519 signature of `message` (for tests that build envelopes by hand).
+pub fn sign_raw(key: &SigningKey, message: &[u8]) -> [u8; 64] {
+    use ed25519_dalek::Signer;
+    key.sign(message).to_bytes()
+}

@@ -88,9 +88,9 @@ fn offers(s: &Schema) -> Vec<Offer> {
     list.into_iter()
         .map(|o| {
             let treatments = if o.id == "loyalty_discount" {
-                vec![treatment("ten_percent", 1.0, "10% off for a year", Some(36.0)), treatment("twenty_percent", 1.0, "20% off for a year", Some(32.0))]
+                vec![treatment(o.id, "ten_percent", "10% off for a year", Some(36.0)), treatment(o.id, "twenty_percent", "20% off for a year", Some(32.0))]
             } else {
-                vec![treatment("default", 1.0, o.id, None)]
+                vec![treatment(o.id, "default", &o.id.replace('_', " "), None)]
             };
             Offer {
                 id: o.id.into(),
@@ -114,11 +114,11 @@ fn offers(s: &Schema) -> Vec<Offer> {
         .collect()
 }
 
-fn treatment(id: &str, weight: f32, title: &str, price: Option<f32>) -> Treatment {
+fn treatment(offer: &str, id: &str, title: &str, price: Option<f32>) -> Treatment {
     Treatment {
         id: id.into(),
-        weight,
-        creative: Creative { title: title.replace('_', " "), text: format!("{title} — see details"), image: format!("/img/{id}.svg"), url: format!("/offers/{id}"), price },
+        weight: 1.0,
+        creative: Creative { title: title.into(), text: format!("{title}: see the details"), image: format!("/img/{offer}.svg"), url: format!("/offers/{offer}?t={id}"), price },
     }
 }
 

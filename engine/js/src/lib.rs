@@ -1,0 +1,97 @@
+//! The JS face: `Engine.load(bundleBytes, bundlePublicKey)`, `engine.decide(request)`,
+//! `engine.decideJson(text)`, `engine.info()`. Errors are thrown as plain objects
+//! `{ code, stage, message }`, the same body the raw ABI returns.
+use serde::Serialize;
+use vitrine_engine::decision::DecideRequest;
+use vitrine_engine::{api, Error};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A decide request; see engine/abi/README.md for every field. */
+export interface DecideRequest {
+  snapshot?: string | null;
+  now: number;
+  seed: number;
+  context?: Record<string, number | string | boolean>;
+  slots: { slot: string; k?: number | null }[];
+  history?: { offer: string; channel?: string | null; kind: "impression" | "contact" | "click" | "conversion" | "dismiss"; at: number }[];
+  explain?: boolean;
+}
+export interface Creative { title: string; text: string; image: string; url: string; price: number | null }
+export interface Chosen {
+  rank: number; offer: string; kind: "offer" | "service"; category: string; treatment: string; creative: Creative;
+  p: number; c: number; v: number; l: number; priority: number;
+  selection_probability: number; probability_kind: "exact" | "estimated";
+}
+export interface DecisionRecord {
+  decision_id: string; bundle: string; bundle_version: number; bundle_hash: string;
+  snapshot_hash: string | null; subject: string | null; seed: number; now: number;
+  context: Record<string, number | string | boolean>; history_hash: string;
+  consent: { profiling: boolean; channels: string[] }; holdout: boolean; engine_version: string;
+}
+export interface DecideResponse {
+  decision_id: string;
+  mode: "personalised" | "anonymous" | "no_profiling_consent" | "holdout";
+  slots: { slot: string; channel: string; offers: Chosen[] }[];
+  record: DecisionRecord;
+  explain?: { slot: string; offer: string; reason: string }[];
+}
+export interface EngineInfo {
+  bundle: string; version: number; hash: string; schema_hash: string; offers: number;
+  slots: string[]; channels: string[]; features: number; models: number; engine_version: string;
+}
+/** What every method throws. */
+export interface EngineError { code: string; stage: string; message: string }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "DecideRequest")]
+    pub type DecideRequestJs;
+    #[wasm_bindgen(typescript_type = "DecideResponse")]
+    pub type DecideResponseJs;
+    #[wasm_bindgen(typescript_type = "EngineInfo")]
+    pub type EngineInfoJs;
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| throw(&Error::Internal(e.to_string())))
+}
+
+fn throw(error: &Error) -> JsValue {
+    error.body().serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or_else(|_| JsValue::from_str(error.code()))
+}
+
+/// A loaded, verified bundle.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Engine(vitrine_engine::Engine);
+
+#[wasm_bindgen]
+impl Engine {
+    /// Verifies the signed bundle with the bundle public key (32 bytes) and loads it.
+    pub fn load(bundle: &[u8], public_key: &[u8]) -> Result<Engine, JsValue> {
+        api::load(bundle, public_key).map(Engine).map_err(|e| throw(&e))
+    }
+
+    /// Decides a request given as a JS object; returns a plain JS object.
+    pub fn decide(&mut self, request: DecideRequestJs) -> Result<DecideResponseJs, JsValue> {
+        let req: DecideRequest =
+            serde_wasm_bindgen::from_value(request.into()).map_err(|e| throw(&vitrine_engine::decision::RequestError::Malformed(e.to_string()).into()))?;
+        let resp = self.0.decide(&req).map_err(|e| throw(&e))?;
+        Ok(to_js(&resp)?.unchecked_into())
+    }
+
+    /// Decides a JSON request; returns the response JSON, byte-identical to the raw
+    /// ABI's, or the error JSON `{"error":{…}}`.
+    #[wasm_bindgen(js_name = decideJson)]
+    pub fn decide_json(&mut self, request: &str) -> String {
+        String::from_utf8(api::decide_json(&mut self.0, request.as_bytes())).unwrap_or_default()
+    }
+
+    /// A summary of the loaded bundle.
+    pub fn info(&self) -> Result<EngineInfoJs, JsValue> {
+        Ok(to_js(&self.0.info())?.unchecked_into())
+    }
+}
