@@ -30,6 +30,7 @@ impl std::fmt::Debug for AbiHost {
 }
 
 /// One instance with a loaded bundle handle (or none yet).
+#[allow(missing_debug_implementations)]
 pub struct AbiInstance {
     store: Store<()>,
     memory: Memory,

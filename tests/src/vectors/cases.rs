@@ -218,7 +218,7 @@ fn policy_variants(g: &mut Gen) {
     }
     let mut r = g.req(0, 41);
     r.explain = true;
-    r.history = vec![hist("data_20gb", Some("web"), HistoryKind::Impression, 3)];
+    r.history = vec![hist("loyalty_discount", Some("email"), HistoryKind::Contact, 3)];
     g.case("validity-and-category-cap", "policy", "Offers outside their validity window, and a category cap from history.", "telco-validity", Req::Json(r));
     let r = g.req(0, 42);
     g.case("rule-step-limit", "rules", "The bundle's per-request rule budget is exceeded.", "telco-step-limit", Req::Json(r));

@@ -1,0 +1,67 @@
+//! `cargo xtask <command>`: the project's automation.
+//!
+//! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
+//! - `vectors`: regenerate the golden vectors in `tests/vectors/`.
+//! - `test`: the README's test command: set up, build, run every test.
+//! - `bench`: criterion (native) and the Wasmtime decide loop; figures for BENCHMARKS.md.
+mod setup;
+mod wasm;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    match args.first().map(String::as_str) {
+        Some("wasm") => wasm::build(&root),
+        Some("vectors") => run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root)),
+        Some("test") => test(&root),
+        Some("bench") => bench(&root),
+        _ => {
+            eprintln!("usage: cargo xtask <wasm|vectors|test|bench>");
+            bail!("unknown command {:?}", args.first())
+        }
+    }
+}
+
+/// The repository root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs `cmd`, failing with its command line if it fails.
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    let line = format!("{cmd:?}");
+    eprintln!("xtask: {line}");
+    let status = cmd.status().with_context(|| format!("cannot start {line}"))?;
+    if !status.success() {
+        bail!("{line} failed with {status}");
+    }
+    Ok(())
+}
+
+fn test(root: &Path) -> Result<()> {
+    wasm::build(root)?;
+    // Every Rust test: engine unit/property tests, golden vectors (native regeneration
+    // check and Wasmtime), doc tests.
+    run(Command::new("cargo")
+        .args(["test", "--workspace", "--exclude", "vitrine-engine-js", "--exclude", "vitrine-engine-abi"])
+        .env_remove("RUST_BACKTRACE")
+        .current_dir(root))?;
+    // The same vectors under node, through dist/engine-js.
+    run(Command::new("node").args(["--test", "tests/node/"]).current_dir(root))?;
+    Ok(())
+}
+
+fn bench(root: &Path) -> Result<()> {
+    wasm::build(root)?;
+    run(Command::new("cargo").args(["bench", "-p", "vitrine-engine", "--bench", "decide"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
+    run(Command::new("cargo")
+        .args(["run", "--release", "-p", "vitrine-conformance", "--bin", "wasm-bench"])
+        .env_remove("RUST_BACKTRACE")
+        .current_dir(root))?;
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! Installs what a fresh machine lacks: the wasm32 target, wasm-bindgen-cli at the
+//! exact Cargo.lock version, and the npm tools (binaryen's wasm-opt).
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::run;
+
+/// `rustup target add wasm32-unknown-unknown` unless installed.
+pub fn wasm_target() -> Result<()> {
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output().context("rustup is needed")?;
+    if !String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// The wasm-bindgen version pinned in Cargo.lock.
+pub fn locked_wasm_bindgen(root: &Path) -> Result<String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(l) = lines.next() {
+        if l.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|v| v.trim().strip_prefix("version = \"")).and_then(|v| v.strip_suffix('"')) {
+                return Ok(v.to_string());
+            }
+        }
+    }
+    anyhow::bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+/// Installs wasm-bindgen-cli at exactly the locked version if the one on PATH differs.
+pub fn wasm_bindgen(root: &Path) -> Result<()> {
+    let want = locked_wasm_bindgen(root)?;
+    let have = Command::new("wasm-bindgen").arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if have.as_deref() != Some(&format!("wasm-bindgen {want}")) {
+        // Without --locked: with it, a pinned transitive crate is missing from the registry.
+        run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want]))?;
+    }
+    Ok(())
+}
+
+/// `npm ci` in tests/node when its tools are missing.
+pub fn npm_tools(root: &Path) -> Result<()> {
+    let dir = root.join("tests/node");
+    if !dir.join("node_modules/.bin/wasm-opt").exists() {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    }
+    Ok(())
+}
