@@ -155,3 +155,6 @@ fn column(input: &Input, features: &[f32], context: &[f32]) -> f32 {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -142,3 +142,6 @@ pub enum CapScope {
     /// Contacts with any offer of this offer's category.
     Category,
 }
+
+#[cfg(test)]
+mod tests;

@@ -82,3 +82,6 @@ impl Program {
         self.ops.iter().any(|op| matches!(op, Op::FeatureNum(_) | Op::FeatureBool(_) | Op::FeatureCat(_)))
     }
 }
+
+#[cfg(test)]
+mod tests;
