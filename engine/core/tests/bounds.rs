@@ -1,7 +1,7 @@
 //! Property: random bundles, snapshots and requests never panic and always finish.
 use proptest::prelude::*;
 use vitrine_engine::bundle::envelope;
-use vitrine_engine::rules::{Op, Program};
+use vitrine_engine::rules::{Cmp, Op, Program};
 use vitrine_engine::snapshot::encode_text;
 use vitrine_engine::testkit::{bundle_key, Fixture, BUNDLE_KID, NOW};
 use vitrine_engine::{api, Engine};
@@ -23,6 +23,9 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::And), Just(Op::Or), Just(Op::Not), Just(Op::IsNull), Just(Op::Select),
         (0u16..2).prop_map(Op::InNums),
         (0u16..2).prop_map(Op::InCats),
+        (0u16..20, 0u16..6, -5.0f64..5.0).prop_map(|(slot, c, value)| Op::CmpFeature { slot, cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize], value }),
+        (0u16..20, 0u16..5).prop_map(|(slot, cat)| Op::FeatureIs { slot, cat }),
+        (0u16..20, 0u16..2).prop_map(|(slot, set)| Op::FeatureIn { slot, set }),
     ]
 }
 

@@ -5,7 +5,7 @@ use super::{Engine, Workspace};
 use crate::bundle::{Bundle, Propensity};
 use crate::decision::{DropReason, Mode};
 use crate::policy::{beta_sample, CapScope, SplitMix64};
-use crate::rules::{eval, Inputs, Program, Value};
+use crate::rules::{eval_in, Inputs, Program, Value};
 use crate::Error;
 
 /// The outcome of the gates for one offer.
@@ -21,21 +21,21 @@ pub(super) struct Gate {
     pub cold: Option<(f32, f32)>,
 }
 
-fn passes(p: &Program, inputs: &Inputs<'_>, budget: &mut u32) -> Result<bool, Error> {
-    Ok(eval(p, inputs, budget)? == Value::Bool(true))
+fn passes(p: &Program, inputs: &Inputs<'_>, budget: &mut u32, stack: &mut Vec<Value>) -> Result<bool, Error> {
+    Ok(eval_in(p, inputs, budget, stack)? == Value::Bool(true))
 }
 
 impl Engine {
     pub(super) fn run_gates(&mut self, prep: &Prepared, now: u64, rng: &mut SplitMix64) -> Result<(), Error> {
         let Engine { bundle, ws, offer_category, category_lever, cold, .. } = self;
-        let Workspace { features, context, model_out, model_done, scratch, gates, weights_on, book } = ws;
+        let Workspace { features, context, models, scratch, gates, weights_on, book, stack } = ws;
         let inputs = Inputs { features, context, now };
         let mut budget = bundle.limits.max_rule_steps;
         weights_on.clear();
         for w in &bundle.policy.context_weights {
-            weights_on.push(passes(&w.when, &inputs, &mut budget)?);
+            weights_on.push(passes(&w.when, &inputs, &mut budget, stack)?);
         }
-        model_done.iter_mut().for_each(|d| *d = false);
+        models.iter_mut().for_each(crate::models::Lazy::reset);
         let mut wanted_slot = vec![false; bundle.slots.len()];
         for &(s, _) in &prep.slots {
             wanted_slot[s as usize] = true;
@@ -51,11 +51,11 @@ impl Engine {
             }
             g.failed = if (o.valid_from != 0 && now < o.valid_from) || (o.valid_until != 0 && now >= o.valid_until) {
                 Some(DropReason::OutsideValidity)
-            } else if !passes(&o.eligibility, &inputs, &mut budget)? {
+            } else if !passes(&o.eligibility, &inputs, &mut budget, stack)? {
                 Some(DropReason::Eligibility)
-            } else if !passes(&o.applicability, &inputs, &mut budget)? {
+            } else if !passes(&o.applicability, &inputs, &mut budget, stack)? {
                 Some(DropReason::Applicability)
-            } else if !passes(&o.suitability, &inputs, &mut budget)? {
+            } else if !passes(&o.suitability, &inputs, &mut budget, stack)? {
                 Some(DropReason::Suitability)
             } else {
                 contact_gate(bundle, book, i, offer_category[i])
@@ -74,11 +74,7 @@ impl Engine {
                 (true, Propensity::Constant(p)) => p,
                 (true, Propensity::Model { model, output }) => {
                     let m = model as usize;
-                    if !model_done[m] {
-                        bundle.models[m].score(inputs.features, inputs.context, scratch, &mut model_out[m]);
-                        model_done[m] = true;
-                    }
-                    model_out[m].get(output as usize).copied().unwrap_or(0.0)
+                    bundle.models[m].output(output as usize, inputs.features, inputs.context, &mut models[m], scratch)
                 }
             };
             if !g.p.is_finite() || g.p < 0.0 {

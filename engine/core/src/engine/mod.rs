@@ -41,12 +41,12 @@ pub struct Engine {
 struct Workspace {
     features: Vec<f32>,
     context: Vec<f32>,
-    model_out: Vec<Vec<f32>>,
-    model_done: Vec<bool>,
+    models: Vec<crate::models::Lazy>,
     scratch: Scratch,
     gates: Vec<gates::Gate>,
     weights_on: Vec<bool>,
     book: crate::policy::ContactBook,
+    stack: Vec<crate::rules::Value>,
 }
 
 /// Summary of a loaded bundle (`info()` on every face).
@@ -95,8 +95,7 @@ impl Engine {
             }
         }
         let ws = Workspace {
-            model_out: bundle.models.iter().map(|m| vec![0.0; m.n_outputs as usize]).collect(),
-            model_done: vec![false; bundle.models.len()],
+            models: vec![crate::models::Lazy::default(); bundle.models.len()],
             ..Workspace::default()
         };
         Ok(Engine {

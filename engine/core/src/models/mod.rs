@@ -12,9 +12,10 @@ mod trees;
 mod validate;
 
 pub use error::ModelError;
-pub use linear::dot;
+pub use linear::{dot, dot_reference};
 use serde::{Deserialize, Serialize};
 pub use trees::{LeafWeight, Node, NodeMode, TreeEnsemble};
+
 
 /// A compiled model.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -108,7 +109,56 @@ pub(crate) fn softmax(v: &mut [f32], zero: bool) {
     }
 }
 
+/// One model's outputs for the current request, computed on demand: a linear model
+/// with an element-wise post transform scores only the outputs that eligible offers
+/// ask for (each output's bits are the same as in [`Model::score`]).
+#[derive(Debug, Default, Clone)]
+pub struct Lazy {
+    row: Vec<f32>,
+    out: Vec<f32>,
+    have: Vec<bool>,
+    row_ready: bool,
+    all_done: bool,
+}
+
+impl Lazy {
+    /// Forgets the previous request.
+    pub fn reset(&mut self) {
+        self.row_ready = false;
+        self.all_done = false;
+    }
+}
+
 impl Model {
+    /// Output `o` for this request, computing only what it needs.
+    pub fn output(&self, o: usize, features: &[f32], context: &[f32], lazy: &mut Lazy, scratch: &mut Scratch) -> f32 {
+        let n_out = self.n_outputs as usize;
+        if let (Body::Linear { weights, bias }, Post::Identity | Post::Logistic) = (&self.body, self.post) {
+            if !lazy.row_ready {
+                lazy.row.clear();
+                lazy.row.extend(self.inputs.iter().map(|input| column(input, features, context)));
+                lazy.out.clear();
+                lazy.out.resize(n_out, 0.0);
+                lazy.have.clear();
+                lazy.have.resize(n_out, false);
+                lazy.row_ready = true;
+            }
+            if o < n_out && !lazy.have[o] {
+                let n = lazy.row.len();
+                let w = weights.get(o * n..(o + 1) * n).unwrap_or(&[]);
+                let y = bias.get(o).copied().unwrap_or(0.0) + dot(w, &lazy.row);
+                lazy.out[o] = if self.post == Post::Logistic { sigmoid(y) } else { y };
+                lazy.have[o] = true;
+            }
+        } else if !lazy.all_done {
+            lazy.out.clear();
+            lazy.out.resize(n_out, 0.0);
+            self.score(features, context, scratch, &mut lazy.out);
+            lazy.all_done = true;
+        }
+        lazy.out.get(o).copied().unwrap_or(0.0)
+    }
+
     /// Number of input columns.
     pub fn n_inputs(&self) -> usize {
         self.inputs.len()

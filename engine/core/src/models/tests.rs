@@ -1,4 +1,4 @@
-use super::{dot, Body, Input, LeafWeight, Model, Node, NodeMode, Post, Scratch, TreeEnsemble};
+use super::{dot, dot_reference, Body, Input, LeafWeight, Model, Node, NodeMode, Post, Scratch, TreeEnsemble};
 use crate::testkit::Fixture;
 
 fn score(m: &Model, features: &[f32]) -> Vec<f32> {
@@ -19,6 +19,16 @@ fn dot_uses_a_fixed_order_and_handles_tails() {
     assert!((dot(&a, &b) - naive).abs() < 1e-4);
     assert_eq!(dot(&a, &b).to_bits(), dot(&a, &b).to_bits());
     assert_eq!(dot(&[], &[]), 0.0);
+}
+
+#[test]
+fn the_simd_dot_has_the_reference_bits() {
+    let mut rng = crate::policy::SplitMix64::new(3);
+    for n in 0..70 {
+        let a: Vec<f32> = (0..n).map(|_| (rng.next_f64() as f32 - 0.5) * 1e3).collect();
+        let b: Vec<f32> = (0..n).map(|_| (rng.next_f64() as f32 - 0.5) * 1e-2).collect();
+        assert_eq!(dot(&a, &b).to_bits(), dot_reference(&a, &b).to_bits(), "n = {n}");
+    }
 }
 
 #[test]
@@ -88,4 +98,18 @@ fn validation_rejects_cycles_bad_shapes_and_huge_models() {
     assert_eq!(big.validate(&schema).unwrap_err().code(), "model_too_large");
     let zero = Model { n_outputs: 0, ..stump(NodeMode::Leq, false) };
     assert_eq!(zero.validate(&schema).unwrap_err().code(), "model_shape");
+}
+
+#[test]
+fn lazy_outputs_have_the_bits_of_a_full_score() {
+    let fx = Fixture::bench();
+    let features: Vec<f32> = fx.clients[3].values.iter().map(|v| v.unwrap_or(f32::NAN)).collect();
+    for m in &fx.bundle.models {
+        let full = score(m, &features);
+        let mut lazy = super::Lazy::default();
+        let mut scratch = Scratch::default();
+        for o in (0..m.n_outputs as usize).rev() {
+            assert_eq!(m.output(o, &features, &[], &mut lazy, &mut scratch).to_bits(), full[o].to_bits(), "{} output {o}", m.name);
+        }
+    }
 }

@@ -8,7 +8,7 @@
 //! let program = rule.compile(&schema).unwrap();
 //! assert!(program.reads_features());
 //! ```
-use super::{Op, Program, RuleError};
+use super::{Cmp, Op, Program, RuleError};
 use crate::schema::{ContextKind, FeatureKind, Schema};
 
 /// A rule expression before compilation.
@@ -163,6 +163,11 @@ fn emit(e: &Expr, schema: &Schema, p: &mut Program, depth: usize) -> Result<(), 
                 ContextKind::Category { .. } => Op::ContextCat(i as u16),
             });
         }
+        Expr::Bin(op, a, b) if fused_cmp(*op, a, b, schema).is_some() => {
+            if let (Some((slot, cmp)), Expr::Num(value)) = (fused_cmp(*op, a, b, schema), &**b) {
+                p.ops.push(Op::CmpFeature { slot, cmp, value: *value });
+            }
+        }
         Expr::Bin(op, a, b) => {
             emit(a, schema, p, d)?;
             emit(b, schema, p, d)?;
@@ -191,8 +196,13 @@ fn emit(e: &Expr, schema: &Schema, p: &mut Program, depth: usize) -> Result<(), 
         }
         Expr::Is(a, l) => {
             let idx = label(vocab(a, schema)?, l)?;
-            emit(a, schema, p, d)?;
-            p.ops.push(Op::CatIs(idx));
+            match categorical_feature(a, schema) {
+                Some(slot) => p.ops.push(Op::FeatureIs { slot, cat: idx }),
+                None => {
+                    emit(a, schema, p, d)?;
+                    p.ops.push(Op::CatIs(idx));
+                }
+            }
         }
         Expr::InNums(a, set) => {
             let mut s = set.clone();
@@ -207,9 +217,15 @@ fn emit(e: &Expr, schema: &Schema, p: &mut Program, depth: usize) -> Result<(), 
             let mut s = labels.iter().map(|l| label(v, l)).collect::<Result<Vec<_>, _>>()?;
             s.sort_unstable();
             s.dedup();
-            emit(a, schema, p, d)?;
             p.cat_sets.push(s);
-            p.ops.push(Op::InCats((p.cat_sets.len() - 1) as u16));
+            let set = (p.cat_sets.len() - 1) as u16;
+            match categorical_feature(a, schema) {
+                Some(slot) => p.ops.push(Op::FeatureIn { slot, set }),
+                None => {
+                    emit(a, schema, p, d)?;
+                    p.ops.push(Op::InCats(set));
+                }
+            }
         }
         Expr::Select(c, t, f) => {
             emit(c, schema, p, d)?;
@@ -219,4 +235,27 @@ fn emit(e: &Expr, schema: &Schema, p: &mut Program, depth: usize) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// `feature CMP constant` over a numeric feature: the clause the engine fuses.
+fn fused_cmp(op: BinOp, a: &Expr, b: &Expr, schema: &Schema) -> Option<(u16, Cmp)> {
+    let cmp = match op {
+        BinOp::Lt => Cmp::Lt,
+        BinOp::Le => Cmp::Le,
+        BinOp::Gt => Cmp::Gt,
+        BinOp::Ge => Cmp::Ge,
+        BinOp::Eq => Cmp::Eq,
+        BinOp::Ne => Cmp::Ne,
+        _ => return None,
+    };
+    let (Expr::Feature(name), Expr::Num(_)) = (a, b) else { return None };
+    let i = schema.feature(name)?;
+    matches!(schema.features[i].kind, FeatureKind::Numeric { .. }).then_some((i as u16, cmp))
+}
+
+/// The slot of `e` if it is a categorical feature.
+fn categorical_feature(e: &Expr, schema: &Schema) -> Option<u16> {
+    let Expr::Feature(name) = e else { return None };
+    let i = schema.feature(name)?;
+    matches!(schema.features[i].kind, FeatureKind::Categorical { .. }).then_some(i as u16)
 }

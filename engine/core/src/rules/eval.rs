@@ -50,9 +50,15 @@ fn opt_bool(b: Option<bool>) -> Value {
     b.map_or(Value::Null, Value::Bool)
 }
 
-/// Runs `program`, charging its length to `budget`. Programs are branch-free, so the
-/// cost is known up front; the empty program yields `true`.
+/// Runs `program` with a fresh stack; see [`eval_in`].
 pub fn eval(program: &Program, inputs: &Inputs<'_>, budget: &mut u32) -> Result<Value, RuleError> {
+    eval_in(program, inputs, budget, &mut Vec::with_capacity(MAX_RULE_STACK))
+}
+
+/// Runs `program`, charging its length to `budget`, on a caller-owned `stack` (reused
+/// across calls so evaluation does not allocate). Programs are branch-free, so the
+/// cost is known up front; the empty program yields `true`.
+pub fn eval_in(program: &Program, inputs: &Inputs<'_>, budget: &mut u32, stack: &mut Vec<Value>) -> Result<Value, RuleError> {
     let cost = program.ops.len() as u32;
     if cost > *budget {
         return Err(RuleError::StepLimit { limit: *budget });
@@ -61,16 +67,14 @@ pub fn eval(program: &Program, inputs: &Inputs<'_>, budget: &mut u32) -> Result<
     if program.ops.is_empty() {
         return Ok(Value::Bool(true));
     }
-    let mut stack = [Value::Null; MAX_RULE_STACK];
-    let mut sp = 0usize;
+    stack.clear();
     macro_rules! pop {
-        () => {{
-            if sp == 0 {
-                return Err(RuleError::Stack { at: 0, reason: "underflow" });
+        () => {
+            match stack.pop() {
+                Some(v) => v,
+                None => return Err(RuleError::Stack { at: 0, reason: "underflow" }),
             }
-            sp -= 1;
-            stack[sp]
-        }};
+        };
     }
     for (at, op) in program.ops.iter().enumerate() {
         let v = match *op {
@@ -146,6 +150,12 @@ pub fn eval(program: &Program, inputs: &Inputs<'_>, budget: &mut u32) -> Result<
                 _ => Value::Null,
             },
             Op::IsNull => Value::Bool(pop!() == Value::Null),
+            Op::CmpFeature { slot: i, cmp, value } => slot(inputs.features, i).map_or(Value::Null, |x| Value::Bool(cmp.test(x as f64, value))),
+            Op::FeatureIs { slot: i, cat } => slot(inputs.features, i).map_or(Value::Null, |x| Value::Bool(x as u16 == cat)),
+            Op::FeatureIn { slot: i, set } => slot(inputs.features, i).map_or(Value::Null, |x| {
+                let set = program.cat_sets.get(set as usize).map(Vec::as_slice).unwrap_or(&[]);
+                Value::Bool(set.binary_search(&(x as u16)).is_ok())
+            }),
             Op::Select => {
                 let otherwise = pop!();
                 let then = pop!();
@@ -156,14 +166,13 @@ pub fn eval(program: &Program, inputs: &Inputs<'_>, budget: &mut u32) -> Result<
                 }
             }
         };
-        if sp >= MAX_RULE_STACK {
+        if stack.len() >= MAX_RULE_STACK {
             return Err(RuleError::Stack { at, reason: "overflow" });
         }
-        stack[sp] = v;
-        sp += 1;
+        stack.push(v);
     }
-    if sp != 1 {
-        return Err(RuleError::Stack { at: program.ops.len(), reason: "does not end with one value" });
+    match stack.as_slice() {
+        [v] => Ok(*v),
+        _ => Err(RuleError::Stack { at: program.ops.len(), reason: "does not end with one value" }),
     }
-    Ok(stack[0])
 }

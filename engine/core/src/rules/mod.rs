@@ -10,9 +10,9 @@ mod error;
 mod eval;
 mod verify;
 
-pub use builder::Expr;
+pub use builder::{BinOp, Expr};
 pub use error::RuleError;
-pub use eval::{eval, Inputs, Value};
+pub use eval::{eval, eval_in, Inputs, Value};
 use serde::{Deserialize, Serialize};
 
 /// One bytecode instruction. Slot indices refer to the bundle schema.
@@ -59,6 +59,39 @@ pub enum Op {
     IsNull,
     /// Pop `else`, `then`, `cond`; push `then` if cond is true, `else` if false, null if null.
     Select,
+    /// Fused `FeatureNum(slot), Num(value), <cmp>`: the common rule clause in one dispatch.
+    CmpFeature { slot: u16, cmp: Cmp, value: f64 },
+    /// Fused `FeatureCat(slot), CatIs(cat)`.
+    FeatureIs { slot: u16, cat: u16 },
+    /// Fused `FeatureCat(slot), InCats(set)`.
+    FeatureIn { slot: u16, set: u16 },
+}
+
+/// Comparison of a fused clause.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Cmp {
+    /// `x CMP y`.
+    #[inline]
+    pub fn test(self, x: f64, y: f64) -> bool {
+        match self {
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+        }
+    }
 }
 
 /// A compiled rule. The empty program means "always true".
@@ -79,7 +112,7 @@ impl Program {
 
     /// True if the program reads any feature slot.
     pub fn reads_features(&self) -> bool {
-        self.ops.iter().any(|op| matches!(op, Op::FeatureNum(_) | Op::FeatureBool(_) | Op::FeatureCat(_)))
+        self.ops.iter().any(|op| matches!(op, Op::FeatureNum(_) | Op::FeatureBool(_) | Op::FeatureCat(_) | Op::CmpFeature { .. } | Op::FeatureIs { .. } | Op::FeatureIn { .. }))
     }
 }
 

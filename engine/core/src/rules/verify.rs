@@ -142,6 +142,24 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
             pop()?;
             Ty::Bool
         }
+        Op::CmpFeature { slot, value, .. } => {
+            if !value.is_finite() {
+                return Err(bad("numeric constant must be finite".into()));
+            }
+            expect(feature(slot)?, Ty::Num, "fused comparison")?;
+            Ty::Bool
+        }
+        Op::FeatureIs { slot, cat } => match feature(slot)? {
+            Ty::Cat(len) if cat < len => Ty::Bool,
+            t => return Err(bad(format!("category test #{cat} on {t:?}"))),
+        },
+        Op::FeatureIn { slot, set } => {
+            let s = p.cat_sets.get(set as usize).ok_or(RuleError::BadIndex { what: "category set", index: set as usize, len: p.cat_sets.len() })?;
+            match feature(slot)? {
+                Ty::Cat(len) if s.iter().all(|&c| c < len) => Ty::Bool,
+                t => return Err(bad(format!("category `in` on {t:?}"))),
+            }
+        }
         Op::Select => {
             let otherwise = pop()?;
             let then = pop()?;

@@ -1,0 +1,78 @@
+//! Decide latency under Wasmtime through `dist/engine-abi.wasm`, next to the native
+//! engine in the same run, on the benchmark fixture. Prints p50/p99 per mode and the
+//! Wasm/native ratios. `cargo run --release -p vitrine-conformance --bin wasm-bench`
+//! (`cargo xtask bench` runs it; unset RUST_BACKTRACE).
+use std::time::Instant;
+
+use vitrine_conformance::{repo_root, wasm::AbiHost};
+use vitrine_engine::snapshot::{encode_text, SnapshotSigner};
+use vitrine_engine::testkit::{snapshot_key, Fixture, NOW, SNAPSHOT_KID};
+use vitrine_engine::{api, Engine};
+
+const CACHED: usize = 20_000;
+const FRESH: usize = 2_000;
+
+fn percentiles(mut ns: Vec<u128>) -> (f64, f64, f64) {
+    ns.sort_unstable();
+    let at = |q: f64| ns[((ns.len() as f64 * q) as usize).min(ns.len() - 1)] as f64 / 1000.0;
+    (at(0.5), at(0.99), ns.iter().sum::<u128>() as f64 / ns.len() as f64 / 1000.0)
+}
+
+fn time(n: usize, mut f: impl FnMut(usize)) -> (f64, f64, f64) {
+    for i in 0..n / 10 {
+        f(i);
+    }
+    let mut ns = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i);
+        ns.push(t.elapsed().as_nanos());
+    }
+    percentiles(ns)
+}
+
+fn main() {
+    let fx = Fixture::bench();
+    let cached_req = fx.request_json(0, NOW, 1).into_bytes();
+    let signer = SnapshotSigner::new(SNAPSHOT_KID, snapshot_key()).expect("signer");
+    let fresh: Vec<Vec<u8>> = (0..FRESH + FRESH / 10)
+        .map(|i| {
+            let mut c = fx.clients[i % 16].clone();
+            c.issued_at -= i as u64 + 1;
+            let mut r = fx.request(0, NOW, i as u64);
+            r.snapshot = Some(encode_text(&signer.sign(&fx.bundle.schema, &c).expect("sign")));
+            serde_json::to_vec(&r).expect("json")
+        })
+        .collect();
+
+    let host = AbiHost::from_file(&repo_root().join("dist/engine-abi.wasm")).expect("run `cargo xtask wasm` first");
+    let mut inst = host.instantiate().expect("instantiate");
+    let handle = inst.load(&fx.bundle_bytes, &fx.bundle_public_key).expect("call").expect("bundle loads");
+    let check = inst.decide(handle, &cached_req).expect("call");
+    let mut native = Engine::load(&fx.bundle_bytes, &fx.bundle_public_key).expect("load");
+    assert_eq!(check, api::decide_json(&mut native, &cached_req), "Wasm and native disagree");
+
+    let w_cached = time(CACHED, |_| {
+        inst.decide(handle, &cached_req).expect("call");
+    });
+    let n_cached = time(CACHED, |_| {
+        api::decide_json(&mut native, &cached_req);
+    });
+    let mut k = 0;
+    let w_fresh = time(FRESH, |_| {
+        inst.decide(handle, &fresh[k % fresh.len()]).expect("call");
+        k += 1;
+    });
+    let mut native_fresh = Engine::load(&fx.bundle_bytes, &fx.bundle_public_key).expect("load");
+    let mut k = 0;
+    let n_fresh = time(FRESH, |_| {
+        api::decide_json(&mut native_fresh, &fresh[k % fresh.len()]);
+        k += 1;
+    });
+    println!("decide, JSON in and out, benchmark fixture (300 features, 100 offers, LR + GBDT, 3 slots x top-3)");
+    println!("{:<28} {:>10} {:>10} {:>10}", "mode", "p50 µs", "p99 µs", "mean µs");
+    for (name, (p50, p99, mean)) in [("wasmtime cached snapshot", w_cached), ("native cached snapshot", n_cached), ("wasmtime fresh snapshot", w_fresh), ("native fresh snapshot", n_fresh)] {
+        println!("{name:<28} {p50:>10.1} {p99:>10.1} {mean:>10.1}");
+    }
+    println!("ratio wasmtime/native p50: cached {:.2}x, fresh {:.2}x", w_cached.0 / n_cached.0, w_fresh.0 / n_fresh.0);
+}
