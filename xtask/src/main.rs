@@ -1,5 +1,7 @@
 //! `cargo xtask <command>`: the project's automation.
 //!
+//! - `decide [CLIENT]`: build `dist/`, then decide for a fixture client natively and
+//!   under Wasmtime and print the decision (the main job, for now).
 //! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
 //! - `vectors`: regenerate the golden vectors in `tests/vectors/`.
 //! - `test`: the README's test command: set up, build, run every test.
@@ -17,11 +19,15 @@ fn main() -> Result<()> {
     let root = root();
     match args.first().map(String::as_str) {
         Some("wasm") => wasm::build(&root),
+        Some("decide") => {
+            wasm::build(&root)?;
+            run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "decide", "--"]).args(&args[1..]).current_dir(&root))
+        }
         Some("vectors") => run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root)),
         Some("test") => test(&root),
         Some("bench") => bench(&root),
         _ => {
-            eprintln!("usage: cargo xtask <wasm|vectors|test|bench>");
+            eprintln!("usage: cargo xtask <decide|wasm|vectors|test|bench>");
             bail!("unknown command {:?}", args.first())
         }
     }

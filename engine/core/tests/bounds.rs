@@ -24,6 +24,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0u16..2).prop_map(Op::InNums),
         (0u16..2).prop_map(Op::InCats),
         (0u16..20, 0u16..6, -5.0f64..5.0).prop_map(|(slot, c, value)| Op::CmpFeature { slot, cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize], value }),
+        (0u16..6, 0u16..6, -5.0f64..30.0).prop_map(|(slot, c, value)| Op::CmpContext { slot, cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize], value }),
         (0u16..20, 0u16..5).prop_map(|(slot, cat)| Op::FeatureIs { slot, cat }),
         (0u16..20, 0u16..2).prop_map(|(slot, set)| Op::FeatureIn { slot, set }),
     ]
@@ -71,6 +72,7 @@ proptest! {
         let good = fx.snapshot_bytes(0);
         let mut b = good[..keep.min(good.len())].to_vec();
         b.extend(bytes);
+        prop_assume!(b != good);
         let mut req = fx.request(0, NOW, 1);
         req.snapshot = Some(encode_text(&b));
         let err = engine.decide(&req).unwrap_err();

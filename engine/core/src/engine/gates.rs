@@ -5,7 +5,7 @@ use super::{Engine, Workspace};
 use crate::bundle::{Bundle, Propensity};
 use crate::decision::{DropReason, Mode};
 use crate::policy::{beta_sample, CapScope, SplitMix64};
-use crate::rules::{eval_in, Inputs, Program, Value};
+use crate::rules::Inputs;
 use crate::Error;
 
 /// The outcome of the gates for one offer.
@@ -21,19 +21,16 @@ pub(super) struct Gate {
     pub cold: Option<(f32, f32)>,
 }
 
-fn passes(p: &Program, inputs: &Inputs<'_>, budget: &mut u32, stack: &mut Vec<Value>) -> Result<bool, Error> {
-    Ok(eval_in(p, inputs, budget, stack)? == Value::Bool(true))
-}
 
 impl Engine {
     pub(super) fn run_gates(&mut self, prep: &Prepared, now: u64, rng: &mut SplitMix64) -> Result<(), Error> {
-        let Engine { bundle, ws, offer_category, category_lever, cold, .. } = self;
+        let Engine { bundle, ws, offer_category, category_lever, cold, rules, weight_rules, .. } = self;
         let Workspace { features, context, models, scratch, gates, weights_on, book, stack } = ws;
         let inputs = Inputs { features, context, now };
         let mut budget = bundle.limits.max_rule_steps;
         weights_on.clear();
-        for w in &bundle.policy.context_weights {
-            weights_on.push(passes(&w.when, &inputs, &mut budget, stack)?);
+        for (w, r) in bundle.policy.context_weights.iter().zip(weight_rules.iter()) {
+            weights_on.push(r.passes(&w.when, &inputs, &mut budget, stack)?);
         }
         models.iter_mut().for_each(crate::models::Lazy::reset);
         let mut wanted_slot = vec![false; bundle.slots.len()];
@@ -51,11 +48,11 @@ impl Engine {
             }
             g.failed = if (o.valid_from != 0 && now < o.valid_from) || (o.valid_until != 0 && now >= o.valid_until) {
                 Some(DropReason::OutsideValidity)
-            } else if !passes(&o.eligibility, &inputs, &mut budget, stack)? {
+            } else if !rules[i][0].passes(&o.eligibility, &inputs, &mut budget, stack)? {
                 Some(DropReason::Eligibility)
-            } else if !passes(&o.applicability, &inputs, &mut budget, stack)? {
+            } else if !rules[i][1].passes(&o.applicability, &inputs, &mut budget, stack)? {
                 Some(DropReason::Applicability)
-            } else if !passes(&o.suitability, &inputs, &mut budget, stack)? {
+            } else if !rules[i][2].passes(&o.suitability, &inputs, &mut budget, stack)? {
                 Some(DropReason::Suitability)
             } else {
                 contact_gate(bundle, book, i, offer_category[i])

@@ -9,6 +9,7 @@ use ed25519_dalek::VerifyingKey;
 
 use crate::bundle::{Bundle, UnverifiedBundle};
 use crate::models::Scratch;
+use crate::rules::Compiled;
 use crate::snapshot::VerifiedCache;
 use crate::Error;
 
@@ -32,6 +33,10 @@ pub struct Engine {
     category_lever: Vec<f32>,
     /// (alpha, beta) of cold-start offers.
     cold: Vec<Option<(f32, f32)>>,
+    /// Eligibility, applicability, suitability of each offer, prepared.
+    rules: Vec<[Compiled; 3]>,
+    /// Context-weight rules, prepared.
+    weight_rules: Vec<Compiled>,
     cache: VerifiedCache,
     ws: Workspace,
 }
@@ -98,7 +103,11 @@ impl Engine {
             models: vec![crate::models::Lazy::default(); bundle.models.len()],
             ..Workspace::default()
         };
+        let rules = bundle.offers.iter().map(|o| [Compiled::new(&o.eligibility), Compiled::new(&o.applicability), Compiled::new(&o.suitability)]).collect();
+        let weight_rules = bundle.policy.context_weights.iter().map(|w| Compiled::new(&w.when)).collect();
         Ok(Engine {
+            rules,
+            weight_rules,
             schema_hash: bundle.schema.hash(),
             hash_hex: crate::hex(&verified.hash[..16]),
             hash: verified.hash,

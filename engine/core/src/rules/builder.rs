@@ -164,8 +164,8 @@ fn emit(e: &Expr, schema: &Schema, p: &mut Program, depth: usize) -> Result<(), 
             });
         }
         Expr::Bin(op, a, b) if fused_cmp(*op, a, b, schema).is_some() => {
-            if let (Some((slot, cmp)), Expr::Num(value)) = (fused_cmp(*op, a, b, schema), &**b) {
-                p.ops.push(Op::CmpFeature { slot, cmp, value: *value });
+            if let (Some((slot, cmp, feature)), Expr::Num(value)) = (fused_cmp(*op, a, b, schema), &**b) {
+                p.ops.push(if feature { Op::CmpFeature { slot, cmp, value: *value } } else { Op::CmpContext { slot, cmp, value: *value } });
             }
         }
         Expr::Bin(op, a, b) => {
@@ -237,8 +237,9 @@ fn emit(e: &Expr, schema: &Schema, p: &mut Program, depth: usize) -> Result<(), 
     Ok(())
 }
 
-/// `feature CMP constant` over a numeric feature: the clause the engine fuses.
-fn fused_cmp(op: BinOp, a: &Expr, b: &Expr, schema: &Schema) -> Option<(u16, Cmp)> {
+/// `feature CMP constant` (or context field) over a number: the clause the engine
+/// fuses. Returns the slot, the comparison and whether it is a feature.
+fn fused_cmp(op: BinOp, a: &Expr, b: &Expr, schema: &Schema) -> Option<(u16, Cmp, bool)> {
     let cmp = match op {
         BinOp::Lt => Cmp::Lt,
         BinOp::Le => Cmp::Le,
@@ -248,9 +249,17 @@ fn fused_cmp(op: BinOp, a: &Expr, b: &Expr, schema: &Schema) -> Option<(u16, Cmp
         BinOp::Ne => Cmp::Ne,
         _ => return None,
     };
-    let (Expr::Feature(name), Expr::Num(_)) = (a, b) else { return None };
-    let i = schema.feature(name)?;
-    matches!(schema.features[i].kind, FeatureKind::Numeric { .. }).then_some((i as u16, cmp))
+    match (a, b) {
+        (Expr::Feature(name), Expr::Num(_)) => {
+            let i = schema.feature(name)?;
+            matches!(schema.features[i].kind, FeatureKind::Numeric { .. }).then_some((i as u16, cmp, true))
+        }
+        (Expr::Context(name), Expr::Num(_)) => {
+            let i = schema.context_field(name)?;
+            matches!(schema.context[i].kind, ContextKind::Number).then_some((i as u16, cmp, false))
+        }
+        _ => None,
+    }
 }
 
 /// The slot of `e` if it is a categorical feature.

@@ -19,7 +19,8 @@ pub struct Inputs<'a> {
     pub now: u64,
 }
 
-fn slot(values: &[f32], i: u16) -> Option<f32> {
+#[inline]
+pub(super) fn slot(values: &[f32], i: u16) -> Option<f32> {
     values.get(i as usize).copied().filter(|x| !x.is_nan())
 }
 
@@ -151,6 +152,7 @@ pub fn eval_in(program: &Program, inputs: &Inputs<'_>, budget: &mut u32, stack: 
             },
             Op::IsNull => Value::Bool(pop!() == Value::Null),
             Op::CmpFeature { slot: i, cmp, value } => slot(inputs.features, i).map_or(Value::Null, |x| Value::Bool(cmp.test(x as f64, value))),
+            Op::CmpContext { slot: i, cmp, value } => slot(inputs.context, i).map_or(Value::Null, |x| Value::Bool(cmp.test(x as f64, value))),
             Op::FeatureIs { slot: i, cat } => slot(inputs.features, i).map_or(Value::Null, |x| Value::Bool(x as u16 == cat)),
             Op::FeatureIn { slot: i, set } => slot(inputs.features, i).map_or(Value::Null, |x| {
                 let set = program.cat_sets.get(set as usize).map(Vec::as_slice).unwrap_or(&[]);

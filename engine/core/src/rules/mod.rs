@@ -8,11 +8,13 @@
 mod builder;
 mod error;
 mod eval;
+mod fast;
 mod verify;
 
 pub use builder::{BinOp, Expr};
 pub use error::RuleError;
 pub use eval::{eval, eval_in, Inputs, Value};
+pub use fast::Compiled;
 use serde::{Deserialize, Serialize};
 
 /// One bytecode instruction. Slot indices refer to the bundle schema.
@@ -61,6 +63,8 @@ pub enum Op {
     Select,
     /// Fused `FeatureNum(slot), Num(value), <cmp>`: the common rule clause in one dispatch.
     CmpFeature { slot: u16, cmp: Cmp, value: f64 },
+    /// Fused `ContextNum(slot), Num(value), <cmp>`.
+    CmpContext { slot: u16, cmp: Cmp, value: f64 },
     /// Fused `FeatureCat(slot), CatIs(cat)`.
     FeatureIs { slot: u16, cat: u16 },
     /// Fused `FeatureCat(slot), InCats(set)`.

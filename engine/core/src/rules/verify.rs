@@ -149,6 +149,13 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
             expect(feature(slot)?, Ty::Num, "fused comparison")?;
             Ty::Bool
         }
+        Op::CmpContext { slot, value, .. } => {
+            if !value.is_finite() {
+                return Err(bad("numeric constant must be finite".into()));
+            }
+            expect(context(slot)?, Ty::Num, "fused comparison")?;
+            Ty::Bool
+        }
         Op::FeatureIs { slot, cat } => match feature(slot)? {
             Ty::Cat(len) if cat < len => Ty::Bool,
             t => return Err(bad(format!("category test #{cat} on {t:?}"))),
