@@ -119,6 +119,9 @@ pub struct Lazy {
     have: Vec<bool>,
     row_ready: bool,
     all_done: bool,
+    /// Whether the inputs are exactly the feature slots in order, untransformed (then
+    /// the features are the row). Fixed per model, found on first use.
+    identity: Option<bool>,
 }
 
 impl Lazy {
@@ -153,7 +156,12 @@ impl Model {
         } else if !lazy.all_done {
             lazy.out.clear();
             lazy.out.resize(n_out, 0.0);
-            self.score(features, context, scratch, &mut lazy.out);
+            let identity = *lazy.identity.get_or_insert_with(|| self.reads_features_as_is(features.len()));
+            if identity {
+                self.score_row(features, scratch, &mut lazy.out);
+            } else {
+                self.score(features, context, scratch, &mut lazy.out);
+            }
             lazy.all_done = true;
         }
         lazy.out.get(o).copied().unwrap_or(0.0)
@@ -164,11 +172,23 @@ impl Model {
         self.inputs.len()
     }
 
+    fn reads_features_as_is(&self, n_features: usize) -> bool {
+        self.inputs.len() == n_features
+            && self.inputs.iter().enumerate().all(|(i, input)| matches!(*input, Input::Feature { slot, impute: None, offset, scale } if slot as usize == i && offset == 0.0 && scale == 1.0))
+    }
+
     /// Scores one client into `out` (`n_outputs` long).
     pub fn score(&self, features: &[f32], context: &[f32], scratch: &mut Scratch, out: &mut [f32]) {
-        let Scratch { row, a, b } = scratch;
+        let mut row = std::mem::take(&mut scratch.row);
         row.clear();
         row.extend(self.inputs.iter().map(|input| column(input, features, context)));
+        self.score_row(&row, scratch, out);
+        scratch.row = row;
+    }
+
+    /// Scores an assembled input row into `out`.
+    fn score_row(&self, row: &[f32], scratch: &mut Scratch, out: &mut [f32]) {
+        let Scratch { a, b, .. } = scratch;
         let n_out = (self.n_outputs as usize).min(out.len());
         let out = &mut out[..n_out];
         match &self.body {

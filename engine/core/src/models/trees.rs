@@ -1,6 +1,9 @@
 //! Tree ensembles (GBDT, random forest), laid out flat, with ONNX-ML semantics.
 use serde::{Deserialize, Serialize};
 
+/// Trees walked side by side.
+const WALK: usize = 4;
+
 /// A flat tree ensemble. Children always have larger indices than their parent
 /// (checked at load), so every walk ends within `nodes.len()` steps.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -51,17 +54,30 @@ pub struct LeafWeight {
 
 impl TreeEnsemble {
     /// Adds every tree's leaf weights into `out` (in tree order), then aggregates.
+    /// Trees are walked four at a time, interleaved, to overlap their memory latency;
+    /// the leaves are still added in tree order, so the sum is the same.
     pub fn score(&self, row: &[f32], out: &mut [f32]) {
         out.iter_mut().for_each(|y| *y = 0.0);
-        for &root in &self.roots {
-            let leaf = self.walk(root as usize, row);
-            let Some(node) = self.nodes.get(leaf) else { continue };
-            let start = node.leaf_start as usize;
-            let end = start.saturating_add(node.leaf_len as usize).min(self.leaves.len());
-            for lw in self.leaves.get(start..end).unwrap_or(&[]) {
-                if let Some(y) = out.get_mut(lw.target as usize) {
-                    *y += lw.weight;
+        for group in self.roots.chunks(WALK) {
+            let mut at = [usize::MAX; WALK];
+            for (a, &r) in at.iter_mut().zip(group) {
+                *a = r as usize;
+            }
+            let mut moving = group.len();
+            for _ in 0..self.nodes.len() {
+                if moving == 0 {
+                    break;
                 }
+                moving = 0;
+                for a in at.iter_mut().take(group.len()) {
+                    if let Some(next) = self.step(*a, row) {
+                        *a = next;
+                        moving += 1;
+                    }
+                }
+            }
+            for &leaf in at.iter().take(group.len()) {
+                self.add_leaf(leaf, out);
             }
         }
         let n_trees = self.roots.len().max(1) as f32;
@@ -73,28 +89,32 @@ impl TreeEnsemble {
         }
     }
 
-    fn walk(&self, mut i: usize, row: &[f32]) -> usize {
-        for _ in 0..self.nodes.len() {
-            let Some(n) = self.nodes.get(i) else { return i };
-            let x = row.get(n.feature as usize).copied().unwrap_or(f32::NAN);
-            let go_true = if x.is_nan() && n.missing_true {
-                true
-            } else {
-                match n.mode {
-                    NodeMode::Leaf => return i,
-                    NodeMode::Leq => x <= n.threshold,
-                    NodeMode::Lt => x < n.threshold,
-                    NodeMode::Gte => x >= n.threshold,
-                    NodeMode::Gt => x > n.threshold,
-                    NodeMode::Eq => x == n.threshold,
-                    NodeMode::Neq => x != n.threshold,
-                }
-            };
-            if n.mode == NodeMode::Leaf {
-                return i;
+    fn add_leaf(&self, leaf: usize, out: &mut [f32]) {
+        let Some(node) = self.nodes.get(leaf) else { return };
+        let start = node.leaf_start as usize;
+        let end = start.saturating_add(node.leaf_len as usize).min(self.leaves.len());
+        for lw in self.leaves.get(start..end).unwrap_or(&[]) {
+            if let Some(y) = out.get_mut(lw.target as usize) {
+                *y += lw.weight;
             }
-            i = if go_true { n.true_child } else { n.false_child } as usize;
         }
-        i
+    }
+
+    /// The child node `i` sends `row` to, or `None` at a leaf (or out of range).
+    #[inline]
+    fn step(&self, i: usize, row: &[f32]) -> Option<usize> {
+        let n = self.nodes.get(i)?;
+        let x = row.get(n.feature as usize).copied().unwrap_or(f32::NAN);
+        let go_true = match n.mode {
+            NodeMode::Leaf => return None,
+            _ if x.is_nan() && n.missing_true => true,
+            NodeMode::Leq => x <= n.threshold,
+            NodeMode::Lt => x < n.threshold,
+            NodeMode::Gte => x >= n.threshold,
+            NodeMode::Gt => x > n.threshold,
+            NodeMode::Eq => x == n.threshold,
+            NodeMode::Neq => x != n.threshold,
+        };
+        Some(if go_true { n.true_child } else { n.false_child } as usize)
     }
 }
