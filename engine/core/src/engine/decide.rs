@@ -20,20 +20,19 @@ impl Engine {
         self.run_gates(&prep, req.now, &mut rng)?;
 
         let b = &self.bundle;
-        let gates = &self.ws.gates;
+        let super::Workspace { gates, book, arbiter, candidates: cands, .. } = &mut self.ws;
         let personalised = prep.mode == Mode::Personalised;
         let n_categories = self.category_lever.len();
         let mut taken = vec![false; b.offers.len()];
         let mut per_category = vec![0u8; n_categories];
         let mut out_slots = Vec::with_capacity(prep.slots.len());
         let mut dropped = Vec::new();
-        let mut cands = Vec::with_capacity(b.offers.len());
         for &(s, k) in &prep.slots {
             let slot = &b.slots[s as usize];
             let ch = slot.channel;
             let consent = prep.channels & (1 << ch) != 0;
-            let capped = b.policy.channel_caps.iter().any(|c| c.channel == ch && self.ws.book.channel_contacts(ch, c.window_secs) >= c.max as usize);
-            let before = taken.clone();
+            let capped = b.policy.channel_caps.iter().any(|c| c.channel == ch && book.channel_contacts(ch, c.window_secs) >= c.max as usize);
+            let before = if req.explain { taken.clone() } else { Vec::new() };
             cands.clear();
             if consent && !capped {
                 cands.extend(b.offers.iter().enumerate().filter(|(i, o)| gates[*i].failed.is_none() && o.slots.contains(&s)).map(|(i, o)| {
@@ -47,7 +46,7 @@ impl Engine {
                 max_per_category: b.policy.max_per_category,
                 estimate_draws: b.policy.thompson.estimate_draws,
             };
-            let picks = arbitrate(&cands, ask, &mut taken, &mut per_category, &mut rng, &mut estimator);
+            let picks = arbitrate(cands, ask, &mut taken, &mut per_category, &mut rng, &mut estimator, arbiter);
             let mut offers = Vec::with_capacity(picks.len());
             for (rank, pick) in picks.iter().enumerate() {
                 let i = pick.offer as usize;
@@ -75,7 +74,7 @@ impl Engine {
                     if !o.slots.contains(&s) || picks.iter().any(|p| p.offer as usize == i) {
                         continue;
                     }
-                    let reason = explain(&gates[i], consent, capped, before[i], || {
+                    let reason = explain(&gates[i], consent, capped, before.get(i).copied().unwrap_or(false), || {
                         b.policy.max_per_category != 0 && per_category[self.offer_category[i] as usize] >= b.policy.max_per_category
                     });
                     dropped.push(Dropped { slot: slot.id.clone(), offer: o.id.clone(), reason });

@@ -25,7 +25,7 @@ pub(super) struct Gate {
 impl Engine {
     pub(super) fn run_gates(&mut self, prep: &Prepared, now: u64, rng: &mut SplitMix64) -> Result<(), Error> {
         let Engine { bundle, ws, offer_category, category_lever, cold, rules, weight_rules, .. } = self;
-        let Workspace { features, context, models, scratch, gates, weights_on, book, stack } = ws;
+        let Workspace { features, context, models, scratch, gates, weights_on, book, stack, wanted_slot, .. } = ws;
         let inputs = Inputs { features, context, now };
         let mut budget = bundle.limits.max_rule_steps;
         weights_on.clear();
@@ -33,7 +33,8 @@ impl Engine {
             weights_on.push(r.passes(&w.when, &inputs, &mut budget, stack)?);
         }
         models.iter_mut().for_each(crate::models::Lazy::reset);
-        let mut wanted_slot = vec![false; bundle.slots.len()];
+        wanted_slot.clear();
+        wanted_slot.resize(bundle.slots.len(), false);
         for &(s, _) in &prep.slots {
             wanted_slot[s as usize] = true;
         }

@@ -52,6 +52,9 @@ struct Workspace {
     weights_on: Vec<bool>,
     book: crate::policy::ContactBook,
     stack: Vec<crate::rules::Value>,
+    arbiter: crate::policy::Arbiter,
+    candidates: Vec<crate::policy::Candidate>,
+    wanted_slot: Vec<bool>,
 }
 
 /// Summary of a loaded bundle (`info()` on every face).

@@ -35,6 +35,14 @@ pub struct Pick {
     pub estimated: bool,
 }
 
+/// Reusable buffers for [`arbitrate`].
+#[derive(Debug, Default, Clone)]
+pub struct Arbiter {
+    remaining: Vec<Candidate>,
+    prio: Vec<f64>,
+    probs: Vec<f64>,
+}
+
 /// Fills one slot from `cands`; `taken` (per offer) and `per_category` (per
 /// category) carry the page-level constraints across slots.
 pub fn arbitrate(
@@ -44,11 +52,10 @@ pub fn arbitrate(
     per_category: &mut [u8],
     rng: &mut SplitMix64,
     estimator: &mut SplitMix64,
+    buffers: &mut Arbiter,
 ) -> Vec<Pick> {
     let mut picks = Vec::with_capacity(ask.k);
-    let mut remaining: Vec<Candidate> = Vec::with_capacity(cands.len());
-    let mut prio = Vec::with_capacity(cands.len());
-    let mut probs = Vec::with_capacity(cands.len());
+    let Arbiter { remaining, prio, probs } = buffers;
     for _ in 0..ask.k {
         remaining.clear();
         remaining.extend(cands.iter().copied().filter(|c| {
@@ -60,12 +67,12 @@ pub fn arbitrate(
         }
         prio.clear();
         prio.extend(remaining.iter().map(|c| c.p * c.cvl));
-        selection_probabilities(&prio, ask.exploration, &mut probs);
-        let i = draw(&probs, rng.next_f64());
+        selection_probabilities(prio, ask.exploration, probs);
+        let i = draw(probs, rng.next_f64());
         let chosen = remaining[i];
         let any_cold = remaining.iter().any(|c| c.cold.is_some());
         let (probability, estimated) = if any_cold && ask.estimate_draws > 0 {
-            (estimate(&remaining, i, ask, estimator, &mut prio, &mut probs), true)
+            (estimate(remaining, i, ask, estimator, prio, probs), true)
         } else {
             (probs[i], false)
         };

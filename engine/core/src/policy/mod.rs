@@ -6,7 +6,7 @@ mod exploration;
 mod holdout;
 mod rng;
 
-pub use arbitration::{arbitrate, Candidate, Pick, SlotAsk};
+pub use arbitration::{arbitrate, Arbiter, Candidate, Pick, SlotAsk};
 pub use contact::{ContactBook, HistoryKind};
 pub use exploration::{beta_sample, selection_probabilities};
 pub use holdout::in_holdout;

@@ -68,7 +68,7 @@ fn arbitration_respects_page_and_category_limits() {
     let mut taken = vec![false; 4];
     taken[1] = true;
     let mut per_cat = vec![0u8; 2];
-    let picks = arbitrate(&cands, ask, &mut taken, &mut per_cat, &mut SplitMix64::new(0), &mut SplitMix64::new(1));
+    let picks = arbitrate(&cands, ask, &mut taken, &mut per_cat, &mut SplitMix64::new(0), &mut SplitMix64::new(1), &mut Default::default());
     let ids: Vec<u16> = picks.iter().map(|p| p.offer).collect();
     assert_eq!(ids, vec![0, 2, 3]);
     assert!(picks.iter().all(|p| p.probability == 1.0 && !p.estimated));
