@@ -27,7 +27,7 @@ export interface Chosen {
 export interface DecisionRecord {
   decision_id: string; bundle: string; bundle_version: number; bundle_hash: string;
   snapshot_hash: string | null; subject: string | null; seed: number; now: number;
-  context: Record<string, number | string | boolean>; history_hash: string;
+  context: Record<string, number | string | boolean>; slots: { slot: string; k: number | null }[]; history_hash: string;
   consent: { profiling: boolean; channels: string[] }; holdout: boolean; engine_version: string;
 }
 export interface DecideResponse {

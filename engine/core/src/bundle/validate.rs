@@ -88,8 +88,10 @@ impl Bundle {
                 return Err(invalid(format!("context weight {i}: weight must be finite and >= 0, offers must exist")));
             }
         }
-        if p.category_levers.iter().any(|l| !finite_nonneg(l.lever)) {
-            return Err(invalid("category levers must be finite and >= 0".into()));
+        for l in &p.category_levers {
+            if !finite_nonneg(l.lever) || !self.offers.iter().any(|o| o.category == l.category) {
+                return Err(invalid(format!("category lever `{}`: the category must have offers and the lever be finite and >= 0", l.category)));
+            }
         }
         if p.channel_caps.iter().any(|c| c.channel as usize >= s.channels.len()) {
             return Err(invalid("a channel cap names a channel that does not exist".into()));

@@ -144,6 +144,8 @@ pub struct DecisionRecord {
     pub seed: u64,
     pub now: u64,
     pub context: BTreeMap<String, ContextValue>,
+    /// The slots asked for, with any `k` override.
+    pub slots: Vec<SlotRequest>,
     pub history_hash: String,
     pub consent: ConsentState,
     pub holdout: bool,

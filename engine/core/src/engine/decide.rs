@@ -106,6 +106,7 @@ impl Engine {
             seed: req.seed,
             now: req.now,
             context: req.context.clone(),
+            slots: req.slots.clone(),
             history_hash: crate::hex(&history_hash[..8]),
             consent: ConsentState {
                 profiling: prep.snapshot.as_ref().is_some_and(|s| s.consent & CONSENT_PROFILING != 0),

@@ -1,8 +1,10 @@
-//! Load-time specialisation of the most common rule shape: a conjunction of single-op
-//! clauses (`c1 c2 And c3 And …`). The engine only needs pass/fail, and a rule passes
-//! only when every clause is `true`, so the conjunction can stop at the first clause
-//! that is not `true` and give exactly the interpreter's verdict. The step budget is
-//! still charged the full program length, so costs do not depend on the data.
+//! Load-time specialisation of the most common rule shape: a conjunction of terms,
+//! each a single-op clause or a disjunction of them (`c1 c2 Or c3 And …`). The engine
+//! only needs pass/fail. Under CEL's absorbing logic a conjunction is `true` only when
+//! every term is `true`, and a disjunction is `true` when any clause is `true`, so the
+//! fast path stops at the first term that is not `true` and gives exactly the
+//! interpreter's verdict. The step budget is still charged the full program length,
+//! so costs do not depend on the data.
 use super::eval::{eval_in, slot, Inputs, Value};
 use super::{Op, Program, RuleError};
 
@@ -11,8 +13,8 @@ use super::{Op, Program, RuleError};
 pub enum Compiled {
     /// The empty program.
     Always,
-    /// All of these single-op clauses.
-    Conjunction(Vec<Op>),
+    /// All of these terms hold; a term holds when any of its single-op clauses does.
+    Conjunction(Vec<Vec<Op>>),
     /// Anything else: the stack interpreter.
     General,
 }
@@ -24,13 +26,10 @@ fn is_clause(op: &Op) -> bool {
 impl Compiled {
     /// Recognises the shape of `p` (already verified).
     pub fn new(p: &Program) -> Compiled {
-        match p.ops.as_slice() {
-            [] => Compiled::Always,
-            [first, rest @ ..] if is_clause(first) && rest.len() % 2 == 0 && rest.chunks(2).all(|w| is_clause(&w[0]) && w[1] == Op::And) => {
-                Compiled::Conjunction(std::iter::once(*first).chain(rest.chunks(2).map(|w| w[0])).collect())
-            }
-            _ => Compiled::General,
+        if p.ops.is_empty() {
+            return Compiled::Always;
         }
+        conjunction(&p.ops).map_or(Compiled::General, Compiled::Conjunction)
     }
 
     /// Whether `p` (from which `self` was made) yields `true`.
@@ -45,10 +44,37 @@ impl Compiled {
                     return Err(RuleError::StepLimit { limit: *budget });
                 }
                 *budget -= cost;
-                Ok(clauses.iter().all(|c| clause(p, c, inputs)))
+                Ok(clauses.iter().all(|term| term.iter().any(|c| clause(p, c, inputs))))
             }
         }
     }
+}
+
+/// Parses `term (term And)*` where `term = clause (clause Or)*`, in postfix.
+fn conjunction(ops: &[Op]) -> Option<Vec<Vec<Op>>> {
+    let term = |at: &mut usize| -> Option<Vec<Op>> {
+        let first = ops.get(*at).filter(|op| is_clause(op))?;
+        let mut t = vec![*first];
+        *at += 1;
+        while let (Some(c), Some(Op::Or)) = (ops.get(*at), ops.get(*at + 1)) {
+            if !is_clause(c) {
+                break;
+            }
+            t.push(*c);
+            *at += 2;
+        }
+        Some(t)
+    };
+    let mut at = 0;
+    let mut terms = vec![term(&mut at)?];
+    while at < ops.len() {
+        terms.push(term(&mut at)?);
+        if ops.get(at) != Some(&Op::And) {
+            return None;
+        }
+        at += 1;
+    }
+    Some(terms)
 }
 
 #[inline]
