@@ -1,13 +1,21 @@
-//! A bounded cache of snapshots whose signature this engine already verified.
+//! A bounded cache of snapshots whose signature this engine already verified, with
+//! their identity hash and decoded features.
 //!
-//! Direct-mapped by the signature's first bytes (already uniformly random); a hit
+//! Direct-mapped by the signature's last bytes (already uniformly random); a hit
 //! requires the full bytes to match, so a forged snapshot can never borrow another's
 //! verification. Time validity and schema are re-checked on every use.
 
 /// Bounded set of verified snapshot bytes with their identity hash.
 #[derive(Debug, Clone)]
 pub struct VerifiedCache {
-    entries: Vec<Option<(Vec<u8>, [u8; 16])>>,
+    entries: Vec<Option<Entry>>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    bytes: Vec<u8>,
+    hash: [u8; 16],
+    features: Vec<f32>,
 }
 
 impl VerifiedCache {
@@ -26,20 +34,20 @@ impl VerifiedCache {
         Some((u64::from_le_bytes(k) % self.entries.len() as u64) as usize)
     }
 
-    /// The identity hash of `bytes` if they were verified before.
-    pub fn lookup(&self, bytes: &[u8]) -> Option<[u8; 16]> {
+    /// The identity hash and decoded features of `bytes` if they were verified before.
+    pub fn lookup(&self, bytes: &[u8]) -> Option<([u8; 16], &[f32])> {
         let i = self.index(bytes)?;
         match &self.entries[i] {
-            Some((b, h)) if b.as_slice() == bytes => Some(*h),
+            Some(e) if e.bytes.as_slice() == bytes => Some((e.hash, e.features.as_slice())),
             _ => None,
         }
     }
 
     /// Records verified `bytes`, evicting whatever shared their entry.
-    pub fn insert(&mut self, bytes: &[u8], hash: [u8; 16]) {
+    pub fn insert(&mut self, bytes: &[u8], hash: [u8; 16], features: &[f32]) {
         if let Some(i) = self.index(bytes) {
-            if !matches!(&self.entries[i], Some((b, _)) if b.as_slice() == bytes) {
-                self.entries[i] = Some((bytes.to_vec(), hash));
+            if !matches!(&self.entries[i], Some(e) if e.bytes.as_slice() == bytes) {
+                self.entries[i] = Some(Entry { bytes: bytes.to_vec(), hash, features: features.to_vec() });
             }
         }
     }

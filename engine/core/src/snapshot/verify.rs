@@ -43,8 +43,12 @@ impl<'a> UnverifiedSnapshot<'a> {
         cache: &mut VerifiedCache,
         features: &mut Vec<f32>,
     ) -> Result<Snapshot, SnapshotError> {
-        let hash = match cache.lookup(self.bytes) {
-            Some(h) => h,
+        let (hash, cached) = match cache.lookup(self.bytes) {
+            Some((h, decoded)) => {
+                features.clear();
+                features.extend_from_slice(decoded);
+                (h, true)
+            }
             None => {
                 let key = cx
                     .keys
@@ -58,7 +62,7 @@ impl<'a> UnverifiedSnapshot<'a> {
                 let full = crate::sha256(b"vitrine/snapshot-id/v1\0", &[self.bytes]);
                 let mut h = [0u8; 16];
                 h.copy_from_slice(&full[..16]);
-                h
+                (h, false)
             }
         };
         if self.schema_hash != cx.schema_hash {
@@ -70,8 +74,10 @@ impl<'a> UnverifiedSnapshot<'a> {
         if cx.now >= self.expires_at.saturating_add(cx.skew_secs) {
             return Err(SnapshotError::Expired { expires_at: self.expires_at, now: cx.now });
         }
-        decode_features(self.body, self.n_features, schema, features)?;
-        cache.insert(self.bytes, hash);
+        if !cached {
+            decode_features(self.body, self.n_features, schema, features)?;
+            cache.insert(self.bytes, hash, features);
+        }
         Ok(Snapshot { subject: self.subject, issued_at: self.issued_at, expires_at: self.expires_at, consent: self.consent, hash })
     }
 }
