@@ -56,12 +56,13 @@ pub fn arbitrate(
 ) -> Vec<Pick> {
     let mut picks = Vec::with_capacity(ask.k);
     let Arbiter { remaining, prio, probs } = buffers;
+    let open = |c: &Candidate, taken: &[bool], per_category: &[u8]| {
+        !taken.get(c.offer as usize).copied().unwrap_or(true)
+            && (ask.max_per_category == 0 || per_category.get(c.category as usize).copied().unwrap_or(u8::MAX) < ask.max_per_category)
+    };
+    remaining.clear();
+    remaining.extend(cands.iter().copied().filter(|c| open(c, taken, per_category)));
     for _ in 0..ask.k {
-        remaining.clear();
-        remaining.extend(cands.iter().copied().filter(|c| {
-            !taken.get(c.offer as usize).copied().unwrap_or(true)
-                && (ask.max_per_category == 0 || per_category.get(c.category as usize).copied().unwrap_or(u8::MAX) < ask.max_per_category)
-        }));
         if remaining.is_empty() {
             break;
         }
@@ -83,6 +84,9 @@ pub fn arbitrate(
         if let Some(n) = per_category.get_mut(chosen.category as usize) {
             *n = n.saturating_add(1);
         }
+        // Drops the pick (now taken) and a full category: later picks see the same
+        // candidates, in the same order, as a fresh filter of `cands` would.
+        remaining.retain(|c| open(c, taken, per_category));
     }
     picks
 }
