@@ -35,8 +35,8 @@ impl Engine {
             let before = if req.explain { taken.clone() } else { Vec::new() };
             cands.clear();
             if consent && !capped {
-                cands.extend(b.offers.iter().enumerate().filter(|(i, o)| gates[*i].failed.is_none() && o.slots.contains(&s)).map(|(i, o)| {
-                    let g = &gates[i];
+                cands.extend(self.slot_offers[s as usize].iter().map(|&i| i as usize).filter(|&i| gates[i].failed.is_none()).map(|i| {
+                    let (o, g) = (&b.offers[i], &gates[i]);
                     Candidate { offer: i as u16, category: self.offer_category[i], p: g.p as f64, cvl: g.c as f64 * o.value as f64 * g.l as f64, cold: g.cold }
                 }));
             }
@@ -70,8 +70,9 @@ impl Engine {
                 });
             }
             if req.explain {
-                for (i, o) in b.offers.iter().enumerate() {
-                    if !o.slots.contains(&s) || picks.iter().any(|p| p.offer as usize == i) {
+                for &i in &self.slot_offers[s as usize] {
+                    let (i, o) = (i as usize, &b.offers[i as usize]);
+                    if picks.iter().any(|p| p.offer as usize == i) {
                         continue;
                     }
                     let reason = explain(&gates[i], consent, capped, before.get(i).copied().unwrap_or(false), || {

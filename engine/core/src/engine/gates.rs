@@ -24,8 +24,8 @@ pub(super) struct Gate {
 
 impl Engine {
     pub(super) fn run_gates(&mut self, prep: &Prepared, now: u64, rng: &mut SplitMix64) -> Result<(), Error> {
-        let Engine { bundle, ws, offer_category, category_lever, cold, rules, weight_rules, .. } = self;
-        let Workspace { features, context, models, scratch, gates, weights_on, book, stack, wanted_slot, .. } = ws;
+        let Engine { bundle, ws, offer_category, category_lever, cold, rules, weight_rules, slot_offers, .. } = self;
+        let Workspace { features, context, models, scratch, gates, weights_on, book, stack, .. } = ws;
         let inputs = Inputs { features, context, now };
         let mut budget = bundle.limits.max_rule_steps;
         weights_on.clear();
@@ -33,17 +33,16 @@ impl Engine {
             weights_on.push(r.passes(&w.when, &inputs, &mut budget, stack)?);
         }
         models.iter_mut().for_each(crate::models::Lazy::reset);
-        wanted_slot.clear();
-        wanted_slot.resize(bundle.slots.len(), false);
-        for &(s, _) in &prep.slots {
-            wanted_slot[s as usize] = true;
-        }
         gates.clear();
         gates.resize(bundle.offers.len(), Gate::default());
+        for &(s, _) in &prep.slots {
+            for &o in &slot_offers[s as usize] {
+                gates[o as usize].wanted = true;
+            }
+        }
         let personalised = prep.mode == Mode::Personalised;
         for (i, o) in bundle.offers.iter().enumerate() {
             let g = &mut gates[i];
-            g.wanted = o.slots.iter().any(|&s| wanted_slot.get(s as usize).copied().unwrap_or(false));
             if !g.wanted {
                 continue;
             }

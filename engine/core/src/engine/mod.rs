@@ -28,6 +28,8 @@ pub struct Engine {
     offer_ids: Vec<(String, u16)>,
     /// (slot id, index), sorted by id.
     slot_ids: Vec<(String, u16)>,
+    /// Offers placed in each slot, in bundle order.
+    slot_offers: Vec<Vec<u16>>,
     /// Category id of each offer; ids index `categories`.
     offer_category: Vec<u16>,
     category_lever: Vec<f32>,
@@ -54,7 +56,8 @@ struct Workspace {
     stack: Vec<crate::rules::Value>,
     arbiter: crate::policy::Arbiter,
     candidates: Vec<crate::policy::Candidate>,
-    wanted_slot: Vec<bool>,
+    /// The last subject's holdout assignment (a fixed function of subject and bundle).
+    holdout_memo: Option<([u8; 16], bool)>,
 }
 
 /// Summary of a loaded bundle (`info()` on every face).
@@ -106,9 +109,13 @@ impl Engine {
             models: vec![crate::models::Lazy::default(); bundle.models.len()],
             ..Workspace::default()
         };
+        let slot_offers = (0..bundle.slots.len())
+            .map(|s| bundle.offers.iter().enumerate().filter(|(_, o)| o.slots.contains(&(s as u16))).map(|(i, _)| i as u16).collect())
+            .collect();
         let rules = bundle.offers.iter().map(|o| [Compiled::new(&o.eligibility), Compiled::new(&o.applicability), Compiled::new(&o.suitability)]).collect();
         let weight_rules = bundle.policy.context_weights.iter().map(|w| Compiled::new(&w.when)).collect();
         Ok(Engine {
+            slot_offers,
             rules,
             weight_rules,
             schema_hash: bundle.schema.hash(),

@@ -63,10 +63,9 @@ impl Engine {
             }
             Some(s) => {
                 let channels = (0..n_channels).filter(|&i| s.consent & channel_consent_bit(i) != 0).fold(0u16, |m, i| m | (1 << i));
-                let holdout = &self.bundle.policy.holdout;
                 let mode = if s.consent & CONSENT_PROFILING == 0 {
                     Mode::NoProfilingConsent
-                } else if in_holdout(&s.subject, &holdout.salt, holdout.share) {
+                } else if self.holdout(&s.subject) {
                     Mode::Holdout
                 } else {
                     Mode::Personalised
@@ -83,6 +82,19 @@ impl Engine {
             }
         }
         Ok(Prepared { slots, snapshot, mode, channels })
+    }
+
+    /// Holdout assignment of `subject`, memoised for the last subject seen.
+    fn holdout(&mut self, subject: &[u8; 16]) -> bool {
+        if let Some((s, h)) = self.ws.holdout_memo {
+            if s == *subject {
+                return h;
+            }
+        }
+        let p = &self.bundle.policy.holdout;
+        let h = in_holdout(subject, &p.salt, p.share);
+        self.ws.holdout_memo = Some((*subject, h));
+        h
     }
 
     fn resolve_context(&mut self, req: &DecideRequest) -> Result<(), RequestError> {

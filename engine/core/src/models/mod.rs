@@ -122,6 +122,42 @@ pub struct Lazy {
     /// Whether the inputs are exactly the feature slots in order, untransformed (then
     /// the features are the row). Fixed per model, found on first use.
     identity: Option<bool>,
+    /// The inputs as flat arrays when all of them read features (built on first use).
+    plan: Option<Option<FeaturePlan>>,
+}
+
+/// Feature-only inputs laid out flat, so assembling a row is a tight loop.
+/// `impute` is NaN where the input has none (a missing value then stays NaN).
+#[derive(Debug, Default, Clone)]
+struct FeaturePlan {
+    slot: Vec<usize>,
+    impute: Vec<f32>,
+    offset: Vec<f32>,
+    scale: Vec<f32>,
+}
+
+impl FeaturePlan {
+    fn new(inputs: &[Input]) -> Option<FeaturePlan> {
+        let mut p = FeaturePlan::default();
+        for input in inputs {
+            let Input::Feature { slot, impute, offset, scale } = *input else { return None };
+            p.slot.push(slot as usize);
+            p.impute.push(impute.unwrap_or(f32::NAN));
+            p.offset.push(offset);
+            p.scale.push(scale);
+        }
+        Some(p)
+    }
+
+    /// Same values as [`column`] for every input.
+    fn assemble(&self, features: &[f32], row: &mut Vec<f32>) {
+        row.clear();
+        for j in 0..self.slot.len() {
+            let raw = features.get(self.slot[j]).copied().unwrap_or(f32::NAN);
+            let x = if raw.is_nan() { self.impute[j] } else { raw };
+            row.push((x - self.offset[j]) * self.scale[j]);
+        }
+    }
 }
 
 impl Lazy {
@@ -138,8 +174,13 @@ impl Model {
         let n_out = self.n_outputs as usize;
         if let (Body::Linear { weights, bias }, Post::Identity | Post::Logistic) = (&self.body, self.post) {
             if !lazy.row_ready {
-                lazy.row.clear();
-                lazy.row.extend(self.inputs.iter().map(|input| column(input, features, context)));
+                match lazy.plan.get_or_insert_with(|| FeaturePlan::new(&self.inputs)) {
+                    Some(plan) => plan.assemble(features, &mut lazy.row),
+                    None => {
+                        lazy.row.clear();
+                        lazy.row.extend(self.inputs.iter().map(|input| column(input, features, context)));
+                    }
+                }
                 lazy.out.clear();
                 lazy.out.resize(n_out, 0.0);
                 lazy.have.clear();
