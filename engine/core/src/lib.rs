@@ -32,7 +32,9 @@ pub mod policy;
 pub mod rules;
 pub mod schema;
 pub mod snapshot;
+/// Fixtures panic on their own programming errors (never on input), hence the allow.
 #[cfg(feature = "testkit")]
+#[allow(clippy::panic)]
 pub mod testkit;
 
 pub use engine::Engine;

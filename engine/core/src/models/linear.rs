@@ -2,9 +2,9 @@
 //!
 //! The reduction is defined by [`dot_reference`]: eight partial sums (lanes
 //! `0..8`, element `i` into lane `i % 8`) combined as
-//! `((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))`. The SSE (x86_64) and
-//! `simd128` (Wasm) paths compute exactly that arithmetic with two 4-lane
-//! accumulators, so every runtime gets the same bits; a test checks them against the
+//! `((s0 + s4) + (s1 + s5)) + ((s2 + s6) + (s3 + s7))`. The AVX or SSE (x86_64) and
+//! `simd128` (Wasm) paths compute exactly that arithmetic (one 8-lane or two 4-lane
+//! accumulators, no FMA), so every runtime gets the same bits; a test checks them against the
 //! reference. (Auto-vectorising the reference produced shuffle-heavy code, 3x slower.)
 
 const LANES: usize = 8;
@@ -49,11 +49,44 @@ fn finish(mut lo: [f32; 4], mut hi: [f32; 4], a: &[f32], b: &[f32]) -> f32 {
     ((lo[0] + hi[0]) + (lo[1] + hi[1])) + ((lo[2] + hi[2]) + (lo[3] + hi[3]))
 }
 
+#[cfg(all(test, target_arch = "x86_64"))]
+pub(super) use sse::dot_sse;
+
 #[cfg(target_arch = "x86_64")]
 mod sse {
-    use core::arch::x86_64::{_mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_setzero_ps, _mm_storeu_ps};
+    use core::arch::x86_64::{
+        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_setzero_ps, _mm_storeu_ps,
+    };
 
+    /// AVX when the CPU has it (one 8-lane register holds exactly the reference's
+    /// eight partial sums; no FMA, so the bits are the same), else SSE.
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: AVX is present (checked just above).
+            unsafe { dot_avx(a, b) }
+        } else {
+            dot_sse(a, b)
+        }
+    }
+
+    #[target_feature(enable = "avx")]
+    unsafe fn dot_avx(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let chunks = n / 8;
+        let mut acc = [0.0f32; 8];
+        // SAFETY: every load reads 8 floats at offsets below `chunks * 8 <= n` of both slices.
+        unsafe {
+            let mut v = _mm256_setzero_ps();
+            for c in 0..chunks {
+                v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_loadu_ps(a.as_ptr().add(c * 8)), _mm256_loadu_ps(b.as_ptr().add(c * 8))));
+            }
+            _mm256_storeu_ps(acc.as_mut_ptr(), v);
+        }
+        let (lo, hi) = ([acc[0], acc[1], acc[2], acc[3]], [acc[4], acc[5], acc[6], acc[7]]);
+        super::finish(lo, hi, &a[chunks * 8..n], &b[chunks * 8..n])
+    }
+
+    pub fn dot_sse(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
         let chunks = n / 8;
         let (mut lo, mut hi) = ([0.0f32; 4], [0.0f32; 4]);

@@ -28,6 +28,8 @@ fn the_simd_dot_has_the_reference_bits() {
         let a: Vec<f32> = (0..n).map(|_| (rng.next_f64() as f32 - 0.5) * 1e3).collect();
         let b: Vec<f32> = (0..n).map(|_| (rng.next_f64() as f32 - 0.5) * 1e-2).collect();
         assert_eq!(dot(&a, &b).to_bits(), dot_reference(&a, &b).to_bits(), "n = {n}");
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(super::linear::dot_sse(&a, &b).to_bits(), dot_reference(&a, &b).to_bits(), "SSE, n = {n}");
     }
 }
 

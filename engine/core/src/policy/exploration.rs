@@ -20,7 +20,7 @@ pub fn selection_probabilities(priorities: &[f64], exploration: Exploration, pro
         }
         Exploration::Softmax { temperature } => {
             let t = temperature;
-            if !(t > 0.0) {
+            if t.is_nan() || t <= 0.0 {
                 probs.extend((0..n).map(|i| if i == best { 1.0 } else { 0.0 }));
                 return;
             }

@@ -75,6 +75,7 @@ macro_rules! binop {
     };
 }
 
+#[allow(clippy::should_implement_trait)]
 impl Expr {
     pub fn feature(name: &str) -> Expr {
         Expr::Feature(name.to_string())
@@ -83,7 +84,6 @@ impl Expr {
         Expr::Context(name.to_string())
     }
     binop!(add => Add, sub => Sub, mul => Mul, div => Div, lt => Lt, le => Le, gt => Gt, ge => Ge, eq => Eq, ne => Ne, and => And, or => Or);
-    #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Expr {
         Expr::Not(Box::new(self))
     }

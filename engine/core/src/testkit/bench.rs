@@ -76,7 +76,7 @@ fn gbdt(rng: &mut SplitMix64) -> Model {
             if k < 63 {
                 let col = (rng.next_u64() % N_FEATURES as u64) as u16;
                 let threshold = (range(col as usize) * rng.next_f64() as f32 * 0.8).max(0.25);
-                nodes.push(Node { mode: NodeMode::Leq, feature: col, threshold, missing_true: rng.next_u64() % 2 == 0, true_child: root + 2 * k + 1, false_child: root + 2 * k + 2, leaf_start: 0, leaf_len: 0 });
+                nodes.push(Node { mode: NodeMode::Leq, feature: col, threshold, missing_true: rng.next_u64().is_multiple_of(2), true_child: root + 2 * k + 1, false_child: root + 2 * k + 2, leaf_start: 0, leaf_len: 0 });
             } else {
                 leaves.push(LeafWeight { target: 0, weight: (rng.next_f64() as f32 - 0.5) * 0.2 });
                 nodes.push(Node { mode: NodeMode::Leaf, feature: 0, threshold: 0.0, missing_true: false, true_child: 0, false_child: 0, leaf_start: leaves.len() as u32 - 1, leaf_len: 1 });
@@ -105,7 +105,7 @@ fn bundle() -> Bundle {
                 name: format!("Offer {i}"),
                 kind: if i % 12 == 11 { OfferKind::Service } else { OfferKind::Offer },
                 category: format!("cat{}", i % 8),
-                slots: (0..3u16).filter(|sl| (i + *sl as usize) % 3 != 0 || i % 2 == 0).collect(),
+                slots: (0..3u16).filter(|sl| !(i + *sl as usize).is_multiple_of(3) || i.is_multiple_of(2)).collect(),
                 value: 5.0 + (i % 17) as f32,
                 lever: 1.0,
                 valid_from: 0,
