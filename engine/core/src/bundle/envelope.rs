@@ -28,13 +28,32 @@ pub struct UnverifiedBundle<'a> {
     signature: [u8; SIG],
 }
 
-/// A bundle whose signature verified and whose contents passed validation.
+/// A bundle whose signature verified and whose contents passed validation; only
+/// [`UnverifiedBundle::verify`] makes one.
 #[derive(Debug, Clone)]
 pub struct VerifiedBundle {
-    pub bundle: Bundle,
-    pub kid: String,
+    bundle: Bundle,
+    kid: String,
+    hash: [u8; 32],
+}
+
+impl VerifiedBundle {
+    /// The bundle.
+    pub fn bundle(&self) -> &Bundle {
+        &self.bundle
+    }
+    /// The key id it was signed under.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
     /// SHA-256 of the whole signed bytes.
-    pub hash: [u8; 32],
+    pub fn hash(&self) -> [u8; 32] {
+        self.hash
+    }
+    /// Takes the bundle out.
+    pub fn into_bundle(self) -> Bundle {
+        self.bundle
+    }
 }
 
 impl<'a> UnverifiedBundle<'a> {

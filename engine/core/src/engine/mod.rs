@@ -79,7 +79,8 @@ impl Engine {
     /// Verifies `bytes` with the bundle signing key `public_key`, validates and loads.
     pub fn load(bytes: &[u8], public_key: &[u8]) -> Result<Engine, Error> {
         let verified = UnverifiedBundle::parse(bytes)?.verify(public_key)?;
-        let bundle = verified.bundle;
+        let hash = verified.hash();
+        let bundle = verified.into_bundle();
         let keys = bundle
             .trusted_keys
             .iter()
@@ -119,8 +120,8 @@ impl Engine {
             rules,
             weight_rules,
             schema_hash: bundle.schema.hash(),
-            hash_hex: crate::hex(&verified.hash[..16]),
-            hash: verified.hash,
+            hash_hex: crate::hex(&hash[..16]),
+            hash,
             keys,
             offer_ids,
             slot_ids,

@@ -14,14 +14,37 @@ pub struct TrustedKey {
 }
 
 /// A verified snapshot: signature, key, schema and validity window all checked.
+/// Its fields are private so that verification is the only way to make one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
-    pub subject: [u8; SUBJECT_LEN],
-    pub issued_at: u64,
-    pub expires_at: u64,
-    pub consent: u16,
+    pub(crate) subject: [u8; SUBJECT_LEN],
+    pub(crate) issued_at: u64,
+    pub(crate) expires_at: u64,
+    pub(crate) consent: u16,
+    pub(crate) hash: [u8; 16],
+}
+
+impl Snapshot {
+    /// The client's pseudonym.
+    pub fn subject(&self) -> [u8; SUBJECT_LEN] {
+        self.subject
+    }
+    /// Unix seconds.
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at
+    }
+    /// Unix seconds.
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+    /// Consent bits: bit 0 profiling, bit `i + 1` channel `i`.
+    pub fn consent(&self) -> u16 {
+        self.consent
+    }
     /// First 16 bytes of SHA-256 over the snapshot bytes: its identity in decision records.
-    pub hash: [u8; 16],
+    pub fn hash(&self) -> [u8; 16] {
+        self.hash
+    }
 }
 
 /// Inputs to verification that come from the bundle and the request.
