@@ -33,7 +33,10 @@ fn main() -> ExitCode {
         }
     };
     eprintln!("request:\n{}\n", serde_json::to_string_pretty(&req).unwrap_or_default());
-    let pretty = serde_json::from_slice::<serde_json::Value>(&native).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or_default();
+    // Pretty-printed through the response type, so keys keep the engine's order.
+    let pretty = serde_json::from_slice::<vitrine_engine::decision::DecideResponse>(&native)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| String::from_utf8_lossy(&native).into_owned());
     println!("{pretty}");
     if native != wasm {
         eprintln!("native and Wasmtime outputs differ");
