@@ -1,9 +1,13 @@
 //! `vitrine-host`: where people author and ship what the engine runs.
 //!
 //! Stages, one module each:
+//! - [`keys`]: Ed25519 key pairs with a role (bundle or snapshot).
+//! - [`source`]: a bundle source folder (`bundle.toml` + rule files) → a signed bundle.
 //! - [`rules`]: CEL rule text → the engine's typed rule bytecode, with errors that
 //!   point into the source.
 //!
 //! The bundle builder, model lowering (ONNX), feature store, snapshot issuer and
 //! server arrive with the host issues.
+pub mod keys;
 pub mod rules;
+pub mod source;

@@ -189,7 +189,7 @@ impl Lowerer<'_> {
 }
 
 /// `"90s"`, `"15m"`, `"36h"`, `"7d"`, `"1.5h"` → seconds.
-fn duration_secs(s: &str) -> Option<f64> {
+pub(crate) fn duration_secs(s: &str) -> Option<f64> {
     let unit = s.chars().last()?;
     let n: f64 = s[..s.len() - unit.len_utf8()].parse().ok().filter(|n: &f64| n.is_finite())?;
     let k = match unit {

@@ -16,7 +16,9 @@
 //!   an error value that `&&`/`||` absorb as CEL does, and a rule passes only when `true`.
 mod error;
 mod lower;
+pub(crate) use lower::duration_secs;
 mod suggest;
+pub(crate) use suggest::closest;
 
 pub use error::{RuleSourceError, Span};
 use vitrine_engine::rules::Program;

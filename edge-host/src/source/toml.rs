@@ -1,0 +1,209 @@
+//! The `bundle.toml` format, as written by people. See `examples/bundle/bundle.toml`.
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub bundle: Meta,
+    pub schema: Schema,
+    pub slots: Vec<Slot>,
+    pub offers: Vec<Offer>,
+    #[serde(default)]
+    pub policy: Policy,
+    /// Snapshot public key files (`.pub`), relative to the folder.
+    pub trusted_snapshot_keys: Vec<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub name: String,
+    pub version: u64,
+    #[serde(default)]
+    pub created_at: u64,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Schema {
+    pub channels: Vec<String>,
+    pub features: Vec<Feature>,
+    #[serde(default)]
+    pub context: Vec<ContextField>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Feature {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FeatureType,
+    /// `f32` (default), `u8` or `u16` for numerics.
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default = "one")]
+    pub scale: f32,
+    #[serde(default)]
+    pub offset: f32,
+    #[serde(default)]
+    pub vocab: Vec<String>,
+    #[serde(default = "yes")]
+    pub personal: bool,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureType {
+    Numeric,
+    Boolean,
+    Categorical,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ContextField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FeatureType,
+    #[serde(default)]
+    pub vocab: Vec<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Slot {
+    pub id: String,
+    pub channel: String,
+    #[serde(default = "one_u8")]
+    pub k: u8,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub service: bool,
+    pub category: String,
+    pub slots: Vec<String>,
+    pub value: f32,
+    #[serde(default = "one")]
+    pub lever: f32,
+    #[serde(default)]
+    pub valid_from: u64,
+    #[serde(default)]
+    pub valid_until: u64,
+    /// CEL text, or `@path/to/file.cel` relative to the folder.
+    #[serde(default)]
+    pub eligibility: Option<String>,
+    #[serde(default)]
+    pub applicability: Option<String>,
+    #[serde(default)]
+    pub suitability: Option<String>,
+    /// A constant propensity (models arrive with ONNX support).
+    pub propensity: f32,
+    #[serde(default = "tenth")]
+    pub baseline_propensity: f32,
+    #[serde(default)]
+    pub caps: Vec<Cap>,
+    pub treatments: Vec<Treatment>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Cap {
+    /// `offer` or `category`.
+    pub scope: String,
+    pub max: u16,
+    /// A duration: `90s`, `15m`, `36h`, `7d`.
+    pub window: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Treatment {
+    pub id: String,
+    #[serde(default = "one")]
+    pub weight: f32,
+    pub title: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub price: Option<f32>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// `none`, `epsilon_greedy` (with `epsilon`) or `softmax` (with `temperature`).
+    #[serde(default)]
+    pub exploration: Option<String>,
+    #[serde(default)]
+    pub epsilon: Option<f64>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub holdout_share: f32,
+    #[serde(default)]
+    pub holdout_salt: String,
+    #[serde(default)]
+    pub max_per_category: u8,
+    #[serde(default)]
+    pub snapshot_skew: Option<String>,
+    #[serde(default)]
+    pub suppression: Option<Suppression>,
+    #[serde(default)]
+    pub context_weights: Vec<ContextWeight>,
+    /// Category → lever.
+    #[serde(default)]
+    pub category_levers: BTreeMap<String, f32>,
+    #[serde(default)]
+    pub channel_caps: Vec<ChannelCap>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Suppression {
+    pub after_impressions: u16,
+    pub window: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ContextWeight {
+    /// CEL over context fields only.
+    pub when: String,
+    /// Offer ids (empty: all offers).
+    #[serde(default)]
+    pub offers: Vec<String>,
+    pub weight: f32,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelCap {
+    pub channel: String,
+    pub max: u16,
+    pub window: String,
+}
+
+fn one() -> f32 {
+    1.0
+}
+fn one_u8() -> u8 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn tenth() -> f32 {
+    0.1
+}
