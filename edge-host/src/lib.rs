@@ -3,6 +3,8 @@
 //! Stages, one module each:
 //! - [`keys`]: Ed25519 key pairs with a role (bundle or snapshot).
 //! - [`source`]: a bundle source folder (`bundle.toml` + rule files) → a signed bundle.
+//! - [`store`]: a typed feature store (SQLite) fed from CSV, and the snapshot
+//!   contents it issues.
 //! - [`rules`]: CEL rule text → the engine's typed rule bytecode, with errors that
 //!   point into the source.
 //!
@@ -11,3 +13,4 @@
 pub mod keys;
 pub mod rules;
 pub mod source;
+pub mod store;

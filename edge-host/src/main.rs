@@ -6,6 +6,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use vitrine_host::keys::{self, Role};
 use vitrine_host::source;
+use vitrine_host::store::FeatureStore;
+use vitrine_engine::snapshot::{encode_text, SnapshotSigner};
 
 /// Vitrine host: keys, bundles (and, with the host issues, snapshots and serving).
 #[derive(Parser, Debug)]
@@ -24,6 +26,61 @@ enum Command {
     /// Build, sign and inspect bundles.
     #[command(subcommand)]
     Bundle(BundleCmd),
+    /// The feature store (SQLite, one typed column per feature).
+    #[command(subcommand)]
+    Features(FeaturesCmd),
+    /// Signed per-client snapshots from the feature store.
+    #[command(subcommand)]
+    Snapshot(SnapshotCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum FeaturesCmd {
+    /// Import a CSV (header: client_id, feature names, consent_profiling, consent_<channel>)
+    /// checked cell by cell against the bundle's schema, in one transaction.
+    ///
+    /// Example: vitrine features import clients.csv --schema edge-host/examples/bundle --db features.sqlite
+    Import {
+        file: PathBuf,
+        /// The bundle source folder whose schema the features follow.
+        #[arg(long)]
+        schema: PathBuf,
+        #[arg(long)]
+        db: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SnapshotCmd {
+    /// Print one client's signed snapshot (base64url, ready for a cookie).
+    Sign {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        client: String,
+        /// A snapshot-role secret key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Validity, e.g. 1h, 1d.
+        #[arg(long, default_value = "1d")]
+        ttl: String,
+        /// Issue time in unix seconds (default: now).
+        #[arg(long)]
+        now: Option<u64>,
+    },
+    /// Sign every client's snapshot into a JSON-lines file {"client_id", "snapshot"}.
+    SignAll {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "1d")]
+        ttl: String,
+        #[arg(long)]
+        now: Option<u64>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,8 +159,55 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(verified.bundle())?);
             eprintln!("signature verified: key `{}`", verified.kid());
         }
+        Command::Features(FeaturesCmd::Import { file, schema, db }) => {
+            let bundle = source::load(&schema)?;
+            let mut store = FeatureStore::open(&db, &bundle.schema)?;
+            let rows = store.import_csv(&file)?;
+            println!("imported {rows} clients into {} ({} in total)", db.display(), store.len()?);
+        }
+        Command::Snapshot(SnapshotCmd::Sign { db, client, key, ttl, now }) => {
+            let store = FeatureStore::open_existing(&db)?;
+            let signer = signer(&key)?;
+            let content = store.snapshot_content(&client, issue_time(now)?, seconds(&ttl)?)?;
+            println!("{}", encode_text(&signer.sign(store.schema(), &content)?));
+        }
+        Command::Snapshot(SnapshotCmd::SignAll { db, key, out, ttl, now }) => {
+            let store = FeatureStore::open_existing(&db)?;
+            let signer = signer(&key)?;
+            let total = store.len()?;
+            let bar = indicatif::ProgressBar::new(total);
+            let mut lines = String::with_capacity(total as usize * 800);
+            let started = std::time::Instant::now();
+            store.for_each(issue_time(now)?, seconds(&ttl)?, |id, content| {
+                let snapshot = signer.sign(store.schema(), &content).map_err(|e| vitrine_host::store::StoreError::Corrupt(format!("client `{id}`: {e}")))?;
+                lines.push_str(&serde_json::json!({ "client_id": id, "snapshot": encode_text(&snapshot) }).to_string());
+                lines.push('\n');
+                bar.inc(1);
+                Ok(())
+            })?;
+            bar.finish_and_clear();
+            write_atomically(&out, lines.as_bytes())?;
+            let secs = started.elapsed().as_secs_f64();
+            println!("signed {total} snapshots in {secs:.2} s ({:.0}/s) → {}", total as f64 / secs.max(1e-9), out.display());
+        }
     }
     Ok(())
+}
+
+fn signer(key: &Path) -> Result<SnapshotSigner> {
+    let secret = keys::load_secret(key, Role::Snapshot)?;
+    Ok(SnapshotSigner::new(&secret.kid, secret.key)?)
+}
+
+fn seconds(duration: &str) -> Result<u64> {
+    vitrine_host::rules::parse_duration(duration).ok_or_else(|| anyhow::anyhow!("`{duration}` is not a duration like 90s, 15m, 36h or 7d"))
+}
+
+fn issue_time(now: Option<u64>) -> Result<u64> {
+    match now {
+        Some(n) => Ok(n),
+        None => Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs()),
+    }
 }
 
 /// Writes to a temporary file beside `path`, then renames: no partial file on failure.

@@ -1,32 +1,16 @@
 //! `vitrine keys new` and `vitrine bundle build` end to end, and every bad input
 //! with its code and nothing written.
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use vitrine_engine::decision::{ContextValue, DecideRequest, SlotRequest};
 use vitrine_engine::snapshot::{encode_text, SnapshotContent, SnapshotSigner, CONSENT_PROFILING};
 use vitrine_host::keys::{self, Role};
 use vitrine_host::source;
 
+mod common;
+use common::{example_copy, vitrine};
+
 const NOW: u64 = 1_800_000_000;
-
-fn vitrine(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).output().expect("vitrine runs")
-}
-
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bundle")
-}
-
-/// A copy of the example folder whose trusted snapshot key is freshly generated.
-fn example_copy(tmp: &Path) -> PathBuf {
-    let dir = tmp.join("src");
-    std::fs::create_dir_all(dir.join("rules")).unwrap();
-    std::fs::copy(example().join("bundle.toml"), dir.join("bundle.toml")).unwrap();
-    std::fs::copy(example().join("rules/fibre_upgrade.cel"), dir.join("rules/fibre_upgrade.cel")).unwrap();
-    keys::generate("snap-demo", Role::Snapshot, &dir.join("keys")).unwrap();
-    dir
-}
 
 #[test]
 fn keys_are_private_and_never_overwritten() {
@@ -96,7 +80,8 @@ fn variant(tmp: &Path, edit: impl Fn(String) -> String) -> PathBuf {
 
 #[test]
 fn bad_sources_fail_with_their_code_and_write_nothing() {
-    let cases: Vec<(&str, Box<dyn Fn(String) -> String>, &str)> = vec![
+    type Edit = Box<dyn Fn(String) -> String>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         ("malformed toml", Box::new(|t| t.replace("value = 30.0", "value = = 30.0")), "source_toml"),
         ("unknown feature", Box::new(|t| t.replace("data_usage_gb >= 15", "data_usage >= 15")), "rule_unknown_name"),
         ("type error", Box::new(|t| t.replace("data_usage_gb >= 15", "plan >= 15")), "rule_type"),

@@ -17,6 +17,11 @@
 mod error;
 mod lower;
 pub(crate) use lower::duration_secs;
+
+/// Seconds in a duration like `90s`, `15m`, `36h`, `7d` (non-negative, whole seconds).
+pub fn parse_duration(s: &str) -> Option<u64> {
+    duration_secs(s).filter(|d| *d >= 0.0).map(|d| d as u64)
+}
 mod suggest;
 pub(crate) use suggest::closest;
 
