@@ -112,7 +112,7 @@ fn cell_value(kind: &FeatureKind, cell: &str) -> Result<f64, String> {
             };
             let q = ((x as f32 - offset) / scale).round();
             if !(0.0..=max).contains(&q) {
-                return Err(format!("outside the encoded range {offset} to {}", offset + scale * max as f32));
+                return Err(format!("outside the encoded range {offset} to {}", offset + scale * max));
             }
             Ok(x)
         }
