@@ -1,7 +1,7 @@
 //! Property: random bundles, snapshots and requests never panic and always finish.
 use proptest::prelude::*;
 use vitrine_engine::bundle::envelope;
-use vitrine_engine::rules::{Cmp, Op, Program};
+use vitrine_engine::rules::{Arith, Cmp, Op, Program};
 use vitrine_engine::snapshot::encode_text;
 use vitrine_engine::testkit::{bundle_key, Fixture, BUNDLE_KID, NOW};
 use vitrine_engine::{api, Engine};
@@ -26,6 +26,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0u16..20, 0u16..6, -5.0f64..5.0).prop_map(|(slot, c, value)| Op::CmpFeature { slot, cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize], value }),
         (0u16..6, 0u16..6, -5.0f64..30.0).prop_map(|(slot, c, value)| Op::CmpContext { slot, cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize], value }),
         (0u16..20, 0u16..5).prop_map(|(slot, cat)| Op::FeatureIs { slot, cat }),
+        (0u16..20, 0u16..4, -5.0f64..5.0).prop_map(|(slot, a, value)| Op::ArithFeature { slot, arith: [Arith::Add, Arith::Sub, Arith::Mul, Arith::Div][a as usize], value }),
         (0u16..20, 0u16..2).prop_map(|(slot, set)| Op::FeatureIn { slot, set }),
     ]
 }

@@ -8,7 +8,7 @@
 //! let program = rule.compile(&schema).unwrap();
 //! assert!(program.reads_features());
 //! ```
-use super::{Cmp, Op, Program, RuleError};
+use super::{Arith, Cmp, Op, Program, RuleError};
 use crate::schema::{ContextKind, FeatureKind, Schema};
 
 /// A rule expression before compilation.
@@ -168,6 +168,11 @@ fn emit(e: &Expr, schema: &Schema, p: &mut Program, depth: usize) -> Result<(), 
                 p.ops.push(if feature { Op::CmpFeature { slot, cmp, value: *value } } else { Op::CmpContext { slot, cmp, value: *value } });
             }
         }
+        Expr::Bin(op, a, b) if fused_arith(*op, a, b, schema).is_some() => {
+            if let (Some((slot, arith)), Expr::Num(value)) = (fused_arith(*op, a, b, schema), &**b) {
+                p.ops.push(Op::ArithFeature { slot, arith, value: *value });
+            }
+        }
         Expr::Bin(op, a, b) => {
             emit(a, schema, p, d)?;
             emit(b, schema, p, d)?;
@@ -260,6 +265,20 @@ fn fused_cmp(op: BinOp, a: &Expr, b: &Expr, schema: &Schema) -> Option<(u16, Cmp
         }
         _ => None,
     }
+}
+
+/// `feature ARITH constant` over a numeric feature, fused into one op.
+fn fused_arith(op: BinOp, a: &Expr, b: &Expr, schema: &Schema) -> Option<(u16, Arith)> {
+    let arith = match op {
+        BinOp::Add => Arith::Add,
+        BinOp::Sub => Arith::Sub,
+        BinOp::Mul => Arith::Mul,
+        BinOp::Div => Arith::Div,
+        _ => return None,
+    };
+    let (Expr::Feature(name), Expr::Num(_)) = (a, b) else { return None };
+    let i = schema.feature(name)?;
+    matches!(schema.features[i].kind, FeatureKind::Numeric { .. }).then_some((i as u16, arith))
 }
 
 /// The slot of `e` if it is a categorical feature.

@@ -69,6 +69,9 @@ pub enum Op {
     FeatureIs { slot: u16, cat: u16 },
     /// Fused `FeatureCat(slot), InCats(set)`.
     FeatureIn { slot: u16, set: u16 },
+    /// Fused `FeatureNum(slot), Num(value), <arith>`: pushes the number (null if missing).
+    /// (New ops go last: the bundle encoding numbers variants by position.)
+    ArithFeature { slot: u16, arith: Arith, value: f64 },
 }
 
 /// Comparison of a fused clause.
@@ -81,6 +84,30 @@ pub enum Cmp {
     Ge,
     Eq,
     Ne,
+}
+
+/// Arithmetic of a fused operand.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl Arith {
+    /// `x ARITH y`; division by zero gives `None` (null), as `Op::Div` does.
+    #[inline]
+    pub fn apply(self, x: f64, y: f64) -> Option<f64> {
+        match self {
+            Arith::Add => Some(x + y),
+            Arith::Sub => Some(x - y),
+            Arith::Mul => Some(x * y),
+            Arith::Div if y == 0.0 => None,
+            Arith::Div => Some(x / y),
+        }
+    }
 }
 
 impl Cmp {
@@ -116,7 +143,7 @@ impl Program {
 
     /// True if the program reads any feature slot.
     pub fn reads_features(&self) -> bool {
-        self.ops.iter().any(|op| matches!(op, Op::FeatureNum(_) | Op::FeatureBool(_) | Op::FeatureCat(_) | Op::CmpFeature { .. } | Op::FeatureIs { .. } | Op::FeatureIn { .. }))
+        self.ops.iter().any(|op| matches!(op, Op::FeatureNum(_) | Op::FeatureBool(_) | Op::FeatureCat(_) | Op::CmpFeature { .. } | Op::ArithFeature { .. } | Op::FeatureIs { .. } | Op::FeatureIn { .. }))
     }
 }
 

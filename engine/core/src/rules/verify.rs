@@ -149,6 +149,13 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
             expect(feature(slot)?, Ty::Num, "fused comparison")?;
             Ty::Bool
         }
+        Op::ArithFeature { slot, value, .. } => {
+            if !value.is_finite() {
+                return Err(bad("numeric constant must be finite".into()));
+            }
+            expect(feature(slot)?, Ty::Num, "fused arithmetic")?;
+            Ty::Num
+        }
         Op::CmpContext { slot, value, .. } => {
             if !value.is_finite() {
                 return Err(bad("numeric constant must be finite".into()));
