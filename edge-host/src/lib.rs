@@ -2,6 +2,7 @@
 //!
 //! Stages, one module each:
 //! - [`keys`]: Ed25519 key pairs with a role (bundle or snapshot).
+//! - [`onnx`]: ONNX models → the engine's compact models, with a parity gate.
 //! - [`source`]: a bundle source folder (`bundle.toml` + rule files) → a signed bundle.
 //! - [`store`]: a typed feature store (SQLite) fed from CSV, and the snapshot
 //!   contents it issues.
@@ -11,6 +12,7 @@
 //! The bundle builder, model lowering (ONNX), feature store, snapshot issuer and
 //! server arrive with the host issues.
 pub mod keys;
+pub mod onnx;
 pub mod rules;
 pub mod source;
 pub mod store;
