@@ -19,6 +19,8 @@ pub enum SourceError {
     Rule { what: String, source: RuleSourceError },
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Model(#[from] crate::onnx::OnnxError),
     #[error("the bundle does not pass the engine's checks: {0}")]
     Engine(vitrine_engine::Error),
 }
@@ -33,6 +35,7 @@ impl SourceError {
             SourceError::Unknown { .. } => "source_unknown_name",
             SourceError::Rule { source, .. } => source.code(),
             SourceError::Key(e) => e.code(),
+            SourceError::Model(e) => e.code(),
             SourceError::Engine(e) => e.code(),
         }
     }

@@ -4,7 +4,8 @@
 //! rules, policy, trusted snapshot key files) and any rule files it references as
 //! `@rules/name.cel`. Names are checked with "did you mean" suggestions, rules are
 //! compiled from CEL, and the result passes the engine's own validation before it is
-//! signed. Propensity models (ONNX) are not read yet: offers carry a constant.
+//! signed. ONNX models listed under `[[models]]` are lowered and must pass the parity
+//! gate against their reference outputs before an offer may use them.
 mod error;
 mod toml;
 
@@ -19,6 +20,7 @@ use vitrine_engine::schema::{ContextField, ContextKind, FeatureDef, FeatureKind,
 use vitrine_engine::snapshot::TrustedKey;
 
 use crate::keys::{load_public, Role};
+use crate::onnx::{self, Lowered};
 use crate::rules::{self, duration_secs};
 
 struct Ctx<'a> {
@@ -74,7 +76,8 @@ pub fn load(dir: &Path) -> Result<Bundle, SourceError> {
             Ok(SlotDef { id: s.id.clone(), channel: channel as u8, k: s.k })
         })
         .collect::<Result<Vec<_>, SourceError>>()?;
-    let offers = file.offers.iter().map(|o| offer(&cx, o, &schema, &file.slots)).collect::<Result<Vec<_>, _>>()?;
+    let lowered = file.models.iter().map(|m| model(&cx, m, &schema)).collect::<Result<Vec<_>, _>>()?;
+    let offers = file.offers.iter().map(|o| offer(&cx, o, &schema, &file.slots, &lowered)).collect::<Result<Vec<_>, _>>()?;
     let policy = policy(&cx, &file.policy, &schema, &file.offers)?;
     let trusted_keys = file
         .trusted_snapshot_keys
@@ -92,7 +95,7 @@ pub fn load(dir: &Path) -> Result<Bundle, SourceError> {
         schema,
         slots,
         offers,
-        models: Vec::new(),
+        models: lowered.into_iter().map(|(_, l)| l.model).collect(),
         policy,
         posteriors: Vec::new(),
         trusted_keys,
@@ -140,7 +143,37 @@ fn schema(cx: &Ctx<'_>, s: &toml::Schema) -> Result<Schema, SourceError> {
     Ok(schema)
 }
 
-fn offer(cx: &Ctx<'_>, o: &toml::Offer, schema: &Schema, slots: &[toml::Slot]) -> Result<Offer, SourceError> {
+/// Lowers one `[[models]]` entry and runs the parity gate.
+fn model(cx: &Ctx<'_>, m: &toml::ModelSource, schema: &Schema) -> Result<(String, Lowered), SourceError> {
+    let what = format!("model `{}`", m.name);
+    let slots = m
+        .inputs
+        .iter()
+        .map(|f| schema.feature(f).map(|i| i as u16).ok_or_else(|| cx.unknown(what.clone(), "feature", f, schema.features.iter().map(|f| f.name.as_str()))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = cx.dir.join(&m.file);
+    let lowered = onnx::lower(&path, &m.name, &slots)?;
+    onnx::check_parity(&path, &lowered, &slots, schema.features.len())?;
+    Ok((m.name.clone(), lowered))
+}
+
+fn propensity(cx: &Ctx<'_>, o: &toml::Offer, models: &[(String, Lowered)]) -> Result<Propensity, SourceError> {
+    let what = format!("offer `{}` propensity", o.id);
+    match &o.propensity {
+        toml::PropensitySource::Constant(p) => Ok(Propensity::Constant(*p)),
+        toml::PropensitySource::Model { model, output, column } => {
+            let i = models.iter().position(|(n, _)| n == model).ok_or_else(|| cx.unknown(what.clone(), "model", model, models.iter().map(|(n, _)| n.as_str())))?;
+            let outputs = &models[i].1.outputs;
+            let o = outputs.iter().position(|(n, c)| n == output && c == column).ok_or_else(|| {
+                let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
+                cx.invalid(what.clone(), format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", ")))
+            })?;
+            Ok(Propensity::Model { model: i as u16, output: o as u16 })
+        }
+    }
+}
+
+fn offer(cx: &Ctx<'_>, o: &toml::Offer, schema: &Schema, slots: &[toml::Slot], models: &[(String, Lowered)]) -> Result<Offer, SourceError> {
     let what = |part: &str| format!("offer `{}` {part}", o.id);
     let slot_idx = o
         .slots
@@ -181,7 +214,7 @@ fn offer(cx: &Ctx<'_>, o: &toml::Offer, schema: &Schema, slots: &[toml::Slot]) -
         eligibility: cx.rule(&what("eligibility"), o.eligibility.as_deref(), schema)?,
         applicability: cx.rule(&what("applicability"), o.applicability.as_deref(), schema)?,
         suitability: cx.rule(&what("suitability"), o.suitability.as_deref(), schema)?,
-        propensity: Propensity::Constant(o.propensity),
+        propensity: propensity(cx, o, models)?,
         baseline_propensity: o.baseline_propensity,
         treatments,
         caps,

@@ -14,6 +14,32 @@ pub struct File {
     pub policy: Policy,
     /// Snapshot public key files (`.pub`), relative to the folder.
     pub trusted_snapshot_keys: Vec<String>,
+    /// ONNX propensity models.
+    #[serde(default)]
+    pub models: Vec<ModelSource>,
+}
+
+/// An ONNX model and the features its input columns read, in order.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSource {
+    pub name: String,
+    /// Relative to the folder; `<file minus .onnx>.reference.json` must sit beside it.
+    pub file: String,
+    pub inputs: Vec<String>,
+}
+
+/// A constant, or a model output column.
+#[derive(Deserialize, Debug)]
+#[serde(untagged)]
+pub enum PropensitySource {
+    Constant(f32),
+    Model {
+        model: String,
+        output: String,
+        #[serde(default = "one_usize")]
+        column: usize,
+    },
 }
 
 #[derive(Deserialize, Debug)]
@@ -104,8 +130,8 @@ pub struct Offer {
     pub applicability: Option<String>,
     #[serde(default)]
     pub suitability: Option<String>,
-    /// A constant propensity (models arrive with ONNX support).
-    pub propensity: f32,
+    /// A constant, or `{ model = "name", output = "probabilities", column = 1 }`.
+    pub propensity: PropensitySource,
     #[serde(default = "tenth")]
     pub baseline_propensity: f32,
     #[serde(default)]
@@ -197,6 +223,9 @@ pub struct ChannelCap {
 
 fn one() -> f32 {
     1.0
+}
+fn one_usize() -> usize {
+    1
 }
 fn one_u8() -> u8 {
     1

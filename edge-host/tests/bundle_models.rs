@@ -1,0 +1,75 @@
+//! `[[models]]` in bundle.toml: ONNX models lowered, parity-gated, and used by offers.
+use std::path::{Path, PathBuf};
+
+use vitrine_engine::bundle::Propensity;
+use vitrine_host::source;
+
+mod common;
+use common::example_copy;
+
+fn models_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models/out")
+}
+
+/// The example plus two derived flags, a `[[models]]` entry and an offer scored by it.
+fn with_model(tmp: &Path, file: &str, inputs: &str, output: &str) -> PathBuf {
+    let dir = example_copy(tmp);
+    let mut text = std::fs::read_to_string(dir.join("bundle.toml")).unwrap();
+    text = text.replace("propensity = 0.35", &format!("propensity = {{ model = \"offers\", output = \"{output}\", column = 1 }}"));
+    text.push_str(&format!(
+        r#"
+[[schema.features]]
+name = "indoor_coverage_poor"
+type = "boolean"
+
+[[schema.features]]
+name = "plan_premium"
+type = "boolean"
+personal = false
+
+[[models]]
+name = "offers"
+file = "{}"
+inputs = [{inputs}]
+"#,
+        models_dir().join(file).display()
+    ));
+    std::fs::write(dir.join("bundle.toml"), text).unwrap();
+    dir
+}
+
+const INPUTS: &str = r#""tenure_months", "monthly_spend", "data_usage_gb", "fiber_eligible", "fiber_owned", "indoor_coverage_poor", "plan_premium", "open_complaint""#;
+
+#[test]
+fn an_offer_scored_by_an_onnx_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = with_model(tmp.path(), "offers_logit.onnx", INPUTS, "fibre_upgrade_probabilities");
+    let bundle = source::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(bundle.models.len(), 1);
+    assert_eq!(bundle.models[0].n_outputs, 6);
+    let fibre = bundle.offers.iter().find(|o| o.id == "fibre_upgrade").unwrap();
+    assert_eq!(fibre.propensity, Propensity::Model { model: 0, output: 1 });
+    // The bundle signs and loads in the engine.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let bytes = vitrine_engine::bundle::envelope::sign(&bundle, "b", &key).unwrap();
+    assert!(vitrine_engine::Engine::load(&bytes, &key.verifying_key().to_bytes()).is_ok());
+}
+
+#[test]
+fn model_errors_have_their_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = with_model(tmp.path(), "offers_logit.onnx", &INPUTS.replace("fiber_owned", "fibre_owned"), "fibre_upgrade_probabilities");
+    let err = source::load(&dir).unwrap_err();
+    assert_eq!(err.code(), "source_unknown_name", "{err}");
+    assert!(err.to_string().contains("did you mean `fiber_owned`?"), "{err}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = with_model(tmp.path(), "mlp.onnx", INPUTS, "probabilities");
+    assert_eq!(source::load(&dir).unwrap_err().code(), "model_unsupported_op");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = with_model(tmp.path(), "offers_logit.onnx", INPUTS, "churn");
+    let err = source::load(&dir).unwrap_err();
+    assert_eq!(err.code(), "source_invalid", "{err}");
+    assert!(err.to_string().contains("fibre_upgrade_probabilities[1]"), "{err}");
+}
