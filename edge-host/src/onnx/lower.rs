@@ -56,14 +56,8 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
         match node.op_type.as_str() {
             "Constant" => {}
             "Cast" | "Identity" if on_row => row_tensors.extend(node.output.iter().cloned()),
-            "Cast" | "Identity" => {
-                if let (Some(i), Some(o)) = (node.input.first(), node.output.first()) {
-                    if let Some(s) = scores.get(i).copied() {
-                        scores.insert(o.clone(), s);
-                    }
-                }
-            }
-            "Mul" if !on_row && konst(1).is_some_and(|c| c.iter().all(|x| *x == 1.0)) => {
+            // Pass-throughs after the model (LightGBM multiplies its output by a constant 1).
+            "Cast" | "Identity" | "Mul" if node.op_type != "Mul" || (!on_row && konst(1).is_some_and(|c| c.iter().all(|x| *x == 1.0))) => {
                 if let (Some(i), Some(o)) = (node.input.first(), node.output.first()) {
                     if let Some(s) = scores.get(i).copied() {
                         scores.insert(o.clone(), s);

@@ -16,7 +16,7 @@
 //!   an error value that `&&`/`||` absorb as CEL does, and a rule passes only when `true`.
 mod error;
 mod lower;
-pub(crate) use lower::duration_secs;
+use lower::duration_secs;
 
 /// Seconds in a duration like `90s`, `15m`, `36h`, `7d` (non-negative, whole seconds).
 pub fn parse_duration(s: &str) -> Option<u64> {

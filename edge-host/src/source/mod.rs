@@ -21,7 +21,7 @@ use vitrine_engine::snapshot::TrustedKey;
 
 use crate::keys::{load_public, Role};
 use crate::onnx::{self, Lowered};
-use crate::rules::{self, duration_secs};
+use crate::rules;
 
 struct Ctx<'a> {
     dir: &'a Path,
@@ -38,7 +38,7 @@ impl Ctx<'_> {
     }
 
     fn duration(&self, what: &str, s: &str) -> Result<u64, SourceError> {
-        duration_secs(s).filter(|d| *d >= 0.0).map(|d| d as u64).ok_or_else(|| self.invalid(what, format!("`{s}` is not a duration like 90s, 15m, 36h or 7d")))
+        rules::parse_duration(s).ok_or_else(|| self.invalid(what, format!("`{s}` is not a duration like 90s, 15m, 36h or 7d")))
     }
 
     /// Compiles an optional rule: inline CEL, or `@file` relative to the folder.
