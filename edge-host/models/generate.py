@@ -50,7 +50,7 @@ COLUMNS = [
 N_FEATURES = len(COLUMNS)
 
 # Ops that tract-onnx cannot run (measured on this machine; see README).
-TRACT_LACKING = {"Scaler", "ZipMap", "TreeEnsembleRegressor", "Imputer", "OneHotEncoder"}
+TRACT_LACKING = {"Scaler", "ZipMap", "TreeEnsembleRegressor", "Imputer", "OneHotEncoder", "SVMClassifier"}
 
 
 # --------------------------------------------------------------------------
@@ -255,8 +255,9 @@ def describe(model) -> dict:
 def to_jsonable(arr: np.ndarray):
     arr = np.asarray(arr)
     if arr.dtype.kind == "f":
-        # float(np.float32) is the exact value as a double, so it round-trips.
-        return [to_jsonable(a) for a in arr] if arr.ndim > 1 else [float(v) for v in arr]
+        # float(np.float32) is the exact value as a double, so it round-trips;
+        # a missing value (NaN) is written as null.
+        return [to_jsonable(a) for a in arr] if arr.ndim > 1 else [None if np.isnan(v) else float(v) for v in arr]
     if arr.dtype.kind in "iub":
         return [to_jsonable(a) for a in arr] if arr.ndim > 1 else [int(v) for v in arr]
     raise TypeError(f"unsupported output dtype {arr.dtype}")
@@ -287,6 +288,18 @@ def dump_reference(ref: dict) -> str:
     text = "{\n" + ",\n".join(parts) + "\n}\n"
     assert json.loads(text) == ref
     return text
+
+
+def prep_rows(rows: np.ndarray) -> np.ndarray:
+    """The reference rows with a 9th column, segment (0-3, plus one unseen 7),
+    and some missing numeric values for the imputer."""
+    seg = np.array([i % 4 for i in range(len(rows))], dtype=np.float32)
+    seg[-1] = 7.0
+    out = np.column_stack([rows, seg]).astype(np.float32)
+    for i in range(0, len(out), 3):
+        out[i, i % 8] = np.nan
+    out[1, :8] = np.nan
+    return out
 
 
 def run_ort(path: Path, rows: np.ndarray) -> dict:
@@ -320,7 +333,12 @@ def main() -> int:
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    from sklearn.svm import SVC
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
 
     warnings.filterwarnings("ignore", category=FutureWarning)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -475,6 +493,61 @@ def main() -> int:
         )
     )
 
+    # g. Preprocessing pipeline: imputer + scaler on the 8 numeric columns, one-hot
+    # on a 9th integer column (segment 0-3), concatenated into a logistic regression.
+    rng = np.random.default_rng(SEED + 2)
+    seg = rng.integers(0, 4, len(X)).astype(np.float32)
+    X9 = np.column_stack([X, seg]).astype(np.float32)
+    X9[:, :8][rng.random((len(X), 8)) < 0.05] = np.nan
+    prep = Pipeline(
+        [
+            (
+                "prep",
+                ColumnTransformer(
+                    [
+                        ("num", Pipeline([("imp", SimpleImputer(strategy="median")), ("sc", StandardScaler())]), list(range(8))),
+                        ("cat", OneHotEncoder(handle_unknown="ignore"), [8]),
+                    ]
+                ),
+            ),
+            ("lr", LogisticRegression(max_iter=5000, random_state=SEED)),
+        ]
+    )
+    prep.fit(X9[idx_tr], Y["plan_upgrade"][idx_tr])
+    prep_auc = round(float(roc_auc_score(Y["plan_upgrade"][idx_te], prep.predict_proba(X9[idx_te])[:, 1])), 4)
+    prepo = convert_sklearn(
+        prep,
+        name="prep_pipeline",
+        initial_types=[(INPUT_NAME, FloatTensorType([None, N_FEATURES + 1]))],
+        target_opset=TARGET_OPSET,
+        options={id(prep): {"zipmap": False}},
+    )
+    built.append(
+        (
+            "prep_pipeline",
+            prepo,
+            "Pipeline(ColumnTransformer(num: SimpleImputer(median) + StandardScaler on columns "
+            "0-7; cat: OneHotEncoder(handle_unknown='ignore') on column 8, segment 0-3), "
+            "LogisticRegression) on plan_upgrade, zipmap off: ArrayFeatureExtractor, Gather, "
+            "Imputer, Scaler, Cast, OneHotEncoder, Reshape, Concat, LinearClassifier. Input has 9 "
+            "columns; reference rows carry missing values (null) and an unseen segment 7. "
+            f"Held-out AUC: {prep_auc}.",
+            prep_rows(rows),
+        )
+    )
+
+    # h. An RBF SVM: SVMClassifier is not supported by the engine (the refusal test).
+    svc = SVC(kernel="rbf", random_state=SEED).fit(Xtr[:200], Y["fibre_upgrade"][idx_tr][:200])
+    svco = sk_to_onnx(svc, "svm_rbf", options={id(svc): {"zipmap": False}})
+    built.append(
+        (
+            "svm_rbf",
+            svco,
+            "scikit-learn SVC (RBF kernel, 200 training rows) on fibre_upgrade: ONNX-ML "
+            "SVMClassifier, which the engine does not support; used to test the refusal.",
+        )
+    )
+
     versions = {
         "python": sys.version.split()[0],
         "numpy": np.__version__,
@@ -487,8 +560,8 @@ def main() -> int:
     }
 
     manifest = {"generator": "edge-host/models/generate.py", "versions": versions, "models": []}
-    rows_json = to_jsonable(rows)
-    for stem, model, notes in built:
+    for stem, model, notes, *own_rows in built:
+        model_rows = own_rows[0] if own_rows else rows
         # Clear fields that vary without meaning; keep files stable across runs.
         model.doc_string = ""
         # Converters emit opset_import in set-iteration order (varies with
@@ -504,13 +577,13 @@ def main() -> int:
         data = model.SerializeToString()
         path.write_bytes(data)
         info = describe(model)
-        outputs = run_ort(path, rows)
+        outputs = run_ort(path, model_rows)
         assert list(outputs) == [o["name"] for o in info["outputs"]]
         ref = {
             "model": path.name,
             "input": INPUT_NAME,
             "columns": COLUMNS,
-            "rows": rows_json,
+            "rows": to_jsonable(model_rows),
             "outputs": {k: to_jsonable(v) for k, v in outputs.items()},
             "producer": f"onnxruntime {onnxruntime.__version__}",
             "notes": notes,

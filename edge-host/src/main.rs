@@ -143,7 +143,14 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bundle(BundleCmd::Build { dir, key, out }) => {
             let secret = keys::load_secret(&key, Role::Bundle)?;
-            let bundle = source::load(&dir)?;
+            let (bundle, parity) = source::load_with_report(&dir)?;
+            for (name, p) in &parity {
+                let tract = match &p.tract_unavailable {
+                    None => format!("{} rows vs tract-onnx", p.tract_rows),
+                    Some(why) => format!("tract-onnx cannot run it: {}", why.lines().next().unwrap_or_default()),
+                };
+                println!("model `{name}`: parity max |diff| {:.2e} ≤ {:.0e} ({} reference rows; {tract})", p.max_diff, vitrine_host::onnx::TOLERANCE, p.reference_rows);
+            }
             let bytes = vitrine_engine::bundle::envelope::sign(&bundle, &secret.kid, &secret.key).map_err(source::SourceError::Engine)?;
             write_atomically(&out, &bytes)?;
             println!("{} v{}: {} offers, {} slots, {} bytes → {}", bundle.name, bundle.version, bundle.offers.len(), bundle.slots.len(), bytes.len(), out.display());

@@ -64,8 +64,10 @@ fn model_errors_have_their_codes() {
     assert!(err.to_string().contains("did you mean `fiber_owned`?"), "{err}");
 
     let tmp = tempfile::tempdir().unwrap();
-    let dir = with_model(tmp.path(), "mlp.onnx", INPUTS, "probabilities");
-    assert_eq!(source::load(&dir).unwrap_err().code(), "model_unsupported_op");
+    let dir = with_model(tmp.path(), "svm_rbf.onnx", INPUTS, "probabilities");
+    let err = source::load(&dir).unwrap_err();
+    assert_eq!(err.code(), "model_unsupported_op", "{err}");
+    assert!(err.to_string().contains("op `SVMClassifier`"), "{err}");
 
     let tmp = tempfile::tempdir().unwrap();
     let dir = with_model(tmp.path(), "offers_logit.onnx", INPUTS, "churn");

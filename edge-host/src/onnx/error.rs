@@ -6,12 +6,12 @@ use std::path::PathBuf;
 pub enum OnnxError {
     #[error("{path}: cannot read the ONNX model: {message}")]
     Read { path: PathBuf, message: String },
-    #[error("{path}: node `{node}`: op `{op}` is not supported (supported: LinearClassifier, LinearRegressor, TreeEnsembleClassifier, TreeEnsembleRegressor, Scaler, Sub/Div/Add/Mul by a constant, Cast, Identity)")]
+    #[error("{path}: node `{node}`: op `{op}` is not supported (supported: LinearClassifier, LinearRegressor, TreeEnsembleClassifier, TreeEnsembleRegressor, MatMul/Gemm + Add + Relu/Sigmoid/Tanh/Softmax layers, and on the input row Scaler, Imputer, OneHotEncoder, ArrayFeatureExtractor/Gather, Concat, Sub/Div/Add/Mul by a constant, Cast, Identity, Reshape)")]
     UnsupportedOp { path: PathBuf, node: String, op: String },
     #[error("{path}: node `{node}`: {message}")]
     Malformed { path: PathBuf, node: String, message: String },
-    #[error("{path}: no reference outputs at {reference}: tract cannot run every ONNX-ML op, so parity is checked against outputs you provide; write them with onnxruntime (see edge-host/models/generate.py, `<model>.reference.json`)")]
-    NoReference { path: PathBuf, reference: PathBuf },
+    #[error("{path}: no reference outputs at {reference}, and tract-onnx cannot run the model to check parity ({tract}). Provide reference outputs: score sample rows with onnxruntime and write them as `<model>.reference.json` ({{\"rows\": [[..]], \"outputs\": {{\"<output name>\": [[..]]}}}}; see edge-host/models/generate.py)")]
+    NoReference { path: PathBuf, reference: PathBuf, tract: String },
     #[error("{path}: parity check failed: max |engine - reference| = {max_diff:e} on output `{output}` (limit 1e-5)")]
     Parity { path: PathBuf, output: String, max_diff: f64 },
     #[error("{path}: the compiled model is invalid: {message}")]

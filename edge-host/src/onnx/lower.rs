@@ -1,15 +1,19 @@
-//! ONNX graph → engine [`Model`]: preprocessing on the input row folds into per-column
-//! offset/scale, linear classifiers stack into one multi-output linear model, a tree
-//! ensemble becomes the engine's flat ensemble (re-indexed breadth-first so children
-//! follow parents). Any other op is refused by name.
+//! ONNX graph → engine [`Model`]. Every tensor is followed symbolically: the input row
+//! and its preprocessing (column selection, Imputer, Scaler, Sub/Div/Add/Mul by a
+//! constant, Cast, OneHotEncoder, Concat) become per-column [`Input`]s; linear
+//! classifiers stack into one multi-output linear model, a tree ensemble becomes the
+//! engine's flat ensemble (re-indexed breadth-first so children follow parents), and
+//! MatMul/Gemm + Add + activation chains become dense MLP layers. The label path
+//! (ArgMax, ArrayFeatureExtractor of the class list, …) is recognised and dropped. Any
+//! other op is refused by name.
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use tract_onnx::pb::NodeProto;
 use tract_onnx::prelude::*;
-use vitrine_engine::models::{Body, Input, LeafWeight, Model, Node, NodeMode, Post, TreeEnsemble};
+use vitrine_engine::models::{Activation, Body, Dense, Input, LeafWeight, Model, Node, NodeMode, Post, TreeEnsemble};
 
-use super::graph::{constants, floats, ints, string, strings};
+use super::graph::{constants, float, floats, int, ints, string, strings, Const};
 use super::OnnxError;
 
 /// A lowered model and where each of its outputs comes from in the ONNX graph.
@@ -20,9 +24,31 @@ pub struct Lowered {
     pub outputs: Vec<(String, usize)>,
 }
 
+/// One column of the (preprocessed) input row; `j` is the ONNX input column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Col {
+    /// `(x_j - offset) * scale`, missing `x_j` imputed with the raw value `impute`.
+    Feature { j: usize, impute: Option<f32>, offset: f32, scale: f32 },
+    /// 1.0 if `x_j == category`.
+    OneHot { j: usize, category: i64 },
+}
+
+/// What a tensor holds, as far as lowering is concerned.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Row(Vec<Col>),
+    /// Engine outputs `base..base + width`, at ONNX columns `col..`.
+    Score { base: usize, width: usize, col: usize },
+    /// `1 - engine output k` (the negative class of a binary sigmoid MLP).
+    Complement(usize),
+    /// Predicted labels: not scored by the engine.
+    Label,
+}
+
 enum Part {
     Linear { rows: Vec<Vec<f32>>, bias: Vec<f32>, post: Post },
     Trees { ensemble: TreeEnsemble, post: Post, n_out: usize },
+    Mlp { layers: Vec<Dense>, head: String },
 }
 
 fn post(path: &Path, node: &NodeProto) -> Result<Post, OnnxError> {
@@ -41,102 +67,312 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
     let proto = tract_onnx::onnx().proto_model_for_path(path).map_err(|e| read(e.to_string()))?;
     let graph = proto.graph.as_ref().ok_or_else(|| read("no graph".into()))?;
     let consts = constants(graph);
-    let input = graph.input.iter().map(|i| i.name.clone()).find(|n| !consts.contains_key(n)).ok_or_else(|| read("no input".into()))?;
+    let inputs: Vec<&String> = graph.input.iter().map(|i| &i.name).filter(|n| !consts.contains_key(*n)).collect();
+    let [input] = inputs[..] else {
+        return Err(read(format!("{} input tensors; the engine reads one float row (export with a single [N, {}] input)", inputs.len(), input_slots.len())));
+    };
     let n_in = input_slots.len();
-    let (mut offset, mut scale) = (vec![0.0f32; n_in], vec![1.0f32; n_in]);
-    let mut row_tensors = vec![input];
-    // Tensor name → (first engine output, width) for model score outputs.
-    let mut scores: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut values: HashMap<String, Value> = HashMap::new();
+    values.insert(input.clone(), Value::Row((0..n_in).map(|j| Col::Feature { j, impute: None, offset: 0.0, scale: 1.0 }).collect()));
     let mut parts: Vec<Part> = Vec::new();
-    let mut first_out = 0usize;
-    let malformed = |node: &NodeProto, message: String| OnnxError::Malformed { path: path.into(), node: node.name.clone(), message };
+    let mut model_row: Option<Vec<Col>> = None;
     for node in &graph.node {
-        let on_row = node.input.first().is_some_and(|i| row_tensors.contains(i));
+        let malformed = |message: String| OnnxError::Malformed { path: path.into(), node: node.name.clone(), message };
+        let arg = |i: usize| node.input.get(i).and_then(|n| values.get(n));
         let konst = |i: usize| node.input.get(i).and_then(|n| consts.get(n));
-        match node.op_type.as_str() {
-            "Constant" => {}
-            "Cast" | "Identity" if on_row => row_tensors.extend(node.output.iter().cloned()),
-            // Pass-throughs after the model (LightGBM multiplies its output by a constant 1).
-            "Cast" | "Identity" | "Mul" if node.op_type != "Mul" || (!on_row && konst(1).is_some_and(|c| c.iter().all(|x| *x == 1.0))) => {
-                if let (Some(i), Some(o)) = (node.input.first(), node.output.first()) {
-                    if let Some(s) = scores.get(i).copied() {
-                        scores.insert(o.clone(), s);
-                    }
+        let row = match arg(0) {
+            Some(Value::Row(cols)) => Some(cols.clone()),
+            _ => None,
+        };
+        let result: Value = match (node.op_type.as_str(), arg(0)) {
+            ("Constant", _) => continue,
+            // The label path and shape-only ops.
+            ("ArgMax", Some(Value::Score { .. })) => Value::Label,
+            ("ArrayFeatureExtractor", _) if arg(1) == Some(&Value::Label) => Value::Label,
+            ("Cast" | "Identity" | "Reshape" | "Flatten", Some(Value::Label)) => Value::Label,
+            ("Cast" | "Identity" | "Reshape" | "Flatten", Some(v)) => v.clone(),
+            // LightGBM multiplies its output by a constant 1.
+            ("Mul", Some(v @ Value::Score { .. })) if konst(1).is_some_and(|c| c.floats.iter().all(|x| *x == 1.0)) => v.clone(),
+            // Column selection.
+            ("ArrayFeatureExtractor" | "Gather", Some(Value::Row(cols))) => {
+                if node.op_type == "Gather" && int(node, "axis", 0) != 1 {
+                    return Err(malformed("Gather on the input row must select columns (axis 1)".into()));
                 }
+                let idx = konst(1).ok_or_else(|| malformed("column indices must be a constant".into()))?;
+                let picked = idx.ints.iter().map(|&k| usize::try_from(k).ok().and_then(|k| cols.get(k).copied())).collect::<Option<Vec<_>>>();
+                Value::Row(picked.ok_or_else(|| malformed(format!("column indices {:?} outside a row of {}", idx.ints, cols.len())))?)
             }
-            "Sub" | "Div" | "Add" | "Mul" | "Scaler" if on_row => {
+            ("Concat", _) => concat(node, &values).map_err(malformed)?,
+            ("Imputer", Some(Value::Row(cols))) => {
+                let with = floats(node, "imputed_value_floats");
+                if !float(node, "replaced_value_float", f32::NAN).is_nan() {
+                    return Err(malformed("only missing values (NaN) can be imputed".into()));
+                }
+                Value::Row(per_column(cols, &with, |c, v| match c {
+                    // The engine imputes the raw value, before scaling.
+                    Col::Feature { j, offset, scale, .. } => Ok(Col::Feature { j, impute: Some(v / scale + offset), offset, scale }),
+                    Col::OneHot { .. } => Err("cannot impute a one-hot column".to_string()),
+                })
+                .map_err(malformed)?)
+            }
+            ("Scaler" | "Sub" | "Div" | "Add" | "Mul", Some(Value::Row(cols))) => {
                 let (a, b) = match node.op_type.as_str() {
                     "Scaler" => (floats(node, "offset"), floats(node, "scale")),
-                    _ => (konst(1).cloned().ok_or_else(|| malformed(node, "the second operand must be a constant".into()))?, Vec::new()),
+                    _ => (konst(1).map(|c| c.floats.clone()).ok_or_else(|| malformed("the second operand must be a constant".into()))?, Vec::new()),
                 };
-                let at = |v: &[f32], j: usize| if v.len() == 1 { v[0] } else { v.get(j).copied().unwrap_or(f32::NAN) };
-                for j in 0..n_in {
+                let op = node.op_type.clone();
+                let cols = per_column(cols, &a, |c, a| match c {
                     // The row is (x - offset) * scale; fold the op in.
-                    match node.op_type.as_str() {
-                        "Sub" => offset[j] += at(&a, j) / scale[j],
-                        "Add" => offset[j] -= at(&a, j) / scale[j],
-                        "Div" => scale[j] /= at(&a, j),
-                        "Mul" => scale[j] *= at(&a, j),
-                        _ => {
-                            offset[j] += at(&a, j) / scale[j];
-                            scale[j] *= at(&b, j);
-                        }
+                    Col::Feature { j, impute, offset, scale } => {
+                        let (offset, scale) = match op.as_str() {
+                            "Sub" => (offset + a / scale, scale),
+                            "Add" => (offset - a / scale, scale),
+                            "Div" => (offset, scale / a),
+                            "Mul" => (offset, scale * a),
+                            _ => (offset + a / scale, scale),
+                        };
+                        Ok(Col::Feature { j, impute, offset, scale })
+                    }
+                    Col::OneHot { .. } => Err(format!("{op} on a one-hot column is not supported")),
+                })
+                .map_err(&malformed)?;
+                let cols = if op == "Scaler" {
+                    per_column(&cols, &b, |c, s| match c {
+                        Col::Feature { j, impute, offset, scale } => Ok(Col::Feature { j, impute, offset, scale: scale * s }),
+                        Col::OneHot { .. } => Err("Scaler on a one-hot column is not supported".to_string()),
+                    })
+                    .map_err(&malformed)?
+                } else {
+                    cols
+                };
+                if cols.iter().any(|c| matches!(c, Col::Feature { offset, scale, .. } if !offset.is_finite() || !scale.is_finite())) {
+                    return Err(malformed("constant makes the row non-finite".into()));
+                }
+                Value::Row(cols)
+            }
+            ("OneHotEncoder", Some(Value::Row(cols))) => {
+                let cats = ints(node, "cats_int64s");
+                if cats.is_empty() {
+                    return Err(malformed("only integer categories (cats_int64s) are supported: encode a categorical feature as its vocabulary index before training".into()));
+                }
+                let mut out = Vec::with_capacity(cols.len() * cats.len());
+                for c in cols {
+                    match *c {
+                        Col::Feature { j, offset, scale, .. } if offset == 0.0 && scale == 1.0 => out.extend(cats.iter().map(|&category| Col::OneHot { j, category })),
+                        _ => return Err(malformed("OneHotEncoder must read an input column directly".into())),
                     }
                 }
-                if offset.iter().chain(&scale).any(|x| !x.is_finite()) {
-                    return Err(malformed(node, "constant shape does not match the input width".into()));
-                }
-                row_tensors.extend(node.output.iter().cloned());
+                Value::Row(out)
             }
-            "LinearClassifier" | "LinearRegressor" if on_row => {
+            ("LinearClassifier" | "LinearRegressor", Some(Value::Row(cols))) => {
+                let n = cols.len();
+                same_row(&mut model_row, cols).map_err(&malformed)?;
                 let coef = floats(node, "coefficients");
                 let bias = floats(node, "intercepts");
-                let n_out = coef.len() / n_in.max(1);
-                if coef.len() != n_out * n_in || bias.len() != n_out {
-                    return Err(malformed(node, format!("{} coefficients and {} intercepts for {n_in} inputs", coef.len(), bias.len())));
+                let n_out = coef.len() / n.max(1);
+                if coef.len() != n_out * n || bias.len() != n_out {
+                    return Err(malformed(format!("{} coefficients and {} intercepts for {n} inputs", coef.len(), bias.len())));
                 }
                 let p = post(path, node)?;
-                let out = node.output.get(if node.op_type == "LinearClassifier" { 1 } else { 0 }).cloned().unwrap_or_default();
-                match parts.last_mut() {
+                let score = match parts.last_mut() {
                     Some(Part::Linear { rows, bias: b, post }) if *post == p => {
-                        scores.insert(out, (rows.len(), n_out));
-                        rows.extend(coef.chunks(n_in).map(<[f32]>::to_vec));
+                        let base = rows.len();
+                        rows.extend(coef.chunks(n).map(<[f32]>::to_vec));
                         b.extend(bias);
+                        base
                     }
                     None => {
-                        scores.insert(out, (0, n_out));
-                        parts.push(Part::Linear { rows: coef.chunks(n_in).map(<[f32]>::to_vec).collect(), bias, post: p });
+                        parts.push(Part::Linear { rows: coef.chunks(n).map(<[f32]>::to_vec).collect(), bias, post: p });
+                        0
                     }
-                    Some(_) => return Err(malformed(node, "only linear models with the same post_transform can share a graph".into())),
+                    Some(_) => return Err(malformed("only linear models with the same post_transform can share a graph".into())),
+                };
+                let out = node.output.get(usize::from(node.op_type == "LinearClassifier")).cloned().unwrap_or_default();
+                if let Some(label) = node.output.first().filter(|_| node.op_type == "LinearClassifier") {
+                    values.insert(label.clone(), Value::Label);
                 }
+                values.insert(out, Value::Score { base: score, width: n_out, col: 0 });
+                continue;
             }
-            "TreeEnsembleClassifier" | "TreeEnsembleRegressor" if on_row && parts.is_empty() => {
-                let (ensemble, n_out, binary) = trees(path, node, n_in)?;
-                let out = node.output.get(if node.op_type == "TreeEnsembleClassifier" { 1 } else { 0 }).cloned().unwrap_or_default();
+            ("TreeEnsembleClassifier" | "TreeEnsembleRegressor", Some(Value::Row(cols))) if parts.is_empty() => {
+                same_row(&mut model_row, cols).map_err(&malformed)?;
+                let (ensemble, n_out, binary) = trees(path, node, cols.len())?;
+                let classifier = node.op_type == "TreeEnsembleClassifier";
+                if classifier {
+                    values.insert(node.output.first().cloned().unwrap_or_default(), Value::Label);
+                }
                 // A binary classifier scoring one class: the engine output is P(class 1).
-                first_out = usize::from(binary);
-                scores.insert(out, (0, n_out));
+                let out = node.output.get(usize::from(classifier)).cloned().unwrap_or_default();
+                values.insert(out, Value::Score { base: 0, width: n_out, col: usize::from(binary) });
                 parts.push(Part::Trees { ensemble, post: post(path, node)?, n_out });
+                continue;
             }
-            op => return Err(OnnxError::UnsupportedOp { path: path.into(), node: node.name.clone(), op: op.to_string() }),
+            ("MatMul" | "Gemm", Some(_)) => {
+                let (n, head) = match (row.as_ref(), parts.last()) {
+                    (Some(cols), None) => {
+                        same_row(&mut model_row, cols).map_err(&malformed)?;
+                        (cols.len(), None)
+                    }
+                    (None, Some(Part::Mlp { layers, head })) if node.input.first() == Some(head) => (layers.last().map_or(0, |l| l.n_out as usize), Some(())),
+                    _ => return Err(malformed(format!("{} must read the input row or the previous layer", node.op_type))),
+                };
+                let w = konst(1).ok_or_else(|| malformed("the weights must be a constant".into()))?;
+                let layer = dense(node, w, konst(2), n).map_err(&malformed)?;
+                let width = layer.n_out as usize;
+                let out = node.output.first().cloned().unwrap_or_default();
+                match (head, parts.last_mut()) {
+                    (Some(()), Some(Part::Mlp { layers, head })) => {
+                        layers.push(layer);
+                        *head = out.clone();
+                    }
+                    _ => parts.push(Part::Mlp { layers: vec![layer], head: out.clone() }),
+                }
+                values.insert(out, Value::Score { base: 0, width, col: 0 });
+                continue;
+            }
+            ("Add" | "Relu" | "Sigmoid" | "Tanh" | "Softmax", Some(v @ Value::Score { .. })) if mlp_head(&parts) == node.input.first() => {
+                let v = v.clone();
+                let Some(Part::Mlp { layers, head }) = parts.last_mut() else { unreachable!("mlp_head checked") };
+                let layer = layers.last_mut().ok_or_else(|| malformed("no layer".into()))?;
+                match node.op_type.as_str() {
+                    "Add" if layer.activation == Activation::Identity => {
+                        let b = konst(1).ok_or_else(|| malformed("the bias must be a constant".into()))?;
+                        let n = layer.n_out as usize;
+                        for (o, x) in layer.bias.iter_mut().enumerate() {
+                            *x += if b.floats.len() == 1 { b.floats[0] } else { b.floats.get(o).copied().ok_or_else(|| malformed(format!("bias of {} for {n} units", b.floats.len())))? };
+                        }
+                    }
+                    _ if layer.activation == Activation::Identity => {
+                        if node.op_type == "Softmax" && int(node, "axis", -1) != -1 && int(node, "axis", -1) != 1 {
+                            return Err(malformed("Softmax must run over the units (axis 1)".into()));
+                        }
+                        layer.activation = match node.op_type.as_str() {
+                            "Relu" => Activation::Relu,
+                            "Sigmoid" => Activation::Sigmoid,
+                            "Tanh" => Activation::Tanh,
+                            _ => Activation::Softmax,
+                        };
+                    }
+                    _ => return Err(malformed(format!("{} after the layer's activation is not supported", node.op_type))),
+                }
+                *head = node.output.first().cloned().unwrap_or_default();
+                v
+            }
+            // 1 - p, the negative class of a binary MLP.
+            ("Sub", _) if konst(0).is_some_and(|c| c.floats == [1.0]) => match arg(1) {
+                Some(Value::Score { base, width: 1, col: 0 }) => Value::Complement(*base),
+                _ => return Err(malformed("1 - x is supported on a single score only".into())),
+            },
+            (op, _) if !SUPPORTED.contains(&op) => return Err(OnnxError::UnsupportedOp { path: path.into(), node: node.name.clone(), op: op.to_string() }),
+            (op, _) => return Err(malformed(format!("`{op}` is supported on the input row or a model's scores, not here"))),
+        };
+        for o in &node.output {
+            values.insert(o.clone(), result.clone());
         }
     }
-    let Some(part) = parts.pop() else { return Err(read("no model node (LinearClassifier, LinearRegressor or TreeEnsemble*)".into())) };
+    let Some(part) = parts.pop() else { return Err(read("no model node (LinearClassifier, LinearRegressor, TreeEnsemble*, MatMul/Gemm)".into())) };
     let mut outputs: BTreeMap<usize, (String, usize)> = BTreeMap::new();
     for o in &graph.output {
-        if let Some(&(base, width)) = scores.get(&o.name) {
+        if let Some(&Value::Score { base, width, col }) = values.get(&o.name) {
             for c in 0..width {
-                outputs.insert(base + c, (o.name.clone(), c + first_out));
+                outputs.insert(base + c, (o.name.clone(), c + col));
             }
         }
     }
-    let inputs = input_slots.iter().enumerate().map(|(j, &slot)| Input::Feature { slot, impute: None, offset: offset[j], scale: scale[j] }).collect();
+    let cols = model_row.unwrap_or_default();
+    let inputs = cols
+        .iter()
+        .map(|c| match *c {
+            Col::Feature { j, impute, offset, scale } => Ok(Input::Feature { slot: input_slots[j], impute, offset, scale }),
+            Col::OneHot { j, category } => u16::try_from(category).map(|category| Input::OneHot { slot: input_slots[j], category }).map_err(|_| read(format!("one-hot category {category} is not a vocabulary index"))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let (body, post, n_outputs) = match part {
         Part::Linear { rows, bias, post } => (Body::Linear { weights: rows.concat(), bias: bias.clone() }, post, bias.len()),
         Part::Trees { ensemble, post, n_out } => (Body::Trees(ensemble), post, n_out),
+        Part::Mlp { layers, .. } => {
+            let n = layers.last().map_or(0, |l| l.n_out as usize);
+            (Body::Mlp { layers }, Post::Identity, n)
+        }
     };
     let model = Model { name: name.to_string(), inputs, body, post, n_outputs: n_outputs as u16 };
     Ok(Lowered { model, outputs: outputs.into_values().collect() })
+}
+
+/// Every op the lowering knows (in some position).
+const SUPPORTED: &[&str] = &[
+    "Constant", "Cast", "Identity", "Reshape", "Flatten", "ArgMax", "ArrayFeatureExtractor", "Gather", "Concat", "Imputer", "Scaler", "Sub", "Div", "Add", "Mul",
+    "OneHotEncoder", "LinearClassifier", "LinearRegressor", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "MatMul", "Gemm", "Relu", "Sigmoid", "Tanh", "Softmax",
+];
+
+fn mlp_head(parts: &[Part]) -> Option<&String> {
+    match parts.last() {
+        Some(Part::Mlp { head, .. }) => Some(head),
+        _ => None,
+    }
+}
+
+/// All model bodies in one graph must read the same preprocessed row.
+fn same_row(model_row: &mut Option<Vec<Col>>, cols: &[Col]) -> Result<(), String> {
+    match model_row {
+        Some(r) if r != cols => Err("models in one graph must read the same preprocessed input row".into()),
+        Some(_) => Ok(()),
+        None => {
+            *model_row = Some(cols.to_vec());
+            Ok(())
+        }
+    }
+}
+
+/// Applies `f` with a per-column (or broadcast scalar) constant.
+fn per_column(cols: &[Col], v: &[f32], f: impl Fn(Col, f32) -> Result<Col, String>) -> Result<Vec<Col>, String> {
+    if v.len() != 1 && v.len() != cols.len() {
+        return Err(format!("constant of {} values for a row of {}", v.len(), cols.len()));
+    }
+    cols.iter().enumerate().map(|(k, &c)| f(c, if v.len() == 1 { v[0] } else { v[k] })).collect()
+}
+
+/// Concat along the columns: rows join, and `[1 - p, p]` is a binary score.
+fn concat(node: &NodeProto, values: &HashMap<String, Value>) -> Result<Value, String> {
+    if int(node, "axis", 1) != 1 && int(node, "axis", 1) != -1 {
+        return Err("Concat must join columns (axis 1)".into());
+    }
+    let args: Vec<Option<&Value>> = node.input.iter().map(|n| values.get(n)).collect();
+    match args.as_slice() {
+        [Some(Value::Complement(k)), Some(Value::Score { base, width: 1, col: 0 })] if k == base => Ok(Value::Score { base: *base, width: 1, col: 1 }),
+        _ => {
+            let mut out = Vec::new();
+            for a in args {
+                match a {
+                    Some(Value::Row(cols)) => out.extend_from_slice(cols),
+                    _ => return Err("Concat is supported on input columns, or as [1 - p, p]".into()),
+                }
+            }
+            Ok(Value::Row(out))
+        }
+    }
+}
+
+/// MatMul (weights `[n_in, n_out]`) or Gemm (`alpha = beta = 1`, optional transB, bias) → a
+/// dense layer with row-major `[n_out, n_in]` weights.
+fn dense(node: &NodeProto, w: &Const, bias: Option<&Const>, n_in: usize) -> Result<Dense, String> {
+    let trans = node.op_type == "Gemm" && int(node, "transB", 0) == 1;
+    if node.op_type == "Gemm" && (float(node, "alpha", 1.0) != 1.0 || float(node, "beta", 1.0) != 1.0 || int(node, "transA", 0) != 0) {
+        return Err("Gemm with alpha, beta or transA is not supported".into());
+    }
+    let n_out = w.floats.len().checked_div(n_in).unwrap_or(0);
+    let dims_ok = w.dims.len() == 2 && (if trans { w.dims == [n_out as i64, n_in as i64] } else { w.dims == [n_in as i64, n_out as i64] });
+    if n_out == 0 || w.floats.len() != n_in * n_out || !dims_ok {
+        return Err(format!("weights of shape {:?} for {n_in} inputs", w.dims));
+    }
+    let weights = if trans { w.floats.clone() } else { (0..n_out).flat_map(|o| (0..n_in).map(move |i| (i, o))).map(|(i, o)| w.floats[i * n_out + o]).collect() };
+    let bias = match bias {
+        None => vec![0.0; n_out],
+        Some(b) if b.floats.len() == 1 => vec![b.floats[0]; n_out],
+        Some(b) if b.floats.len() == n_out => b.floats.clone(),
+        Some(b) => return Err(format!("bias of {} for {n_out} units", b.floats.len())),
+    };
+    Ok(Dense { n_in: n_in as u32, n_out: n_out as u32, weights, bias, activation: Activation::Identity })
 }
 
 /// A TreeEnsemble{Classifier,Regressor} node → flat ensemble, its output count, and

@@ -58,6 +58,11 @@ impl Ctx<'_> {
 
 /// Reads and checks the bundle source folder `dir`.
 pub fn load(dir: &Path) -> Result<Bundle, SourceError> {
+    load_with_report(dir).map(|(bundle, _)| bundle)
+}
+
+/// As [`load`], also returning each model's parity measurement (name, parity).
+pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity)>), SourceError> {
     let toml_path = dir.join("bundle.toml");
     let text = std::fs::read_to_string(&toml_path).map_err(|source| SourceError::Io { path: toml_path.clone(), source })?;
     let file: toml::File = ::toml::from_str(&text).map_err(|e| {
@@ -76,7 +81,9 @@ pub fn load(dir: &Path) -> Result<Bundle, SourceError> {
             Ok(SlotDef { id: s.id.clone(), channel: channel as u8, k: s.k })
         })
         .collect::<Result<Vec<_>, SourceError>>()?;
-    let lowered = file.models.iter().map(|m| model(&cx, m, &schema)).collect::<Result<Vec<_>, _>>()?;
+    let built = file.models.iter().map(|m| model(&cx, m, &schema)).collect::<Result<Vec<_>, _>>()?;
+    let report = built.iter().map(|(n, _, p)| (n.clone(), p.clone())).collect();
+    let lowered: Vec<(String, Lowered)> = built.into_iter().map(|(n, l, _)| (n, l)).collect();
     let offers = file.offers.iter().map(|o| offer(&cx, o, &schema, &file.slots, &lowered)).collect::<Result<Vec<_>, _>>()?;
     let policy = policy(&cx, &file.policy, &schema, &file.offers)?;
     let trusted_keys = file
@@ -102,7 +109,7 @@ pub fn load(dir: &Path) -> Result<Bundle, SourceError> {
         limits: Limits::default(),
     };
     bundle.validate().map_err(SourceError::Engine)?;
-    Ok(bundle)
+    Ok((bundle, report))
 }
 
 fn schema(cx: &Ctx<'_>, s: &toml::Schema) -> Result<Schema, SourceError> {
@@ -144,7 +151,7 @@ fn schema(cx: &Ctx<'_>, s: &toml::Schema) -> Result<Schema, SourceError> {
 }
 
 /// Lowers one `[[models]]` entry and runs the parity gate.
-fn model(cx: &Ctx<'_>, m: &toml::ModelSource, schema: &Schema) -> Result<(String, Lowered), SourceError> {
+fn model(cx: &Ctx<'_>, m: &toml::ModelSource, schema: &Schema) -> Result<(String, Lowered, onnx::Parity), SourceError> {
     let what = format!("model `{}`", m.name);
     let slots = m
         .inputs
@@ -153,8 +160,8 @@ fn model(cx: &Ctx<'_>, m: &toml::ModelSource, schema: &Schema) -> Result<(String
         .collect::<Result<Vec<_>, _>>()?;
     let path = cx.dir.join(&m.file);
     let lowered = onnx::lower(&path, &m.name, &slots)?;
-    onnx::check_parity(&path, &lowered, &slots, schema.features.len())?;
-    Ok((m.name.clone(), lowered))
+    let parity = onnx::check_parity(&path, &lowered, &slots, schema)?;
+    Ok((m.name.clone(), lowered, parity))
 }
 
 fn propensity(cx: &Ctx<'_>, o: &toml::Offer, models: &[(String, Lowered)]) -> Result<Propensity, SourceError> {
