@@ -36,13 +36,15 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum FeaturesCmd {
-    /// Import a CSV (header: client_id, feature names, consent_profiling, consent_<channel>)
-    /// checked cell by cell against the bundle's schema, in one transaction.
+    /// Import a CSV or Parquet file (columns: client_id, feature names, consent_profiling,
+    /// consent_<channel>) checked cell by cell against the bundle's schema, in one
+    /// transaction: a bad cell is reported with its row and column and nothing is written.
     ///
-    /// Example: vitrine features import clients.csv --schema edge-host/examples/bundle --db features.sqlite
+    /// Example: vitrine features import clients.parquet --schema edge-host/examples/bundle/bundle.toml --db features.sqlite
     Import {
+        /// A `.csv` (with a header row) or `.parquet` file.
         file: PathBuf,
-        /// The bundle source folder whose schema the features follow.
+        /// The bundle source (its `bundle.toml`, or the folder holding it) whose schema the features follow.
         #[arg(long)]
         schema: PathBuf,
         #[arg(long)]
@@ -167,9 +169,19 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("signature verified: key `{}`", verified.kid());
         }
         Command::Features(FeaturesCmd::Import { file, schema, db }) => {
-            let bundle = source::load(&schema)?;
+            let dir = if schema.is_file() { schema.parent().map(Path::to_path_buf).unwrap_or_default() } else { schema };
+            let bundle = source::load(&dir)?;
             let mut store = FeatureStore::open(&db, &bundle.schema)?;
-            let rows = store.import_csv(&file)?;
+            let bar = indicatif::ProgressBar::new_spinner().with_message(format!("importing {}", file.display()));
+            let rows = store.import_file(&file, &mut |done, total| {
+                if let Some(total) = total {
+                    bar.set_length(total);
+                    bar.set_style(indicatif::ProgressStyle::default_bar());
+                }
+                bar.set_position(done);
+            });
+            bar.finish_and_clear();
+            let rows = rows?;
             println!("imported {rows} clients into {} ({} in total)", db.display(), store.len()?);
         }
         Command::Snapshot(SnapshotCmd::Sign { db, client, key, ttl, now }) => {

@@ -99,7 +99,7 @@ fn a_bad_row_names_row_and_column_and_writes_nothing() {
         assert!(store.snapshot_content("c-009", NOW, 60).is_err());
     }
     let err = store.import_csv(&write(tmp.path(), "cols.csv", "client_id,tenure_month\nc,1\n")).unwrap_err();
-    assert_eq!(err.code(), "store_bad_csv");
+    assert_eq!(err.code(), "store_bad_file");
     assert!(err.to_string().contains("did you mean `tenure_months`?"), "{err}");
     let err = store.import_csv(&write(tmp.path(), "noid.csv", "tenure_months\n1\n")).unwrap_err();
     assert!(err.to_string().contains("no `client_id`"), "{err}");

@@ -12,7 +12,7 @@ pub enum StoreError {
     #[error("{path}: row {row}, column `{column}`: {reason} (value `{value}`)")]
     Row { path: PathBuf, row: u64, column: String, value: String, reason: String },
     #[error("{path}: {reason}")]
-    Csv { path: PathBuf, reason: String },
+    File { path: PathBuf, reason: String },
     #[error("this feature store was made for schema {stored}; the bundle's schema is {given}")]
     SchemaMismatch { stored: String, given: String },
     #[error("no client `{0}` in the feature store")]
@@ -30,7 +30,7 @@ impl StoreError {
             StoreError::Io { .. } => "store_io",
             StoreError::Sqlite(_) => "store_sqlite",
             StoreError::Row { .. } => "store_bad_row",
-            StoreError::Csv { .. } => "store_bad_csv",
+            StoreError::File { .. } => "store_bad_file",
             StoreError::SchemaMismatch { .. } => "store_schema_mismatch",
             StoreError::UnknownClient(_) => "store_unknown_client",
             StoreError::Empty => "store_empty",

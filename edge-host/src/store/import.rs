@@ -1,4 +1,4 @@
-//! CSV import: every cell checked against the schema, one transaction.
+//! CSV and Parquet import: every cell checked against the schema, one transaction.
 use std::path::Path;
 
 use rusqlite::params_from_iter;
@@ -23,18 +23,127 @@ fn boolean(s: &str) -> Option<bool> {
     }
 }
 
+/// One input cell: CSV gives text, Parquet gives typed values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Missing,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+}
+
+impl Cell {
+    fn boolean(&self) -> Option<bool> {
+        match self {
+            Cell::Bool(b) => Some(*b),
+            Cell::Number(x) if *x == 0.0 || *x == 1.0 => Some(*x == 1.0),
+            Cell::Text(s) => boolean(s),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cell::Missing => Ok(()),
+            Cell::Text(s) => f.write_str(s),
+            Cell::Number(x) => write!(f, "{x}"),
+            Cell::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
 impl FeatureStore {
+    /// Imports a `.csv` or `.parquet` file (by extension); see [`FeatureStore::import_csv`].
+    /// `progress` is called with the number of rows read so far (every 1,024 rows and at
+    /// the end); `total` is known up front for Parquet.
+    pub fn import_file(&mut self, path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<u64, StoreError> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("parquet" | "pq") => self.import_parquet_with(path, progress),
+            Some("csv") => self.import_csv_with(path, progress),
+            _ => Err(StoreError::File { path: path.to_path_buf(), reason: "expected a .csv or .parquet file".into() }),
+        }
+    }
+
     /// Imports `path` (CSV with a header: `client_id`, feature names, `consent_profiling`,
     /// `consent_<channel>`). Rows replace earlier rows of the same client. On any bad
     /// cell the import stops with its row and column and nothing is written.
     pub fn import_csv(&mut self, path: &Path) -> Result<u64, StoreError> {
-        let csv_err = |reason: String| StoreError::Csv { path: path.to_path_buf(), reason };
+        self.import_csv_with(path, &mut |_, _| {})
+    }
+
+    /// Imports a Parquet file with the same columns as [`FeatureStore::import_csv`]:
+    /// numbers (any integer or float type), booleans and strings, nulls as missing.
+    pub fn import_parquet(&mut self, path: &Path) -> Result<u64, StoreError> {
+        self.import_parquet_with(path, &mut |_, _| {})
+    }
+
+    fn import_csv_with(&mut self, path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<u64, StoreError> {
+        let csv_err = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
         let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_path(path).map_err(|e| csv_err(e.to_string()))?;
-        let headers = reader.headers().map_err(|e| csv_err(e.to_string()))?.clone();
+        let headers: Vec<String> = reader.headers().map_err(|e| csv_err(e.to_string()))?.iter().map(str::to_string).collect();
+        // Data starts on line 2, after the header.
+        let rows = reader.into_records().enumerate().map(|(n, r)| {
+            r.map(|r| r.iter().map(|c| if c.is_empty() { Cell::Missing } else { Cell::Text(c.to_string()) }).collect()).map_err(|e| csv_err(format!("row {}: {e}", n + 2)))
+        });
+        self.ingest(path, &headers, 2, None, rows, progress)
+    }
+
+    fn import_parquet_with(&mut self, path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<u64, StoreError> {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::Field;
+        let bad = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
+        let file = std::fs::File::open(path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
+        let reader = SerializedFileReader::new(file).map_err(|e| bad(format!("not a Parquet file: {e}")))?;
+        let meta = reader.metadata().file_metadata();
+        let total = u64::try_from(meta.num_rows()).ok();
+        let headers: Vec<String> = meta.schema_descr().root_schema().get_fields().iter().map(|f| f.name().to_string()).collect();
+        let iter = reader.get_row_iter(None).map_err(|e| bad(e.to_string()))?;
+        let width = headers.len();
+        let rows = iter.enumerate().map(move |(n, row)| {
+            let row = row.map_err(|e| bad(format!("row {}: {e}", n + 1)))?;
+            let mut cells = Vec::with_capacity(width);
+            for (name, field) in row.get_column_iter() {
+                cells.push(match field {
+                    Field::Null => Cell::Missing,
+                    Field::Bool(b) => Cell::Bool(*b),
+                    Field::Byte(v) => Cell::Number(f64::from(*v)),
+                    Field::Short(v) => Cell::Number(f64::from(*v)),
+                    Field::Int(v) => Cell::Number(f64::from(*v)),
+                    Field::Long(v) => Cell::Number(*v as f64),
+                    Field::UByte(v) => Cell::Number(f64::from(*v)),
+                    Field::UShort(v) => Cell::Number(f64::from(*v)),
+                    Field::UInt(v) => Cell::Number(f64::from(*v)),
+                    Field::ULong(v) => Cell::Number(*v as f64),
+                    Field::Float(v) => Cell::Number(f64::from(*v)),
+                    Field::Double(v) => Cell::Number(*v),
+                    Field::Str(s) => Cell::Text(s.clone()),
+                    other => return Err(bad(format!("row {}, column `{name}`: unsupported Parquet value {other}", n + 1))),
+                });
+            }
+            Ok(cells)
+        });
+        self.ingest(path, &headers, 1, total, rows, progress)
+    }
+
+    /// Checks every cell of every row against the schema and writes them in one
+    /// transaction. `first_row` is the number the first data row is reported as.
+    fn ingest(
+        &mut self,
+        path: &Path,
+        headers: &[String],
+        first_row: u64,
+        total: Option<u64>,
+        records: impl Iterator<Item = Result<Vec<Cell>, StoreError>>,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<u64, StoreError> {
+        let csv_err = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
         let schema = self.schema.clone();
         let mut columns = Vec::with_capacity(headers.len());
         let mut seen = std::collections::BTreeSet::new();
-        for h in &headers {
+        for h in headers {
+            let h = h.as_str();
             if !seen.insert(h.to_string()) {
                 return Err(csv_err(format!("column `{h}` appears twice")));
             }
@@ -64,44 +173,58 @@ impl FeatureStore {
         let mut rows = 0u64;
         {
             let mut stmt = tx.prepare(&sql)?;
-            for (n, record) in reader.records().enumerate() {
-                let row = n as u64 + 2;
-                let record = record.map_err(|e| csv_err(format!("row {row}: {e}")))?;
+            for (n, record) in records.enumerate() {
+                let row = n as u64 + first_row;
+                let record = record?;
                 let mut id = String::new();
                 let mut consent = 0u16;
                 let mut values: Vec<Option<f64>> = vec![None; schema.features.len()];
                 for (cell, (col, header)) in record.iter().zip(columns.iter().zip(headers.iter())) {
                     let bad = |reason: String| StoreError::Row { path: path.to_path_buf(), row, column: header.to_string(), value: cell.to_string(), reason };
-                    match *col {
-                        Column::ClientId if cell.is_empty() => return Err(bad("a client id is required".into())),
-                        Column::ClientId => id = cell.to_string(),
-                        Column::Consent(bit) => match (cell.is_empty(), boolean(cell)) {
-                            (true, _) | (false, Some(false)) => {}
-                            (false, Some(true)) => consent |= bit,
-                            (false, None) => return Err(bad("expected true/false, 1/0 or yes/no".into())),
+                    match (*col, cell) {
+                        (Column::ClientId, Cell::Missing) => return Err(bad("a client id is required".into())),
+                        (Column::ClientId, Cell::Text(s)) => id = s.clone(),
+                        (Column::ClientId, Cell::Number(x)) if x.fract() == 0.0 => id = format!("{x}"),
+                        (Column::ClientId, _) => return Err(bad("expected a text or integer client id".into())),
+                        (Column::Consent(_), Cell::Missing) => {}
+                        (Column::Consent(bit), c) => match c.boolean() {
+                            Some(false) => {}
+                            Some(true) => consent |= bit,
+                            None => return Err(bad("expected true/false, 1/0 or yes/no".into())),
                         },
-                        Column::Feature(_) if cell.is_empty() => {}
-                        Column::Feature(i) => values[i] = Some(cell_value(&schema.features[i].kind, cell).map_err(bad)?),
+                        (Column::Feature(_), Cell::Missing) => {}
+                        (Column::Feature(i), c) => values[i] = Some(cell_value(&schema.features[i].kind, c).map_err(bad)?),
                     }
                 }
                 stmt.execute(params_from_iter(std::iter::once(rusqlite::types::Value::Text(id)).chain(std::iter::once(rusqlite::types::Value::Integer(consent as i64))).chain(
                     values.into_iter().map(|v| v.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Real)),
                 )))?;
                 rows += 1;
+                if rows.is_multiple_of(1024) {
+                    progress(rows, total);
+                }
             }
         }
         tx.commit()?;
+        progress(rows, total);
         Ok(rows)
     }
 }
 
 /// One cell as the engine will hold it, or why it does not fit.
-fn cell_value(kind: &FeatureKind, cell: &str) -> Result<f64, String> {
+fn cell_value(kind: &FeatureKind, cell: &Cell) -> Result<f64, String> {
     match kind {
-        FeatureKind::Boolean => boolean(cell).map(|b| f64::from(u8::from(b))).ok_or_else(|| "expected true/false, 1/0 or yes/no".to_string()),
-        FeatureKind::Categorical { vocab } => vocab.iter().position(|v| v == cell).map(|i| i as f64).ok_or_else(|| format!("not one of {}", vocab.join(", "))),
+        FeatureKind::Boolean => cell.boolean().map(|b| f64::from(u8::from(b))).ok_or_else(|| "expected true/false, 1/0 or yes/no".to_string()),
+        FeatureKind::Categorical { vocab } => match cell {
+            Cell::Text(s) => vocab.iter().position(|v| v == s).map(|i| i as f64).ok_or_else(|| format!("not one of {}", vocab.join(", "))),
+            _ => Err(format!("expected a category (text): one of {}", vocab.join(", "))),
+        },
         FeatureKind::Numeric { quant } => {
-            let x: f64 = cell.parse().map_err(|_| "expected a number".to_string())?;
+            let x: f64 = match cell {
+                Cell::Number(x) => *x,
+                Cell::Text(s) => s.parse().map_err(|_| "expected a number".to_string())?,
+                _ => return Err("expected a number".into()),
+            };
             if !x.is_finite() {
                 return Err("expected a finite number".into());
             }
