@@ -5,7 +5,8 @@
 //! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
 //! - `vectors`: regenerate the golden vectors in `tests/vectors/`.
 //! - `test`: the README's test command: set up, build, run every test.
-//! - `bench`: criterion (native) and the Wasmtime decide loop; figures for BENCHMARKS.md.
+//! - `bench`: criterion (engine decide, host rules and models) and the Wasmtime decide loop;
+//!   figures for BENCHMARKS.md.
 mod setup;
 mod wasm;
 
@@ -65,6 +66,7 @@ fn test(root: &Path) -> Result<()> {
 fn bench(root: &Path) -> Result<()> {
     wasm::build(root)?;
     run(Command::new("cargo").args(["bench", "-p", "vitrine-engine", "--bench", "decide"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
+    run(Command::new("cargo").args(["bench", "-p", "vitrine-host", "--bench", "rules", "--bench", "models"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "vitrine-conformance", "--bin", "wasm-bench"])
         .env_remove("RUST_BACKTRACE")

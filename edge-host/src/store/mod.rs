@@ -2,7 +2,7 @@
 //!
 //! Layout: `meta(key, value)` holds the schema (JSON), its hash and a random salt for
 //! subject pseudonyms; `clients` has one typed column per feature (REAL; booleans 0/1,
-//! categoricals as vocabulary index) plus the consent bits. CSV imports are checked
+//! categoricals as vocabulary index) plus the consent bits. CSV and Parquet imports are checked
 //! cell by cell against the schema and applied in one transaction.
 mod error;
 mod import;
