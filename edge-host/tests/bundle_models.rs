@@ -5,7 +5,7 @@ use vitrine_engine::bundle::Propensity;
 use vitrine_host::source;
 
 mod common;
-use common::example_copy;
+use common::{example_copy, vitrine};
 
 fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models/out")
@@ -74,4 +74,17 @@ fn model_errors_have_their_codes() {
     let err = source::load(&dir).unwrap_err();
     assert_eq!(err.code(), "source_invalid", "{err}");
     assert!(err.to_string().contains("fibre_upgrade_probabilities[1]"), "{err}");
+}
+
+#[test]
+fn bundle_build_prints_each_models_parity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = with_model(tmp.path(), "offers_logit.onnx", INPUTS, "fibre_upgrade_probabilities");
+    let keys = tmp.path().join("keys");
+    assert!(vitrine(&["keys", "new", "--kid", "b1", "--role", "bundle", "--out", keys.to_str().unwrap()]).status.success());
+    let out = tmp.path().join("b.vbundle");
+    let run = vitrine(&["bundle", "build", dir.to_str().unwrap(), "--key", keys.join("b1.key").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains("model `offers`: parity max |diff|") && stdout.contains("32 reference rows; 96 rows vs tract-onnx"), "{stdout}");
 }
