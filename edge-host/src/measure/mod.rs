@@ -1,0 +1,17 @@
+//! Performance measurement of the personalisation engine's feedback.
+//!
+//! The engine logs impressions, clicks and conversions; this module turns those
+//! counts and logs into numbers a person can act on:
+//! - [`stats`]: rates with Wilson intervals, uplift of a treated group over a
+//!   holdout (control) group, and a sample-ratio-mismatch (SRM) check of the split.
+//! - [`ope`]: off-policy evaluation of a candidate policy from logged selection
+//!   probabilities (IPS, self-normalised IPS, doubly robust) with bootstrap
+//!   confidence intervals.
+//!
+//! Every function is total: bad input is a typed [`MeasureError`] (with a stable
+//! [`MeasureError::code`]), never a panic.
+mod error;
+pub mod ope;
+pub mod stats;
+
+pub use error::MeasureError;
