@@ -11,10 +11,12 @@
 //!
 //! The bundle builder, model lowering (ONNX), feature store, snapshot issuer and
 //! server arrive with the host issues.
+pub mod feedback;
 pub mod keys;
 pub mod measure;
 pub mod onnx;
 pub mod rules;
 pub mod runtime;
+pub mod serve;
 pub mod source;
 pub mod store;

@@ -32,6 +32,61 @@ enum Command {
     /// Signed per-client snapshots from the feature store.
     #[command(subcommand)]
     Snapshot(SnapshotCmd),
+    /// Serve decisions under Wasmtime, the signed bundle, snapshots, feedback events,
+    /// reports and metrics over HTTP.
+    ///
+    /// With no --bundle it serves the embedded default: the repository's example bundle,
+    /// built and signed with fresh dev keys, and a feature store of generated example
+    /// clients, all under --state (reused on the next start). It prints the API key that
+    /// /v1/snapshot and the admin routes need.
+    ///
+    /// Example: vitrine serve --listen 127.0.0.1:8080
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// State directory of the embedded default (used when --bundle is not given).
+    #[arg(long, default_value = ".vitrine")]
+    state: PathBuf,
+    /// A signed bundle to serve (then --bundle-key is required).
+    #[arg(long, requires = "bundle_key")]
+    bundle: Option<PathBuf>,
+    /// The bundle signer's public key file (KID.pub, role bundle).
+    #[arg(long)]
+    bundle_key: Option<PathBuf>,
+    /// engine-abi.wasm (built by `cargo xtask wasm`).
+    #[arg(long)]
+    engine: Option<PathBuf>,
+    /// Feature store for /v1/snapshot/{client}.
+    #[arg(long, requires = "snapshot_key")]
+    features: Option<PathBuf>,
+    /// Snapshot-role secret key for /v1/snapshot/{client}.
+    #[arg(long)]
+    snapshot_key: Option<PathBuf>,
+    /// Feedback store (SQLite, WAL).
+    #[arg(long)]
+    feedback: Option<PathBuf>,
+    /// API key for /v1/snapshot and /v1/admin/* (default from VITRINE_API_KEY).
+    #[arg(long, env = "VITRINE_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    /// Where compiled engine modules are cached (.cwasm).
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Largest request body, bytes (bigger gets 413).
+    #[arg(long, default_value_t = 1 << 20)]
+    max_body: usize,
+    /// Open connections at most.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+    /// Warm engine instances kept idle.
+    #[arg(long, default_value_t = 16)]
+    warm: usize,
+    /// Serve static files from this folder for any other GET path (the web demo).
+    #[arg(long)]
+    static_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -125,6 +180,24 @@ enum BundleCmd {
         #[arg(long)]
         key: PathBuf,
     },
+    /// Hot-swap a signed bundle on a running server (verified there; a bad one is refused
+    /// and the old one keeps serving).
+    ///
+    /// Example: vitrine bundle push telco.vbundle --server http://127.0.0.1:8080 --api-key $KEY
+    Push {
+        file: PathBuf,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "VITRINE_API_KEY", hide_env_values = true)]
+        api_key: String,
+    },
+    /// Roll a running server back to its previous bundle (it keeps the last 5).
+    Rollback {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "VITRINE_API_KEY", hide_env_values = true)]
+        api_key: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -168,6 +241,12 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(verified.bundle())?);
             eprintln!("signature verified: key `{}`", verified.kid());
         }
+        Command::Bundle(BundleCmd::Push { file, server, api_key }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            admin(&server, "/v1/admin/bundle", &api_key, &bytes)?;
+        }
+        Command::Bundle(BundleCmd::Rollback { server, api_key }) => admin(&server, "/v1/admin/rollback", &api_key, &[])?,
+        Command::Serve(args) => serve(args)?,
         Command::Features(FeaturesCmd::Import { file, schema, db }) => {
             let dir = if schema.is_file() { schema.parent().map(Path::to_path_buf).unwrap_or_default() } else { schema };
             let bundle = source::load(&dir)?;
@@ -211,6 +290,89 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Posts to an admin route and prints the server's answer.
+fn admin(server: &str, route: &str, api_key: &str, body: &[u8]) -> Result<()> {
+    let url = format!("{}{route}", server.trim_end_matches('/'));
+    let res = ureq::post(&url).header("Authorization", &format!("Bearer {api_key}")).config().http_status_as_error(false).build().send(body).with_context(|| format!("POST {url}"))?;
+    let status = res.status();
+    let text = res.into_body().read_to_string().unwrap_or_default();
+    if !status.is_success() {
+        anyhow::bail!("{url}: {status}: {text}");
+    }
+    println!("{text}");
+    Ok(())
+}
+
+fn serve(a: ServeArgs) -> Result<()> {
+    use vitrine_host::serve::{self, Limits, ServeConfig};
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).with_target(false).init();
+    let mut config = match (&a.bundle, &a.bundle_key) {
+        (Some(bundle), Some(key)) => ServeConfig {
+            listen: a.listen,
+            engine: serve::default::repo_root().join("dist/engine-abi.wasm"),
+            bundle: bundle.clone(),
+            bundle_key: key.clone(),
+            features: None,
+            snapshot_key: None,
+            snapshot_ttl: 3600,
+            feedback: a.state.join("feedback.sqlite"),
+            api_key: None,
+            cache_dir: Some(a.state.join("cache")),
+            limits: Limits::default(),
+            static_dir: None,
+            warm: a.warm,
+        },
+        _ => serve::default::prepare(&a.state, a.listen)?,
+    };
+    if let Some(e) = a.engine {
+        config.engine = e;
+    }
+    if !config.engine.exists() {
+        anyhow::bail!("{} does not exist: build it with `cargo xtask wasm` or pass --engine", config.engine.display());
+    }
+    if a.features.is_some() {
+        config.features = a.features;
+        config.snapshot_key = a.snapshot_key;
+    }
+    if let Some(f) = a.feedback {
+        config.feedback = f;
+    }
+    if a.api_key.is_some() {
+        config.api_key = a.api_key;
+    }
+    if a.cache_dir.is_some() {
+        config.cache_dir = a.cache_dir;
+    }
+    config.limits.max_body = a.max_body;
+    config.limits.max_connections = a.max_connections;
+    config.static_dir = a.static_dir;
+    if let Some(k) = &config.api_key {
+        eprintln!("API key for /v1/snapshot and /v1/admin/*: {k}");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(serve::run(config, shutdown_signal()))?;
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
 }
 
 fn signer(key: &Path) -> Result<SnapshotSigner> {

@@ -118,6 +118,11 @@ impl Runtime {
         })
     }
 
+    /// The bundle signing public key deployments are verified with.
+    pub fn key(&self) -> [u8; 32] {
+        self.key
+    }
+
     /// The deployment now serving.
     pub fn current(&self) -> Arc<Deployment> {
         self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()

@@ -1,0 +1,90 @@
+//! What the store keeps: feedback events and logged decisions.
+use serde::{Deserialize, Serialize};
+use vitrine_engine::decision::DecisionRecord;
+
+/// The kind of a feedback event.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Impression,
+    Click,
+    Conversion,
+    Dismiss,
+}
+
+impl EventKind {
+    /// The name stored and reported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Impression => "impression",
+            EventKind::Click => "click",
+            EventKind::Conversion => "conversion",
+            EventKind::Dismiss => "dismiss",
+        }
+    }
+}
+
+/// One feedback event, as posted to `/v1/events`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Unique per event: a retried post of the same event is absorbed.
+    pub event_id: String,
+    pub decision_id: String,
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    pub offer: String,
+    pub treatment: String,
+    /// The page slot (or campaign slot) the offer was shown in.
+    pub slot: String,
+    pub channel: String,
+    /// Unix seconds.
+    pub at: u64,
+    /// Conversion value (revenue).
+    #[serde(default)]
+    pub value: Option<f64>,
+    /// The logged selection probability of `offer` (decisions made at the edge or in
+    /// the browser send it with the record).
+    #[serde(default)]
+    pub selection_probability: Option<f64>,
+    /// Rank of the offer in its slot (1 = first).
+    #[serde(default)]
+    pub rank: Option<u8>,
+    /// The decision record, for decisions the server did not make itself.
+    #[serde(default)]
+    pub record: Option<DecisionRecord>,
+}
+
+/// One offer a logged decision showed.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Shown {
+    pub slot: String,
+    pub channel: String,
+    pub rank: u8,
+    pub offer: String,
+    pub treatment: String,
+    pub selection_probability: f64,
+}
+
+/// A decision as logged: its record, what it showed, and (for decisions made by this
+/// server) the request JSON, so `vitrine replay` can run it through another bundle.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct LoggedDecision {
+    pub record: DecisionRecord,
+    /// `personalised`, `anonymous`, `no_profiling_consent` or `holdout`.
+    pub mode: String,
+    pub shown: Vec<Shown>,
+    pub request: Option<String>,
+    /// `server` or `edge`.
+    pub source: String,
+}
+
+/// What happened to one posted event.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Outcome {
+    Stored,
+    /// Already stored earlier (same event id): absorbed, not counted again.
+    Duplicate,
+    Rejected { reason: String },
+}

@@ -1,0 +1,176 @@
+//! Measured performance: per offer × treatment × slot/channel × bundle version counts
+//! with Wilson intervals, uplift of personalised decisions over the holdout with a
+//! sample-ratio check, and a daily uplift timeline. Read-only SQL over the store.
+use rusqlite::{params, Connection};
+use serde::Serialize;
+
+use super::FeedbackError;
+use crate::measure::stats::{rate, sample_ratio, uplift, Rate, SampleRatio, Uplift};
+
+/// Half-open time range `[from, to)`, unix seconds.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Range {
+    pub from: u64,
+    pub to: u64,
+}
+
+/// One offer × treatment × slot × channel × bundle version.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Row {
+    /// `None` when no decision record was logged for the events.
+    pub bundle_version: Option<u64>,
+    pub offer: String,
+    pub treatment: String,
+    pub slot: String,
+    pub channel: String,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub conversions: u64,
+    pub dismisses: u64,
+    pub revenue: f64,
+    /// Clicks per impression (absent when clicks exceed impressions: lost impressions).
+    pub ctr: Option<Rate>,
+    /// Conversions per impression.
+    pub conversion_rate: Option<Rate>,
+}
+
+/// Personalised vs holdout decisions.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct UpliftReport {
+    pub treated_decisions: u64,
+    pub holdout_decisions: u64,
+    /// Share of decisions with at least one click.
+    pub click: Option<Uplift>,
+    /// Share of decisions with at least one conversion.
+    pub conversion: Option<Uplift>,
+    /// The holdout share against the bundle's declared one.
+    pub sample_ratio: Option<SampleRatio>,
+}
+
+/// One day of the uplift timeline.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Day {
+    /// Unix seconds of the day's start (UTC).
+    pub day: u64,
+    pub treated: Rate,
+    pub holdout: Rate,
+}
+
+/// The whole report.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Report {
+    pub range: Range,
+    pub rows: Vec<Row>,
+    pub uplift: UpliftReport,
+    pub timeline: Vec<Day>,
+    pub bundle_versions: Vec<u64>,
+    pub events: u64,
+}
+
+fn ratio(successes: u64, trials: u64) -> Option<Rate> {
+    rate(successes, trials).ok()
+}
+
+/// Builds the report; `holdout_share` is the current bundle's declared holdout share.
+pub fn report(conn: &Connection, range: Range, holdout_share: f64) -> Result<Report, FeedbackError> {
+    let (from, to) = (range.from as i64, range.to as i64);
+    let mut rows = Vec::new();
+    let mut events = 0u64;
+    {
+        let mut q = conn.prepare_cached(
+            "SELECT d.bundle_version, e.offer, e.treatment, e.slot, e.channel,
+                    SUM(e.kind = 'impression'), SUM(e.kind = 'click'), SUM(e.kind = 'conversion'), SUM(e.kind = 'dismiss'),
+                    TOTAL(CASE WHEN e.kind = 'conversion' THEN e.value END), COUNT(*)
+             FROM events e LEFT JOIN decisions d ON d.decision_id = e.decision_id
+             WHERE e.at >= ?1 AND e.at < ?2
+             GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+        )?;
+        let mut it = q.query(params![from, to])?;
+        while let Some(r) = it.next()? {
+            let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+            let (impressions, clicks, conversions) = (n(5)?, n(6)?, n(7)?);
+            events += n(10)?;
+            rows.push(Row {
+                bundle_version: r.get::<_, Option<i64>>(0)?.map(|v| v as u64),
+                offer: r.get(1)?,
+                treatment: r.get(2)?,
+                slot: r.get(3)?,
+                channel: r.get(4)?,
+                impressions,
+                clicks,
+                conversions,
+                dismisses: n(8)?,
+                revenue: r.get(9)?,
+                ctr: ratio(clicks, impressions),
+                conversion_rate: ratio(conversions, impressions),
+            });
+        }
+    }
+    // Per decision: did it get a click / a conversion? Only decisions that could be in
+    // either group (personalised or holdout) are compared.
+    let per_decision = "SELECT d.holdout, d.at,
+            EXISTS (SELECT 1 FROM events c WHERE c.decision_id = d.decision_id AND c.kind = 'click'),
+            EXISTS (SELECT 1 FROM events c WHERE c.decision_id = d.decision_id AND c.kind = 'conversion')
+         FROM decisions d WHERE d.at >= ?1 AND d.at < ?2 AND d.mode IN ('personalised', 'holdout')";
+    let mut counts = [[0u64; 3]; 2]; // [holdout][decisions, clicked, converted]
+    let mut days: std::collections::BTreeMap<u64, [[u64; 2]; 2]> = std::collections::BTreeMap::new();
+    {
+        let mut q = conn.prepare_cached(per_decision)?;
+        let mut it = q.query(params![from, to])?;
+        while let Some(r) = it.next()? {
+            let holdout = usize::from(r.get::<_, bool>(0)?);
+            let at = r.get::<_, i64>(1)?.max(0) as u64;
+            let (clicked, converted) = (r.get::<_, bool>(2)?, r.get::<_, bool>(3)?);
+            counts[holdout][0] += 1;
+            counts[holdout][1] += u64::from(clicked);
+            counts[holdout][2] += u64::from(converted);
+            let day = days.entry(at - at % 86_400).or_default();
+            day[holdout][0] += 1;
+            day[holdout][1] += u64::from(converted);
+        }
+    }
+    let [t, h] = counts;
+    let total = t[0] + h[0];
+    let uplift_report = UpliftReport {
+        treated_decisions: t[0],
+        holdout_decisions: h[0],
+        click: uplift(t[1], t[0], h[1], h[0]).ok().flatten(),
+        conversion: uplift(t[2], t[0], h[2], h[0]).ok().flatten(),
+        sample_ratio: if holdout_share > 0.0 && holdout_share < 1.0 { sample_ratio(h[0], total, holdout_share).ok().flatten() } else { None },
+    };
+    let timeline = days
+        .into_iter()
+        .filter_map(|(day, [t, h])| Some(Day { day, treated: ratio(t[1], t[0])?, holdout: ratio(h[1], h[0])? }))
+        .collect();
+    let mut versions = conn.prepare_cached("SELECT DISTINCT bundle_version FROM decisions WHERE at >= ?1 AND at < ?2 ORDER BY 1")?;
+    let bundle_versions = versions.query_map(params![from, to], |r| r.get::<_, i64>(0).map(|v| v as u64))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(Report { range, rows, uplift: uplift_report, timeline, bundle_versions, events })
+}
+
+/// The report's rows as CSV (one line per offer × treatment × slot × channel × version).
+pub fn to_csv(report: &Report) -> String {
+    let mut out = String::from("bundle_version,offer,treatment,slot,channel,impressions,clicks,conversions,dismisses,revenue,ctr,ctr_low,ctr_high,conversion_rate,conversion_low,conversion_high\n");
+    let field = |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
+    let rate = |r: &Option<Rate>| match r.as_ref().and_then(|r| Some((r.rate?, r.ci95?))) {
+        Some((x, ci)) => format!("{x:.6},{:.6},{:.6}", ci.low, ci.high),
+        None => ",,".to_string(),
+    };
+    for r in &report.rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{:.2},{},{}\n",
+            r.bundle_version.map(|v| v.to_string()).unwrap_or_default(),
+            field(&r.offer),
+            field(&r.treatment),
+            field(&r.slot),
+            field(&r.channel),
+            r.impressions,
+            r.clicks,
+            r.conversions,
+            r.dismisses,
+            r.revenue,
+            rate(&r.ctr),
+            rate(&r.conversion_rate)
+        ));
+    }
+    out
+}
