@@ -183,6 +183,8 @@ pub async fn run(config: ServeConfig, shutdown: impl std::future::Future<Output 
     let server = build(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| ServeError::Io { path: PathBuf::from(config.listen.to_string()), source })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Io { path: PathBuf::from(config.listen.to_string()), source })?;
+    // One plain line on stdout for scripts and tests that start the server.
+    println!("listening on http://{addr}");
     tracing::info!(%addr, bundle = %server.state.runtime.current().info["bundle"], version = server.state.runtime.current().version(), "serving");
     let capped = listener::Capped::new(listener, config.limits.max_connections);
     let Server { state, router, writer_thread } = server;

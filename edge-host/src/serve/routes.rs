@@ -27,6 +27,15 @@ pub fn error(status: StatusCode, code: &str, stage: &str, message: impl Into<Str
     (status, [(header::CONTENT_TYPE, "application/json")], body.to_json()).into_response()
 }
 
+/// Parses JSON, naming the field at fault (`events[2].at: invalid type: …`).
+fn parse_with_path<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." { e.into_inner().to_string() } else { format!("`{path}`: {}", e.into_inner()) }
+    })
+}
+
 /// 400 with the core's `request_malformed` code and a message naming the field.
 fn malformed(message: impl std::fmt::Display) -> Response {
     let e = vitrine_engine::Error::from(RequestError::Malformed(String::new()));
@@ -108,6 +117,12 @@ pub async fn decide(State(state): Shared, body: Bytes) -> Response {
         Err(_) => {
             // The guest's error JSON: input errors are the caller's (400), `internal` is ours.
             let code = serde_json::from_slice::<serde_json::Value>(&out).ok().and_then(|v| v["error"]["code"].as_str().map(str::to_string)).unwrap_or_default();
+            if code == "request_malformed" {
+                // Name the field: the same parse natively, with its path (error path only).
+                if let Err(message) = parse_with_path::<vitrine_engine::decision::DecideRequest>(&request) {
+                    return malformed(message);
+                }
+            }
             let status = if code == "internal" || code.is_empty() { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::BAD_REQUEST };
             (status, [(header::CONTENT_TYPE, "application/json")], out).into_response()
         }
@@ -164,9 +179,9 @@ struct EventBatch {
 
 /// `POST /v1/events`: 202 once the accepted events are durable.
 pub async fn events(State(state): Shared, body: Bytes) -> Response {
-    let batch: EventBatch = match serde_json::from_slice(&body) {
+    let batch: EventBatch = match parse_with_path(&body) {
         Ok(b) => b,
-        Err(e) => return malformed(format!("events: {e}")),
+        Err(message) => return malformed(message),
     };
     if batch.events.len() > state.limits.max_batch {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "request_too_many", "request", format!("{} events in one batch; at most {}", batch.events.len(), state.limits.max_batch));
