@@ -13,6 +13,7 @@
 //! server arrive with the host issues.
 pub mod feedback;
 pub mod keys;
+pub mod learn;
 pub mod measure;
 pub mod onnx;
 pub mod rules;

@@ -42,6 +42,67 @@ enum Command {
     ///
     /// Example: vitrine serve --listen 127.0.0.1:8080
     Serve(ServeArgs),
+    /// Learn from feedback: Beta posteriors per offer (and, for offers scored by a constant
+    /// propensity, the posterior mean as the new constant) in the next bundle version,
+    /// signed; optionally pushed to a running server.
+    ///
+    /// Example: vitrine learn --bundle telco.vbundle --bundle-key keys/bundle-2026.pub --key keys/bundle-2026.key --feedback .vitrine/feedback.sqlite --out telco-v2.vbundle
+    Learn(LearnArgs),
+    /// Replay logged decisions through a candidate bundle and print off-policy estimates
+    /// (IPS, self-normalised IPS, doubly robust, bootstrap 95% CIs) next to the logged
+    /// policy's observed value: judge a bundle before it ships.
+    ///
+    /// Example: vitrine replay --bundle telco-v2.vbundle --bundle-key keys/bundle-2026.pub --feedback .vitrine/feedback.sqlite --since 7d
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct LearnArgs {
+    /// The current signed bundle.
+    #[arg(long)]
+    bundle: PathBuf,
+    /// Its signer's public key (KID.pub).
+    #[arg(long)]
+    bundle_key: PathBuf,
+    /// The bundle-role secret key that signs the new version.
+    #[arg(long)]
+    key: PathBuf,
+    #[arg(long)]
+    feedback: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    /// Only events this recent (a duration like 30d) or after this unix time.
+    #[arg(long, default_value = "30d")]
+    since: String,
+    #[arg(long, value_enum, default_value = "click")]
+    reward: vitrine_host::learn::Reward,
+    /// Impressions an offer needs before its constant propensity is replaced.
+    #[arg(long, default_value_t = 100)]
+    min_impressions: u64,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplayArgs {
+    /// The candidate signed bundle.
+    #[arg(long)]
+    bundle: PathBuf,
+    #[arg(long)]
+    bundle_key: PathBuf,
+    #[arg(long)]
+    feedback: PathBuf,
+    /// Decisions this recent (a duration like 7d) or after this unix time.
+    #[arg(long, default_value = "7d")]
+    since: String,
+    #[arg(long, value_enum, default_value = "click")]
+    reward: vitrine_host::learn::Reward,
+    /// engine-abi.wasm (default: the repository's dist/).
+    #[arg(long)]
+    engine: Option<PathBuf>,
+    #[arg(long, default_value_t = 1000)]
+    resamples: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -247,6 +308,45 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bundle(BundleCmd::Rollback { server, api_key }) => admin(&server, "/v1/admin/rollback", &api_key, &[])?,
         Command::Serve(args) => serve(args)?,
+        Command::Learn(a) => {
+            let public = keys::load_public(&a.bundle_key, Role::Bundle)?.bytes(&a.bundle_key)?;
+            let bytes = std::fs::read(&a.bundle).with_context(|| format!("reading {}", a.bundle.display()))?;
+            let current = vitrine_engine::bundle::UnverifiedBundle::parse(&bytes).map_err(vitrine_engine::Error::from).and_then(|u| u.verify(&public))?.into_bundle();
+            let secret = keys::load_secret(&a.key, Role::Bundle)?;
+            let conn = vitrine_host::feedback::SqliteStore::open_reader(&a.feedback)?;
+            let learned = vitrine_host::learn::learn(&current, &conn, since(&a.since)?, a.reward, a.min_impressions)?;
+            for o in &learned.offers {
+                let p = o.propensity.map(|(a, b)| format!("; propensity {a:.4} → {b:.4}")).unwrap_or_default();
+                println!("{:<20} {:>8} impressions {:>7} {}s  Beta({}, {}){p}", o.offer, o.impressions, o.successes, a.reward.kind(), o.alpha, o.beta);
+            }
+            let signed = vitrine_engine::bundle::envelope::sign(&learned.bundle, &secret.kid, &secret.key)?;
+            write_atomically(&a.out, &signed)?;
+            println!("{} v{} → v{}: {} bytes → {}", learned.bundle.name, current.version, learned.bundle.version, signed.len(), a.out.display());
+        }
+        Command::Replay(a) => {
+            let public = keys::load_public(&a.bundle_key, Role::Bundle)?.bytes(&a.bundle_key)?;
+            let bytes = std::fs::read(&a.bundle).with_context(|| format!("reading {}", a.bundle.display()))?;
+            let engine = a.engine.unwrap_or_else(|| vitrine_host::serve::default::repo_root().join("dist/engine-abi.wasm"));
+            let wasm = std::fs::read(&engine).with_context(|| format!("reading {} (build it with `cargo xtask wasm`)", engine.display()))?;
+            let runtime = vitrine_host::runtime::Runtime::new(&wasm, bytes, public, vitrine_host::runtime::RuntimeOptions::default())?;
+            let conn = vitrine_host::feedback::SqliteStore::open_reader(&a.feedback)?;
+            let report = vitrine_host::learn::replay(&runtime, &conn, since(&a.since)?, a.reward, a.resamples)?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("candidate v{}: {} decisions ({} made elsewhere, not replayable), {} slot samples, first pick agrees on {:.1}%", report.candidate_version, report.decisions, report.skipped, report.samples, 100.0 * report.agreement);
+                match &report.estimates {
+                    None => println!("no logged server decisions in range: nothing to estimate"),
+                    Some(e) => {
+                        println!("{:<28} {:>10} {:>22}", format!("{} rate per slot", a.reward.kind()), "value", "95% CI (bootstrap)");
+                        for (name, x) in [("logged policy (observed)", &e.logged), ("candidate, IPS", &e.ips), ("candidate, SNIPS", &e.snips), ("candidate, doubly robust", &e.dr)] {
+                            println!("{name:<28} {:>10.5} [{:>9.5}, {:>9.5}]", x.value, x.ci95.low, x.ci95.high);
+                        }
+                        println!("effective sample size {:.1} of {}; max weight {:.2}", e.effective_sample_size, e.n, e.max_weight);
+                    }
+                }
+            }
+        }
         Command::Features(FeaturesCmd::Import { file, schema, db }) => {
             let dir = if schema.is_file() { schema.parent().map(Path::to_path_buf).unwrap_or_default() } else { schema };
             let bundle = source::load(&dir)?;
@@ -378,6 +478,14 @@ async fn shutdown_signal() {
 fn signer(key: &Path) -> Result<SnapshotSigner> {
     let secret = keys::load_secret(key, Role::Snapshot)?;
     Ok(SnapshotSigner::new(&secret.kid, secret.key)?)
+}
+
+/// `7d` (that long ago) or a unix time.
+fn since(s: &str) -> Result<u64> {
+    if let Ok(t) = s.parse::<u64>() {
+        return Ok(t);
+    }
+    Ok(issue_time(None)?.saturating_sub(seconds(s)?))
 }
 
 fn seconds(duration: &str) -> Result<u64> {

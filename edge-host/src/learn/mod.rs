@@ -1,0 +1,39 @@
+//! The closed loop: `learn` turns feedback into Beta posteriors (and learned constant
+//! propensities) in the next bundle version; `replay` judges a candidate bundle on
+//! logged decisions with off-policy estimates before it ships.
+mod posteriors;
+mod replay;
+
+pub use posteriors::{learn, Learned, OfferStats, Reward};
+pub use replay::{replay, ReplayReport};
+
+/// Why learning or replay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LearnError {
+    #[error(transparent)]
+    Feedback(#[from] crate::feedback::FeedbackError),
+    #[error("feedback store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Engine(#[from] vitrine_engine::Error),
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::RuntimeError),
+    #[error(transparent)]
+    Measure(#[from] crate::measure::MeasureError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl LearnError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LearnError::Feedback(e) => e.code(),
+            LearnError::Sqlite(_) => "learn_sqlite",
+            LearnError::Engine(e) => e.code(),
+            LearnError::Runtime(e) => e.code(),
+            LearnError::Measure(e) => e.code(),
+            LearnError::Invalid(_) => "learn_invalid",
+        }
+    }
+}
