@@ -148,6 +148,15 @@ struct ServeArgs {
     /// Serve static files from this folder for any other GET path (the web demo).
     #[arg(long)]
     static_dir: Option<PathBuf>,
+    /// Learn periodically (off by default): every this long (e.g. 1h), learn from the
+    /// feedback of --learn-window, sign with --learn-key (default: the embedded default's
+    /// dev key) and hot-swap the new version.
+    #[arg(long)]
+    learn_every: Option<String>,
+    #[arg(long, default_value = "30d")]
+    learn_window: String,
+    #[arg(long)]
+    learn_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -423,6 +432,7 @@ fn serve(a: ServeArgs) -> Result<()> {
             limits: Limits::default(),
             static_dir: None,
             warm: a.warm,
+            learn: None,
         },
         _ => serve::default::prepare(&a.state, a.listen)?,
     };
@@ -448,6 +458,10 @@ fn serve(a: ServeArgs) -> Result<()> {
     config.limits.max_body = a.max_body;
     config.limits.max_connections = a.max_connections;
     config.static_dir = a.static_dir;
+    if let Some(every) = &a.learn_every {
+        let key = a.learn_key.clone().unwrap_or_else(|| a.state.join("keys/bundle-dev.key"));
+        config.learn = Some(vitrine_host::serve::LearnLoop { interval: seconds(every)?, window: seconds(&a.learn_window)?, key, reward: vitrine_host::learn::Reward::Click, min_impressions: 100 });
+    }
     if let Some(k) = &config.api_key {
         eprintln!("API key for /v1/snapshot and /v1/admin/*: {k}");
     }

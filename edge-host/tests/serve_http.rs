@@ -203,3 +203,31 @@ fn hot_swap_and_rollback_while_requests_flow() {
     let res = agent.get(&s.url("/v1/bundle")).call().unwrap();
     assert_eq!(res.headers().get("x-vitrine-bundle-version").unwrap(), "1");
 }
+
+#[test]
+fn periodic_learning_deploys_a_new_version_when_enabled() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Served::start(tmp.path(), &["--learn-every", "1s"]);
+    let agent = http();
+    let t = now();
+    let mut batch = Vec::new();
+    for i in 0..150 {
+        batch.push(event(&format!("i{i}"), &format!("d{i}"), "impression", "data_20gb", t));
+        if i % 3 == 0 {
+            batch.push(event(&format!("c{i}"), &format!("d{i}"), "click", "data_20gb", t));
+        }
+    }
+    let (status, r) = post_json(&agent, &s.url("/v1/events"), &json!({ "events": batch }));
+    assert_eq!((status, r["stored"].as_u64()), (202, Some(200)), "{r}");
+    let mut version = 1;
+    for _ in 0..60 {
+        version = get_json(&agent, &s.url("/healthz")).1["bundle_version"].as_u64().unwrap();
+        if version > 1 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(version >= 2, "no learned version deployed");
+    let res = agent.get(&s.url("/v1/bundle")).call().unwrap();
+    assert_eq!(res.headers().get("x-vitrine-bundle-version").unwrap().to_str().unwrap(), version.to_string());
+}

@@ -42,6 +42,20 @@ pub struct ServeConfig {
     pub static_dir: Option<PathBuf>,
     /// Warm instances kept idle.
     pub warm: usize,
+    /// Periodic learning (off unless set): every `interval` seconds, learn from the
+    /// feedback of the last `window` seconds, sign with `key` and hot-swap.
+    pub learn: Option<LearnLoop>,
+}
+
+/// The periodic `learn` task inside `serve`.
+#[derive(Debug, Clone)]
+pub struct LearnLoop {
+    pub interval: u64,
+    pub window: u64,
+    /// Bundle-role secret key that signs learned versions.
+    pub key: PathBuf,
+    pub reward: crate::learn::Reward,
+    pub min_impressions: u64,
 }
 
 /// Why the server could not start.
@@ -177,6 +191,19 @@ fn tower_http_free_static(dir: PathBuf) -> axum::routing::MethodRouter {
     })
 }
 
+/// One round of the periodic learner: learn from the feedback window, sign, swap.
+fn learn_once(state: &AppState, l: &LearnLoop, secret: &keys::Secret) -> Result<u64, String> {
+    let current = state.runtime.current();
+    let bundle = vitrine_engine::bundle::UnverifiedBundle::parse(&current.bundle).map_err(vitrine_engine::Error::from).and_then(|u| u.verify(&state.runtime.key())).map_err(|e| e.to_string())?.into_bundle();
+    let conn = SqliteStore::open_reader(&state.feedback_path).map_err(|e| e.to_string())?;
+    let since = routes::now().saturating_sub(l.window);
+    let learned = crate::learn::learn(&bundle, &conn, since, l.reward, l.min_impressions).map_err(|e| e.to_string())?;
+    let signed = vitrine_engine::bundle::envelope::sign(&learned.bundle, &secret.kid, &secret.key).map_err(|e| e.to_string())?;
+    let d = state.runtime.swap_bundle(signed).map_err(|e| e.to_string())?;
+    state.metrics.bundle_version(d.version());
+    Ok(d.version())
+}
+
 /// Serves until `shutdown` resolves, then finishes in-flight requests, flushes the
 /// feedback writer and returns.
 pub async fn run(config: ServeConfig, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
@@ -188,6 +215,24 @@ pub async fn run(config: ServeConfig, shutdown: impl std::future::Future<Output 
     tracing::info!(%addr, bundle = %server.state.runtime.current().info["bundle"], version = server.state.runtime.current().version(), "serving");
     let capped = listener::Capped::new(listener, config.limits.max_connections);
     let Server { state, router, writer_thread } = server;
+    if let Some(l) = config.learn.clone() {
+        let secret = Arc::new(keys::load_secret(&l.key, Role::Bundle)?);
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(l.interval.max(1)));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (state, l, secret) = (state.clone(), l.clone(), secret.clone());
+                let done = tokio::task::spawn_blocking(move || learn_once(&state, &l, &secret)).await;
+                match done {
+                    Ok(Ok(v)) => tracing::info!(version = v, "learned and deployed"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "periodic learning failed; the current bundle keeps serving"),
+                    Err(e) => tracing::warn!(error = %e, "periodic learning panicked"),
+                }
+            }
+        });
+    }
     axum::serve(capped, router).with_graceful_shutdown(shutdown).await.map_err(|source| ServeError::Io { path: PathBuf::from(addr.to_string()), source })?;
     drop(state);
     let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
