@@ -2,10 +2,12 @@
 //!
 //! - `decide [CLIENT]`: build `dist/`, then decide for a fixture client natively and
 //!   under Wasmtime and print the decision (the main job, for now).
+//! - `serve [ARGS]`: build `dist/` and run `vitrine serve` (release) on its embedded
+//!   default state (`.vitrine/`), on 127.0.0.1:8080.
 //! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
 //! - `vectors`: regenerate the golden vectors in `tests/vectors/`.
 //! - `test`: the README's test command: set up, build, run every test.
-//! - `bench`: criterion (engine decide, host rules and models) and the Wasmtime decide loop;
+//! - `bench`: criterion (engine decide, host rules, models and serving) and the Wasmtime decide loop;
 //!   figures for BENCHMARKS.md.
 mod setup;
 mod wasm;
@@ -25,10 +27,14 @@ fn main() -> Result<()> {
             run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "decide", "--"]).args(&args[1..]).current_dir(&root))
         }
         Some("vectors") => run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root)),
+        Some("serve") => {
+            wasm::build(&root)?;
+            run(Command::new("cargo").args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve"]).args(&args[1..]).env_remove("RUST_BACKTRACE").current_dir(&root))
+        }
         Some("test") => test(&root),
         Some("bench") => bench(&root),
         _ => {
-            eprintln!("usage: cargo xtask <decide|wasm|vectors|test|bench>");
+            eprintln!("usage: cargo xtask <decide|serve|wasm|vectors|test|bench>");
             bail!("unknown command {:?}", args.first())
         }
     }
@@ -66,7 +72,7 @@ fn test(root: &Path) -> Result<()> {
 fn bench(root: &Path) -> Result<()> {
     wasm::build(root)?;
     run(Command::new("cargo").args(["bench", "-p", "vitrine-engine", "--bench", "decide"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
-    run(Command::new("cargo").args(["bench", "-p", "vitrine-host", "--bench", "rules", "--bench", "models"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
+    run(Command::new("cargo").args(["bench", "-p", "vitrine-host", "--bench", "rules", "--bench", "models", "--bench", "serving"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "vitrine-conformance", "--bin", "wasm-bench"])
         .env_remove("RUST_BACKTRACE")

@@ -11,7 +11,7 @@ use super::RuntimeError;
 /// Largest linear memory one instance may grow to.
 pub const MAX_MEMORY: usize = 256 << 20;
 /// Instances the pooling allocator reserves slots for.
-pub const MAX_INSTANCES: u32 = 256;
+pub const MAX_INSTANCES: u32 = 64;
 
 /// Per-store state: the memory limiter.
 #[derive(Debug)]
