@@ -41,7 +41,7 @@ enum Command {
     /// /v1/snapshot and the admin routes need.
     ///
     /// Example: vitrine serve --listen 127.0.0.1:8080
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Learn from feedback: Beta posteriors per offer (and, for offers scored by a constant
     /// propensity, the posterior mean as the new constant) in the next bundle version,
     /// signed; optionally pushed to a running server.
@@ -316,7 +316,7 @@ fn run(cli: Cli) -> Result<()> {
             admin(&server, "/v1/admin/bundle", &api_key, &bytes)?;
         }
         Command::Bundle(BundleCmd::Rollback { server, api_key }) => admin(&server, "/v1/admin/rollback", &api_key, &[])?,
-        Command::Serve(args) => serve(args)?,
+        Command::Serve(args) => serve(*args)?,
         Command::Learn(a) => {
             let public = keys::load_public(&a.bundle_key, Role::Bundle)?.bytes(&a.bundle_key)?;
             let bytes = std::fs::read(&a.bundle).with_context(|| format!("reading {}", a.bundle.display()))?;

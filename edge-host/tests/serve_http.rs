@@ -231,3 +231,34 @@ fn periodic_learning_deploys_a_new_version_when_enabled() {
     let res = agent.get(&s.url("/v1/bundle")).call().unwrap();
     assert_eq!(res.headers().get("x-vitrine-bundle-version").unwrap().to_str().unwrap(), version.to_string());
 }
+
+#[test]
+fn the_connection_cap_holds_and_sigterm_shuts_down_gracefully() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let mut s = Served::start(tmp.path(), &["--max-connections", "2"]);
+    let addr = s.base.trim_start_matches("http://").to_string();
+    let health = |conn: &mut std::net::TcpStream| -> bool {
+        conn.set_read_timeout(Some(std::time::Duration::from_millis(700))).unwrap();
+        write!(conn, "GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut buf = [0u8; 512];
+        matches!(conn.read(&mut buf), Ok(n) if n > 0 && buf.starts_with(b"HTTP/1.1 200"))
+    };
+    let mut a = std::net::TcpStream::connect(&addr).unwrap();
+    let mut b = std::net::TcpStream::connect(&addr).unwrap();
+    assert!(health(&mut a) && health(&mut b), "two connections are served");
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    assert!(!health(&mut c), "a third open connection waits while two are held");
+    drop(a);
+    let mut buf = [0u8; 512];
+    c.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+    let n = c.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"), "served once a slot frees up");
+    drop((b, c));
+
+    // SIGTERM: in-flight work finishes, the writer flushes, the process exits cleanly.
+    let status = std::process::Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = s.child.wait().unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+}

@@ -33,6 +33,9 @@ pub struct ReplayReport {
     pub estimates: Option<OffPolicy>,
 }
 
+/// A logged sample, its reward and the candidate's first pick (offer, probability).
+type Replayed = (Sample, f64, Option<(String, f64)>);
+
 struct Sample {
     decision: String,
     slot: String,
@@ -46,7 +49,7 @@ pub fn replay(candidate: &Runtime, feedback: &Connection, since: u64, reward: Re
     let rows: Vec<(String, Option<String>)> = decisions.query_map(params![since as i64], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     let mut shown = feedback.prepare("SELECT slot, offer, selection_probability FROM shown WHERE decision_id = ?1 AND rank = 1 ORDER BY slot")?;
     let mut rewarded = feedback.prepare("SELECT EXISTS (SELECT 1 FROM events WHERE decision_id = ?1 AND offer = ?2 AND kind = ?3)")?;
-    let mut samples: Vec<(Sample, f64, Option<(String, f64)>)> = Vec::new();
+    let mut samples: Vec<Replayed> = Vec::new();
     let mut skipped = 0;
     for (decision, request) in &rows {
         let Some(request) = request else {

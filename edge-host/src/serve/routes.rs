@@ -58,7 +58,7 @@ pub async fn observe(State(state): Shared, req: Request, next: Next) -> Response
     res
 }
 
-fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let Some(key) = &state.api_key else { return Ok(()) };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -70,7 +70,7 @@ fn authorised(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
     if ok {
         Ok(())
     } else {
-        Err(error(StatusCode::UNAUTHORIZED, "unauthorised", "http", "this route needs the API key (Authorization: Bearer <key> or X-Api-Key)"))
+        Err(Box::new(error(StatusCode::UNAUTHORIZED, "unauthorised", "http", "this route needs the API key (Authorization: Bearer <key> or X-Api-Key)")))
     }
 }
 
@@ -153,7 +153,7 @@ pub async fn bundle(State(state): Shared, headers: HeaderMap) -> Response {
 /// `GET /v1/snapshot/{client}` (API key): a freshly signed snapshot.
 pub async fn snapshot(State(state): Shared, headers: HeaderMap, Path(client): Path<String>) -> Response {
     if let Err(r) = authorised(&state, &headers) {
-        return r;
+        return *r;
     }
     let (Some(store), Some(signer)) = (&state.features, &state.signer) else {
         return error(StatusCode::NOT_FOUND, "snapshot_unavailable", "http", "this server has no feature store or snapshot key");
@@ -293,7 +293,7 @@ fn deployed(state: &AppState, d: &crate::runtime::Deployment) -> Response {
 /// `POST /v1/admin/bundle` (API key): verify and hot-swap a signed bundle.
 pub async fn admin_bundle(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = authorised(&state, &headers) {
-        return r;
+        return *r;
     }
     let runtime = state.runtime.clone();
     match tokio::task::spawn_blocking(move || runtime.swap_bundle(body.to_vec())).await {
@@ -306,7 +306,7 @@ pub async fn admin_bundle(State(state): Shared, headers: HeaderMap, body: Bytes)
 /// `POST /v1/admin/engine` (API key): compile, check and hot-swap an engine module.
 pub async fn admin_engine(State(state): Shared, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = authorised(&state, &headers) {
-        return r;
+        return *r;
     }
     let runtime = state.runtime.clone();
     match tokio::task::spawn_blocking(move || runtime.swap_module(&body)).await {
@@ -319,7 +319,7 @@ pub async fn admin_engine(State(state): Shared, headers: HeaderMap, body: Bytes)
 /// `POST /v1/admin/rollback` (API key): back to the previous deployment.
 pub async fn admin_rollback(State(state): Shared, headers: HeaderMap) -> Response {
     if let Err(r) = authorised(&state, &headers) {
-        return r;
+        return *r;
     }
     let runtime = state.runtime.clone();
     match tokio::task::spawn_blocking(move || runtime.rollback()).await {
