@@ -191,7 +191,18 @@ fn hot_swap_and_rollback_while_requests_flow() {
     let (status, r) = admin("/v1/admin/bundle", &bad, &key);
     assert_eq!((status, r["error"]["code"].as_str()), (422, Some("runtime_bundle_refused")), "{r}");
     assert_eq!(get_json(&agent, &s.url("/healthz")).1["bundle_version"], 2);
-    // Rollback through the CLI.
+    // An engine module swap goes through the same gate: garbage is refused, the real
+    // module is accepted (and serves the current bundle).
+    let (status, r) = admin("/v1/admin/engine", b"\0asm garbage", &key);
+    assert_eq!((status, r["error"]["code"].as_str()), (422, Some("runtime_module")), "{r}");
+    let wasm = std::fs::read(common::engine_wasm()).unwrap();
+    let (status, r) = admin("/v1/admin/engine", &wasm, &key);
+    assert_eq!((status, r["version"].as_u64()), (200, Some(2)), "{r}");
+    // Rollback through the CLI (to the deployment before the engine swap: same bundle v2).
+    let out = common::vitrine(&["bundle", "rollback", "--server", &s.base, "--api-key", &key]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(get_json(&agent, &s.url("/healthz")).1["bundle_version"], 2);
+    // And once more, to version 1.
     let out = common::vitrine(&["bundle", "rollback", "--server", &s.base, "--api-key", &key]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(get_json(&agent, &s.url("/healthz")).1["bundle_version"], 1);
