@@ -145,9 +145,13 @@ struct ServeArgs {
     /// Warm engine instances kept idle.
     #[arg(long, default_value_t = 16)]
     warm: usize,
-    /// Serve static files from this folder for any other GET path (the web demo).
+    /// Serve static files from this folder for any other GET path (the web demo), and
+    /// the engine's JS face (dist/engine-js) under /engine-js/.
     #[arg(long)]
     static_dir: Option<PathBuf>,
+    /// Demo only: GET /demo/login/{client} returns a client's snapshot without the API key.
+    #[arg(long)]
+    demo_login: bool,
     /// Learn periodically (off by default): every this long (e.g. 1h), learn from the
     /// feedback of --learn-window, sign with --learn-key (default: the embedded default's
     /// dev key) and hot-swap the new version.
@@ -432,6 +436,7 @@ fn serve(a: ServeArgs) -> Result<()> {
             limits: Limits::default(),
             static_dir: None,
             warm: a.warm,
+            demo_login: false,
             learn: None,
         },
         _ => serve::default::prepare(&a.state, a.listen)?,
@@ -458,6 +463,7 @@ fn serve(a: ServeArgs) -> Result<()> {
     config.limits.max_body = a.max_body;
     config.limits.max_connections = a.max_connections;
     config.static_dir = a.static_dir;
+    config.demo_login = a.demo_login;
     if let Some(every) = &a.learn_every {
         let key = a.learn_key.clone().unwrap_or_else(|| a.state.join("keys/bundle-dev.key"));
         config.learn = Some(vitrine_host::serve::LearnLoop { interval: seconds(every)?, window: seconds(&a.learn_window)?, key, reward: vitrine_host::learn::Reward::Click, min_impressions: 100 });

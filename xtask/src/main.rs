@@ -2,6 +2,8 @@
 //!
 //! - `decide [CLIENT]`: build `dist/`, then decide for a fixture client natively and
 //!   under Wasmtime and print the decision (the main job, for now).
+//! - `demo [ARGS]`: build `dist/` and serve the storefront (`web-demo/storefront`) with
+//!   `vitrine serve` on 127.0.0.1:8080 (the main job).
 //! - `serve [ARGS]`: build `dist/` and run `vitrine serve` (release) on its embedded
 //!   default state (`.vitrine/`), on 127.0.0.1:8080.
 //! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
@@ -27,6 +29,14 @@ fn main() -> Result<()> {
             run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "decide", "--"]).args(&args[1..]).current_dir(&root))
         }
         Some("vectors") => run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root)),
+        Some("demo") => {
+            wasm::build(&root)?;
+            run(Command::new("cargo")
+                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve", "--static-dir", "web-demo/storefront", "--demo-login"])
+                .args(&args[1..])
+                .env_remove("RUST_BACKTRACE")
+                .current_dir(&root))
+        }
         Some("serve") => {
             wasm::build(&root)?;
             run(Command::new("cargo").args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve"]).args(&args[1..]).env_remove("RUST_BACKTRACE").current_dir(&root))
@@ -34,7 +44,7 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("bench") => bench(&root),
         _ => {
-            eprintln!("usage: cargo xtask <decide|serve|wasm|vectors|test|bench>");
+            eprintln!("usage: cargo xtask <demo|decide|serve|wasm|vectors|test|bench>");
             bail!("unknown command {:?}", args.first())
         }
     }
@@ -64,7 +74,9 @@ fn test(root: &Path) -> Result<()> {
         .args(["test", "--workspace", "--exclude", "vitrine-engine-js", "--exclude", "vitrine-engine-abi"])
         .env_remove("RUST_BACKTRACE")
         .current_dir(root))?;
-    // The same vectors under node, through dist/engine-js.
+    // The same vectors under node, through dist/engine-js; the storefront in Chromium
+    // against `vitrine serve` (the binary `cargo test` just built).
+    setup::chromium()?;
     run(Command::new("node").args(["--test", "tests/node/"]).current_dir(root))?;
     Ok(())
 }

@@ -41,10 +41,19 @@ pub fn wasm_bindgen(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Debian's Chromium for the browser tests, when missing (`apt-get`, as root on CI).
+pub fn chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() {
+        return Ok(());
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get").args(["install", "-y", "-qq", "chromium"]))
+}
+
 /// `npm ci` in tests/node when its tools are missing.
 pub fn npm_tools(root: &Path) -> Result<()> {
     let dir = root.join("tests/node");
-    if !dir.join("node_modules/.bin/wasm-opt").exists() {
+    if !dir.join("node_modules/.bin/wasm-opt").exists() || !dir.join("node_modules/playwright-core").exists() {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
     }
     Ok(())

@@ -74,6 +74,7 @@ pub fn prepare(state: &Path, listen: std::net::SocketAddr) -> Result<ServeConfig
         limits: Limits::default(),
         static_dir: None,
         warm: 16,
+        demo_login: false,
         learn: None,
     })
 }

@@ -42,6 +42,9 @@ pub struct ServeConfig {
     pub static_dir: Option<PathBuf>,
     /// Warm instances kept idle.
     pub warm: usize,
+    /// Demo only: `GET /demo/login/{client}` hands out a client's snapshot without the
+    /// API key (a simulated login for the storefront).
+    pub demo_login: bool,
     /// Periodic learning (off unless set): every `interval` seconds, learn from the
     /// feedback of the last `window` seconds, sign with `key` and hot-swap.
     pub learn: Option<LearnLoop>,
@@ -134,6 +137,8 @@ pub fn build(config: &ServeConfig) -> Result<Server, ServeError> {
         limits: config.limits.clone(),
         holdout_share: Mutex::new(share),
         static_dir: config.static_dir.clone(),
+        demo_login: config.demo_login,
+        bundle_key_hex: crate::runtime::hex(&key),
     });
     state.metrics.bundle_version(state.runtime.current().version());
     Ok(Server { router: router(state.clone()), state, writer_thread })
@@ -152,9 +157,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/admin/rollback", post(routes::admin_rollback))
         .route("/metrics", get(routes::metrics))
         .route("/healthz", get(routes::healthz))
+        .route("/v1/bundle/key", get(routes::bundle_key))
         .route("/openapi.json", get(routes::openapi));
+    if state.demo_login {
+        r = r.route("/demo/login/{client}", get(routes::demo_login));
+    }
     if let Some(dir) = &state.static_dir {
-        r = r.fallback_service(tower_http_free_static(dir.clone()));
+        // The storefront's files, and the JS face of the engine it decides with.
+        let engine_js = default::repo_root().join("dist/engine-js");
+        r = r.nest_service("/engine-js", tower_http_free_static(engine_js)).fallback_service(tower_http_free_static(dir.clone()));
     }
     r.layer(axum::middleware::from_fn_with_state(state.clone(), routes::observe)).layer(DefaultBodyLimit::max(state.limits.max_body)).with_state(state)
 }

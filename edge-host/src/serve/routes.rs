@@ -150,11 +150,27 @@ pub async fn bundle(State(state): Shared, headers: HeaderMap) -> Response {
     res
 }
 
+/// `GET /v1/bundle/key`: the bundle signer's public key that edges and browsers verify
+/// bundles with (in production, pin it in the page or worker config instead).
+pub async fn bundle_key(State(state): Shared) -> Response {
+    json(StatusCode::OK, &serde_json::json!({ "public_key": state.bundle_key_hex }))
+}
+
+/// `GET /demo/login/{client}` (demo only, off by default): the client's snapshot without
+/// the API key, as a simulated login would hand it to the page.
+pub async fn demo_login(state: Shared, Path(client): Path<String>) -> Response {
+    signed_snapshot(&state, client)
+}
+
 /// `GET /v1/snapshot/{client}` (API key): a freshly signed snapshot.
 pub async fn snapshot(State(state): Shared, headers: HeaderMap, Path(client): Path<String>) -> Response {
     if let Err(r) = authorised(&state, &headers) {
         return *r;
     }
+    signed_snapshot(&State(state), client)
+}
+
+fn signed_snapshot(State(state): &Shared, client: String) -> Response {
     let (Some(store), Some(signer)) = (&state.features, &state.signer) else {
         return error(StatusCode::NOT_FOUND, "snapshot_unavailable", "http", "this server has no feature store or snapshot key");
     };

@@ -48,4 +48,8 @@ pub struct AppState {
     pub holdout_share: Mutex<f64>,
     /// Static files (the web demo), if any.
     pub static_dir: Option<PathBuf>,
+    /// Whether `/demo/login/{client}` is on.
+    pub demo_login: bool,
+    /// The bundle signer's public key, hex (served at `/v1/bundle/key`).
+    pub bundle_key_hex: String,
 }

@@ -1,0 +1,93 @@
+// The storefront in real Chromium (Debian's, driven by playwright-core) against a real
+// `vitrine serve` on 127.0.0.1: the browser fetches the signed bundle and snapshot,
+// decides with dist/engine-js, renders the slots and beacons feedback to the host.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const state = mkdtempSync(join(tmpdir(), "vitrine-storefront-"));
+let server, base, browser;
+
+before(async () => {
+  server = spawn(join(root, "target/debug/vitrine"), [
+    "serve", "--state", state, "--listen", "127.0.0.1:0",
+    "--engine", join(root, "dist/engine-abi.wasm"),
+    "--static-dir", join(root, "web-demo/storefront"), "--demo-login",
+  ], { env: { ...process.env, RUST_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise((resolve, reject) => {
+    const rl = createInterface({ input: server.stdout });
+    rl.once("line", resolve);
+    server.once("exit", (code) => reject(new Error(`vitrine serve exited with ${code}`)));
+  });
+  base = line.replace("listening on ", "").trim();
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  rmSync(state, { recursive: true, force: true });
+});
+
+async function signIn(page, client) {
+  await page.selectOption("#client", client);
+  await page.click('#login button[type="submit"]');
+  await page.waitForFunction((c) => document.querySelector("#status").textContent.includes(`Signed in as ${c}`), client);
+  const mode = await page.getAttribute("body", "data-mode");
+  const offers = await page.$$eval("[data-slot] .offer", (els) => els.map((e) => `${e.parentElement.dataset.slot}:${e.dataset.offer}`));
+  return { mode, offers };
+}
+
+test("clients see their own personalised slots; a tampered snapshot sees the baseline; clicks reach the host", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(base + "/");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Not signed in"));
+  const anonymous = await page.$$eval("[data-slot] .offer", (els) => els.map((e) => e.dataset.offer));
+
+  // Two personalised clients with different slots.
+  const seen = new Map();
+  for (let i = 1; i <= 20 && new Set(seen.values()).size < 2; i++) {
+    const client = `c-${String(i).padStart(4, "0")}`;
+    const { mode, offers } = await signIn(page, client);
+    if (mode === "personalised" && offers.length > 0) seen.set(client, offers.join(","));
+  }
+  assert.ok(new Set(seen.values()).size >= 2, `two personalised clients with different slots: ${JSON.stringify([...seen])}`);
+  mkdirSync(join(root, "target/screenshots"), { recursive: true });
+  await page.screenshot({ path: join(root, "target/screenshots/storefront.png"), fullPage: true });
+
+  // A tampered snapshot: the engine refuses it, the page shows the baseline and the code.
+  await page.click("#tamper");
+  await page.waitForSelector("body[data-error]");
+  assert.match(await page.getAttribute("body", "data-error"), /^snapshot_/);
+  assert.equal(await page.getAttribute("body", "data-mode"), "anonymous");
+  assert.match(await page.textContent("#status"), /could not be verified \(snapshot_/);
+  assert.deepEqual(await page.$$eval("[data-slot] .offer", (els) => els.map((e) => e.dataset.offer)), anonymous);
+
+  // A click on a personalised offer arrives at the host as an event.
+  const [client] = seen.keys();
+  await signIn(page, client);
+  const offer = await page.getAttribute('[data-slot="home_hero"] .offer, [data-slot="offer_cards"] .offer', "data-offer");
+  await page.click(`[data-offer="${offer}"] button`);
+  let clicks = 0;
+  for (let i = 0; i < 50 && clicks === 0; i++) {
+    const report = await (await fetch(base + "/v1/report")).json();
+    clicks = report.rows.filter((r) => r.offer === offer).reduce((n, r) => n + r.clicks, 0);
+    if (clicks === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(clicks >= 1, `the click on ${offer} reached /v1/events`);
+  assert.deepEqual(errors, [], "no page errors");
+  await page.close();
+});
