@@ -19,7 +19,7 @@ before(async () => {
   server = spawn(join(root, "target/debug/vitrine"), [
     "serve", "--state", state, "--listen", "127.0.0.1:0",
     "--engine", join(root, "dist/engine-abi.wasm"),
-    "--static-dir", join(root, "web-demo/storefront"), "--demo-login",
+    "--static-dir", join(root, "web-demo/site"), "--demo-login",
   ], { env: { ...process.env, RUST_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: server.stdout });
@@ -89,5 +89,17 @@ test("clients see their own personalised slots; a tampered snapshot sees the bas
   }
   assert.ok(clicks >= 1, `the click on ${offer} reached /v1/events`);
   assert.deepEqual(errors, [], "no page errors");
+
+  // The dashboard draws its charts from /v1/report.
+  await page.setViewportSize({ width: 1280, height: 1100 });
+  await page.goto(base + "/dashboard.html");
+  await page.waitForSelector("body[data-rows]");
+  assert.equal(await page.$$eval(".uplot canvas", (els) => els.length), 2, "two uPlot charts");
+  const rows = Number(await page.getAttribute("body", "data-rows"));
+  assert.ok(rows >= 2, `report rows in the table: ${rows}`);
+  assert.equal(await page.$$eval("#rows tbody tr", (els) => els.length), rows);
+  assert.match(await page.textContent("#events"), /^\d/);
+  await page.screenshot({ path: join(root, "target/screenshots/dashboard.png"), fullPage: true });
+  assert.deepEqual(errors, [], "no page errors on the dashboard");
   await page.close();
 });

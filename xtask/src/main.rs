@@ -2,7 +2,7 @@
 //!
 //! - `decide [CLIENT]`: build `dist/`, then decide for a fixture client natively and
 //!   under Wasmtime and print the decision (the main job, for now).
-//! - `demo [ARGS]`: build `dist/` and serve the storefront (`web-demo/storefront`) with
+//! - `demo [ARGS]`: build `dist/` and serve the storefront (`web-demo/site`) with
 //!   `vitrine serve` on 127.0.0.1:8080 (the main job).
 //! - `serve [ARGS]`: build `dist/` and run `vitrine serve` (release) on its embedded
 //!   default state (`.vitrine/`), on 127.0.0.1:8080.
@@ -31,8 +31,9 @@ fn main() -> Result<()> {
         Some("vectors") => run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root)),
         Some("demo") => {
             wasm::build(&root)?;
+            setup::web_demo(&root)?;
             run(Command::new("cargo")
-                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve", "--static-dir", "web-demo/storefront", "--demo-login"])
+                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve", "--static-dir", "web-demo/site", "--demo-login"])
                 .args(&args[1..])
                 .env_remove("RUST_BACKTRACE")
                 .current_dir(&root))
@@ -77,6 +78,7 @@ fn test(root: &Path) -> Result<()> {
     // The same vectors under node, through dist/engine-js; the storefront in Chromium
     // against `vitrine serve` (the binary `cargo test` just built).
     setup::chromium()?;
+    setup::web_demo(root)?;
     run(Command::new("node").args(["--test", "tests/node/"]).current_dir(root))?;
     Ok(())
 }

@@ -58,3 +58,12 @@ pub fn npm_tools(root: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// The web demo's npm packages and build (esbuild bundles the dashboard with uPlot).
+pub fn web_demo(root: &Path) -> Result<()> {
+    let dir = root.join("web-demo");
+    if !dir.join("node_modules/uplot").exists() || !dir.join("node_modules/.bin/esbuild").exists() {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    }
+    run(Command::new("npm").args(["run", "--silent", "build"]).current_dir(&dir))
+}
