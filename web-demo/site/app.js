@@ -32,6 +32,8 @@ async function load() {
   }
   snapshot = cookie("vitrine_snapshot");
   if (snapshot) $("#client").value = cookie("vitrine_client") ?? "c-0001";
+  // Personalised by the edge worker on the way through: keep its slots.
+  if (document.body.dataset.renderedAt === "edge") return status(`Personalised at the edge · ${document.body.dataset.mode.replaceAll("_", " ")}`);
   render();
 }
 

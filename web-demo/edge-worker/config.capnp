@@ -1,0 +1,26 @@
+# workerd config for the Vitrine edge worker:
+#   workerd serve web-demo/edge-worker/config.capnp --socket-addr http=127.0.0.1:8787
+# with VITRINE_HOST=http://127.0.0.1:8080 (the `vitrine serve` it proxies and reports to).
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "edge", worker = .edge),
+    # The host runs on loopback in the demo: allow private and local addresses.
+    (name = "internet", network = (allow = ["public", "private", "local"])),
+  ],
+  sockets = [(name = "http", address = "127.0.0.1:8787", http = (), service = "edge")],
+);
+
+const edge :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "vitrine_engine.js", esModule = embed "../../dist/engine-js/vitrine_engine.js"),
+    (name = "vitrine_engine_bg.wasm", wasm = embed "../../dist/engine-js/vitrine_engine_bg.wasm"),
+  ],
+  compatibilityDate = "2026-01-01",
+  globalOutbound = "internet",
+  bindings = [
+    (name = "VITRINE_HOST", fromEnvironment = "VITRINE_HOST"),
+  ],
+);
