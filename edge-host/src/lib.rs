@@ -11,6 +11,7 @@
 //!
 //! The bundle builder, model lowering (ONNX), feature store, snapshot issuer and
 //! server arrive with the host issues.
+pub mod demo;
 pub mod feedback;
 pub mod keys;
 pub mod learn;

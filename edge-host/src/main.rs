@@ -54,6 +54,47 @@ enum Command {
     ///
     /// Example: vitrine replay --bundle telco-v2.vbundle --bundle-key keys/bundle-2026.pub --feedback .vitrine/feedback.sqlite --since 7d
     Replay(ReplayArgs),
+    /// The demo world: seeded synthetic clients and a traffic simulator.
+    #[command(subcommand)]
+    Demo(DemoCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum DemoCmd {
+    /// Write N synthetic telco clients (360° profile and consents) as CSV for
+    /// `vitrine features import --schema web-demo/bundle`.
+    Seed {
+        #[arg(long, default_value_t = vitrine_host::demo::CLIENTS)]
+        clients: usize,
+        #[arg(long, default_value_t = vitrine_host::demo::SEED)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Visits by random demo clients through the host (and the edge worker, if given):
+    /// clicks and conversions from the hidden truth, events posted back; prints the true
+    /// uplift next to the measured one.
+    ///
+    /// Example: vitrine demo simulate --api-key $(cat .vitrine-demo/api-key) --rate 50 --duration 60s
+    Simulate {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        host: String,
+        /// The edge worker (half the visits go through its POST /decide).
+        #[arg(long)]
+        edge: Option<String>,
+        #[arg(long, env = "VITRINE_API_KEY", hide_env_values = true)]
+        api_key: String,
+        /// Visits per second.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+        #[arg(long, default_value = "30s")]
+        duration: String,
+        /// Must match the seeded world (and its size) for the truth to hold.
+        #[arg(long, default_value_t = vitrine_host::demo::CLIENTS)]
+        clients: usize,
+        #[arg(long, default_value_t = vitrine_host::demo::SEED)]
+        seed: u64,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -152,6 +193,10 @@ struct ServeArgs {
     /// Demo only: GET /demo/login/{client} returns a client's snapshot without the API key.
     #[arg(long)]
     demo_login: bool,
+    /// With no --bundle: the demo world (web-demo/bundle, 13 offers, 10,000 seeded
+    /// clients) instead of the example bundle.
+    #[arg(long)]
+    demo: bool,
     /// Learn periodically (off by default): every this long (e.g. 1h), learn from the
     /// feedback of --learn-window, sign with --learn-key (default: the embedded default's
     /// dev key) and hot-swap the new version.
@@ -321,6 +366,23 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bundle(BundleCmd::Rollback { server, api_key }) => admin(&server, "/v1/admin/rollback", &api_key, &[])?,
         Command::Serve(args) => serve(*args)?,
+        Command::Demo(DemoCmd::Seed { clients, seed, out }) => {
+            let world = vitrine_host::demo::world::clients(clients, seed);
+            write_atomically(&out, vitrine_host::demo::world::csv(&world).as_bytes())?;
+            println!("{} clients (seed {seed}) → {}", world.len(), out.display());
+        }
+        Command::Demo(DemoCmd::Simulate { host, edge, api_key, rate, duration, clients, seed }) => {
+            let world = vitrine_host::demo::world::clients(clients, seed);
+            let options = vitrine_host::demo::simulate::Options { host, edge, api_key, rate, duration: std::time::Duration::from_secs(seconds(&duration)?), seed };
+            let s = vitrine_host::demo::simulate::simulate(&world, &options).map_err(|e| anyhow::anyhow!(e))?;
+            println!("{} visits ({} through the edge), modes {:?}, {} errors", s.visits, s.edge_visits, s.modes, s.errors);
+            println!("{} impressions, {} clicks, {} conversions", s.impressions, s.clicks, s.conversions);
+            println!("true conversion share per decision: personalised {:.4}, holdout {:.4}, uplift {:+.4}", s.true_treated_rate, s.true_holdout_rate, s.true_uplift);
+            match (s.measured_uplift, s.measured_ci95) {
+                (Some(u), Some((lo, hi))) => println!("measured uplift (all traffic in the report range): {u:+.4} [{lo:+.4}, {hi:+.4}]"),
+                _ => println!("measured uplift: not enough holdout data yet"),
+            }
+        }
         Command::Learn(a) => {
             let public = keys::load_public(&a.bundle_key, Role::Bundle)?.bytes(&a.bundle_key)?;
             let bytes = std::fs::read(&a.bundle).with_context(|| format!("reading {}", a.bundle.display()))?;
@@ -439,7 +501,7 @@ fn serve(a: ServeArgs) -> Result<()> {
             demo_login: false,
             learn: None,
         },
-        _ => serve::default::prepare(&a.state, a.listen)?,
+        _ => serve::default::prepare(&a.state, a.listen, if a.demo { serve::default::World::Demo } else { serve::default::World::Example })?,
     };
     if let Some(e) = a.engine {
         config.engine = e;

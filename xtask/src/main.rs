@@ -33,7 +33,7 @@ fn main() -> Result<()> {
             wasm::build(&root)?;
             setup::web_demo(&root)?;
             run(Command::new("cargo")
-                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve", "--static-dir", "web-demo/site", "--demo-login"])
+                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve", "--demo", "--state", ".vitrine-demo", "--static-dir", "web-demo/site", "--demo-login"])
                 .args(&args[1..])
                 .env_remove("RUST_BACKTRACE")
                 .current_dir(&root))

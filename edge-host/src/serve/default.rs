@@ -20,13 +20,25 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ServeError + '_ {
     move |source| ServeError::Io { path: path.to_path_buf(), source }
 }
 
+/// Which bundle source and clients the default state is made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum World {
+    /// `edge-host/examples/bundle` and 1,000 generated example clients.
+    Example,
+    /// `web-demo/bundle` (13 offers) and the seeded 10,000-client demo world.
+    Demo,
+}
+
 /// Prepares `state` (creating what is missing) and returns a config listening on `listen`.
-pub fn prepare(state: &Path, listen: std::net::SocketAddr) -> Result<ServeConfig, ServeError> {
-    let example = repo_root().join("edge-host/examples/bundle");
+pub fn prepare(state: &Path, listen: std::net::SocketAddr, world: World) -> Result<ServeConfig, ServeError> {
+    let (source, files): (PathBuf, &[&str]) = match world {
+        World::Example => (repo_root().join("edge-host/examples/bundle"), &["bundle.toml", "rules/fibre_upgrade.cel"]),
+        World::Demo => (repo_root().join("web-demo/bundle"), &["bundle.toml"]),
+    };
     let src = state.join("src");
     std::fs::create_dir_all(src.join("rules")).map_err(io(&src))?;
-    for rel in ["bundle.toml", "rules/fibre_upgrade.cel"] {
-        std::fs::copy(example.join(rel), src.join(rel)).map_err(io(&src))?;
+    for rel in files {
+        std::fs::copy(source.join(rel), src.join(rel)).map_err(io(&src))?;
     }
     // The example trusts `keys/snap-demo.pub`; its secret is not committed, so each
     // state directory makes its own snap-demo pair.
@@ -45,7 +57,11 @@ pub fn prepare(state: &Path, listen: std::net::SocketAddr) -> Result<ServeConfig
     let features = state.join("features.sqlite");
     if !features.exists() {
         let csv = state.join("clients.csv");
-        std::fs::write(&csv, clients_csv(CLIENTS)).map_err(io(&csv))?;
+        let text = match world {
+            World::Example => clients_csv(CLIENTS),
+            World::Demo => crate::demo::world::csv(&crate::demo::world::clients(crate::demo::CLIENTS, crate::demo::SEED)),
+        };
+        std::fs::write(&csv, text).map_err(io(&csv))?;
         let mut store = FeatureStore::open(&features, &bundle.schema)?;
         store.import_csv(&csv)?;
     }
