@@ -70,6 +70,10 @@ enum DemoCmd {
         seed: u64,
         #[arg(long)]
         out: PathBuf,
+        /// Also write historical responses (one click draw per client and offer from the
+        /// hidden truth) to train propensity models on.
+        #[arg(long)]
+        labels: Option<PathBuf>,
     },
     /// Visits by random demo clients through the host (and the edge worker, if given):
     /// clicks and conversions from the hidden truth, events posted back; prints the true
@@ -366,9 +370,12 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Bundle(BundleCmd::Rollback { server, api_key }) => admin(&server, "/v1/admin/rollback", &api_key, &[])?,
         Command::Serve(args) => serve(*args)?,
-        Command::Demo(DemoCmd::Seed { clients, seed, out }) => {
+        Command::Demo(DemoCmd::Seed { clients, seed, out, labels }) => {
             let world = vitrine_host::demo::world::clients(clients, seed);
             write_atomically(&out, vitrine_host::demo::world::csv(&world).as_bytes())?;
+            if let Some(labels) = labels {
+                write_atomically(&labels, vitrine_host::demo::world::labels(&world, seed).as_bytes())?;
+            }
             println!("{} clients (seed {seed}) → {}", world.len(), out.display());
         }
         Command::Demo(DemoCmd::Simulate { host, edge, api_key, rate, duration, clients, seed }) => {

@@ -15,10 +15,16 @@ fn the_world_is_seeded_and_fits_the_demo_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
     std::fs::create_dir_all(src.join("keys")).unwrap();
-    std::fs::copy(vitrine_host::serve::default::repo_root().join("web-demo/bundle/bundle.toml"), src.join("bundle.toml")).unwrap();
+    let demo_src = vitrine_host::serve::default::repo_root().join("web-demo/bundle");
+    std::fs::create_dir_all(src.join("models")).unwrap();
+    for rel in ["bundle.toml", "models/offers.onnx", "models/offers.reference.json"] {
+        std::fs::copy(demo_src.join(rel), src.join(rel)).unwrap();
+    }
     vitrine_host::keys::generate("snap-demo", vitrine_host::keys::Role::Snapshot, &src.join("keys")).unwrap();
     let bundle = vitrine_host::source::load(&src).unwrap();
     assert!(bundle.offers.len() >= 12, "{} offers", bundle.offers.len());
+    assert_eq!(bundle.models.len(), 1, "propensities from the ONNX model trained on the world");
+    assert!(bundle.offers.iter().all(|o| matches!(o.propensity, vitrine_engine::bundle::Propensity::Model { .. })));
     assert_eq!(bundle.schema.channels, ["web", "email", "sms", "push"]);
     let csv = tmp.path().join("clients.csv");
     std::fs::write(&csv, world::csv(&a)).unwrap();
@@ -44,6 +50,7 @@ fn simulated_traffic_fills_the_report_and_the_measured_uplift_matches_the_truth(
     let report: serde_json::Value = http().get(&s.url("/v1/report")).call().unwrap().into_body().read_json().unwrap();
     let impressions: u64 = report["rows"].as_array().unwrap().iter().map(|r| r["impressions"].as_u64().unwrap()).sum();
     assert_eq!(impressions, summary.impressions);
+    assert_eq!(report["uplift"]["sample_ratio"]["mismatch"], false, "holdout share as declared: {}", report["uplift"]["sample_ratio"]);
     let (measured, (lo, hi)) = (summary.measured_uplift.unwrap(), summary.measured_ci95.unwrap());
     let half = (hi - lo) / 2.0;
     assert!((measured - summary.true_uplift).abs() <= 3.0 * half, "measured {measured} [{lo}, {hi}] vs true {}", summary.true_uplift);

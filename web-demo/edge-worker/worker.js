@@ -65,7 +65,9 @@ async function page(req, env, ctx) {
     event_id: `${d.decision_id}-${s.slot}-${o.rank}-imp`, decision_id: d.decision_id, type: "impression", offer: o.offer, treatment: o.treatment,
     slot: s.slot, channel: s.channel, at: now(), selection_probability: o.selection_probability, rank: o.rank, record: d.record,
   })));
-  if (events.length) ctx.waitUntil(fetch(`${env.VITRINE_HOST}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ events }) }));
+  // The decision record goes along even when nothing was shown (an empty holdout
+  // baseline), so the host's holdout share stays unbiased.
+  ctx.waitUntil(fetch(`${env.VITRINE_HOST}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ events, decisions: [d.record] }) }));
   const rewritten = new HTMLRewriter()
     .on("body", {
       element(el) {

@@ -125,8 +125,10 @@ pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
             "holdout" => holdout = (holdout.0 + 1.0 - p_none, holdout.1 + 1),
             _ => {}
         }
-        if !events.is_empty() {
-            let res = agent.post(&format!("{}/v1/events", o.host)).send_json(json!({ "events": events })).map_err(|e| e.to_string())?;
+        // Edge decisions are logged with their record even when they showed nothing.
+        let decisions = if via_edge.is_some() { vec![d["record"].clone()] } else { Vec::new() };
+        if !events.is_empty() || !decisions.is_empty() {
+            let res = agent.post(&format!("{}/v1/events", o.host)).send_json(json!({ "events": events, "decisions": decisions })).map_err(|e| e.to_string())?;
             if res.status().as_u16() != 202 {
                 s.errors += 1;
             }

@@ -152,3 +152,23 @@ pub fn truth(c: &Client, offer: &str) -> (f64, f64) {
     };
     (sigmoid(logit), convert)
 }
+
+/// The demo bundle's offers, in the order `labels` writes them.
+pub const OFFERS: [&str; 13] = [
+    "fibre_upgrade", "data_20gb", "new_line", "device_renewal", "tv_option", "family_plan", "loyalty_discount", "plan_upgrade", "roaming_pack", "smart_home", "femtocell", "support_callback", "paperless_billing",
+];
+
+/// Historical campaign responses to train propensity models on: for every client and
+/// offer, one click (1) or not (0) drawn from the hidden truth (CSV: client_id, offers…).
+pub fn labels(clients: &[Client], seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x1abe_15);
+    let mut out = format!("client_id,{}\n", OFFERS.join(","));
+    for c in clients {
+        out.push_str(&c.id);
+        for o in OFFERS {
+            out.push_str(if rng.chance(truth(c, o).0) { ",1" } else { ",0" });
+        }
+        out.push('\n');
+    }
+    out
+}

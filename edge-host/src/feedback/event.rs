@@ -79,6 +79,14 @@ pub struct LoggedDecision {
     pub source: String,
 }
 
+impl LoggedDecision {
+    /// A decision made at the edge or in the browser, from its record (nothing shown is
+    /// known unless events name it).
+    pub fn from_edge(record: DecisionRecord) -> LoggedDecision {
+        LoggedDecision { mode: super::sqlite::mode_of(&record).to_string(), record, shown: Vec::new(), request: None, source: "edge".into() }
+    }
+}
+
 /// What happened to one posted event.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", tag = "status")]

@@ -92,7 +92,7 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, d: &LoggedDecision) -> Result
 }
 
 /// The mode a record implies (edge records carry no mode of their own).
-fn mode_of(record: &vitrine_engine::decision::DecisionRecord) -> &'static str {
+pub(crate) fn mode_of(record: &vitrine_engine::decision::DecisionRecord) -> &'static str {
     if record.holdout {
         "holdout"
     } else if record.snapshot_hash.is_none() {

@@ -10,7 +10,7 @@ use super::{FeedbackError, FeedbackStore};
 pub const GROUP: usize = 512;
 
 enum Job {
-    Events(Vec<Event>, oneshot::Sender<Result<Vec<Outcome>, String>>),
+    Events(Vec<Event>, Vec<LoggedDecision>, oneshot::Sender<Result<Vec<Outcome>, String>>),
     Decision(Box<LoggedDecision>),
 }
 
@@ -46,9 +46,10 @@ impl Writer {
                     let mut replies = Vec::new();
                     for job in jobs {
                         match job {
-                            Job::Events(batch, reply) => {
+                            Job::Events(batch, logged, reply) => {
                                 replies.push((events.len(), batch.len(), reply));
                                 events.extend(batch);
+                                decisions.extend(logged);
                             }
                             Job::Decision(d) => decisions.push(*d),
                         }
@@ -72,8 +73,13 @@ impl Writer {
 
     /// Stores `events` durably; one outcome per event, in order.
     pub async fn events(&self, events: Vec<Event>) -> Result<Vec<Outcome>, FeedbackError> {
+        self.events_and_decisions(events, Vec::new()).await
+    }
+
+    /// Stores `events` and decisions made elsewhere (edge, browser) in one durable commit.
+    pub async fn events_and_decisions(&self, events: Vec<Event>, decisions: Vec<LoggedDecision>) -> Result<Vec<Outcome>, FeedbackError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Job::Events(events, reply)).await.map_err(|_| FeedbackError::WriterGone)?;
+        self.tx.send(Job::Events(events, decisions, reply)).await.map_err(|_| FeedbackError::WriterGone)?;
         answer.await.map_err(|_| FeedbackError::WriterGone)?.map_err(FeedbackError::Io)
     }
 

@@ -33,10 +33,11 @@ pub enum World {
 pub fn prepare(state: &Path, listen: std::net::SocketAddr, world: World) -> Result<ServeConfig, ServeError> {
     let (source, files): (PathBuf, &[&str]) = match world {
         World::Example => (repo_root().join("edge-host/examples/bundle"), &["bundle.toml", "rules/fibre_upgrade.cel"]),
-        World::Demo => (repo_root().join("web-demo/bundle"), &["bundle.toml"]),
+        World::Demo => (repo_root().join("web-demo/bundle"), &["bundle.toml", "models/offers.onnx", "models/offers.reference.json"]),
     };
     let src = state.join("src");
     std::fs::create_dir_all(src.join("rules")).map_err(io(&src))?;
+    std::fs::create_dir_all(src.join("models")).map_err(io(&src))?;
     for rel in files {
         std::fs::copy(source.join(rel), src.join(rel)).map_err(io(&src))?;
     }

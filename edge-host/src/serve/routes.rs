@@ -191,6 +191,10 @@ fn signed_snapshot(State(state): &Shared, client: String) -> Response {
 #[serde(deny_unknown_fields)]
 struct EventBatch {
     events: Vec<Event>,
+    /// Records of decisions made at the edge or in the browser, logged even when they
+    /// showed nothing (a holdout baseline may be empty), so group shares stay unbiased.
+    #[serde(default)]
+    decisions: Vec<vitrine_engine::decision::DecisionRecord>,
 }
 
 /// `POST /v1/events`: 202 once the accepted events are durable.
@@ -228,7 +232,8 @@ pub async fn events(State(state): Shared, body: Bytes) -> Response {
         }
     }
     let kinds: Vec<&'static str> = accepted.iter().map(|e| e.kind.as_str()).collect();
-    let stored = match state.writer.events(accepted).await {
+    let decisions = batch.decisions.into_iter().map(LoggedDecision::from_edge).collect();
+    let stored = match state.writer.events_and_decisions(accepted, decisions).await {
         Ok(o) => o,
         Err(e) => return error(StatusCode::SERVICE_UNAVAILABLE, e.code(), "feedback", e.to_string()),
     };
