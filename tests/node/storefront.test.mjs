@@ -49,7 +49,7 @@ async function signIn(page, client) {
   return { mode, offers };
 }
 
-test("clients see their own personalised slots; a tampered snapshot sees the baseline; clicks reach the host", async () => {
+test("clients see their own personalised slots; a tampered snapshot sees the baseline; clicks and orders reach the host", async () => {
   const page = await browser.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -81,13 +81,17 @@ test("clients see their own personalised slots; a tampered snapshot sees the bas
   await signIn(page, client);
   const offer = await page.getAttribute('[data-slot="home_hero"] .offer, [data-slot="offer_cards"] .offer', "data-offer");
   await page.click(`[data-offer="${offer}"] button`);
-  let clicks = 0;
-  for (let i = 0; i < 50 && clicks === 0; i++) {
+  await page.click(`[data-offer="${offer}"] button`);
+  let clicks = 0, conversions = 0;
+  for (let i = 0; i < 50 && (clicks === 0 || conversions === 0); i++) {
     const report = await (await fetch(base + "/v1/report")).json();
-    clicks = report.rows.filter((r) => r.offer === offer).reduce((n, r) => n + r.clicks, 0);
-    if (clicks === 0) await new Promise((r) => setTimeout(r, 100));
+    const rows = report.rows.filter((r) => r.offer === offer);
+    clicks = rows.reduce((n, r) => n + r.clicks, 0);
+    conversions = rows.reduce((n, r) => n + r.conversions, 0);
+    if (clicks === 0 || conversions === 0) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(clicks >= 1, `the click on ${offer} reached /v1/events`);
+  assert.ok(conversions >= 1, `the order of ${offer} reached /v1/events as a conversion`);
   assert.deepEqual(errors, [], "no page errors");
 
   // The dashboard draws its charts from /v1/report.

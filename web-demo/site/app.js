@@ -90,9 +90,19 @@ function render() {
       card.querySelector("h3").textContent = c.title || o.offer;
       card.querySelector("p").textContent = c.text;
       card.querySelector("small").textContent = `P ${o.p.toFixed(3)} · C ${o.c} · V ${o.v} · L ${o.l} · chosen with p=${o.selection_probability.toFixed(3)}`;
-      card.querySelector("button").addEventListener("click", () => {
+      const button = card.querySelector("button");
+      button.addEventListener("click", () => {
+        if (button.dataset.step === "ordered") return;
+        if (button.dataset.step === "clicked") {
+          // The second step is the conversion, with the offer's value as revenue.
+          beacon("conversion", d, slot, o, { value: c.price ?? o.v });
+          button.dataset.step = "ordered";
+          button.textContent = "Ordered, thank you!";
+          return;
+        }
         beacon("click", d, slot, o);
-        card.querySelector("button").textContent = "Thanks! We'll be in touch";
+        button.dataset.step = "clicked";
+        button.textContent = "Order now";
       });
       el.append(card);
       beacon("impression", d, slot, o);
