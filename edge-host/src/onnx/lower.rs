@@ -232,7 +232,7 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
             }
             ("Add" | "Relu" | "Sigmoid" | "Tanh" | "Softmax", Some(v @ Value::Score { .. })) if mlp_head(&parts) == node.input.first() => {
                 let v = v.clone();
-                let Some(Part::Mlp { layers, head }) = parts.last_mut() else { unreachable!("mlp_head checked") };
+                let Some(Part::Mlp { layers, head }) = parts.last_mut() else { return Err(malformed("no layer to continue".into())) };
                 let layer = layers.last_mut().ok_or_else(|| malformed("no layer".into()))?;
                 match node.op_type.as_str() {
                     "Add" if layer.activation == Activation::Identity => {
