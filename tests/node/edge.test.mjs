@@ -4,30 +4,14 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
+import { join } from "node:path";
+import { root, startHost, freePort } from "./harness.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const state = mkdtempSync(join(tmpdir(), "vitrine-edge-"));
 let host, worker, base, edge;
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
-
 before(async () => {
-  host = spawn(join(root, "target/debug/vitrine"), [
-    "serve", "--state", state, "--listen", "127.0.0.1:0", "--engine", join(root, "dist/engine-abi.wasm"),
-    "--static-dir", join(root, "web-demo/site"), "--demo-login",
-  ], { env: { ...process.env, RUST_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
-  base = (await new Promise((resolve) => createInterface({ input: host.stdout }).once("line", resolve))).replace("listening on ", "").trim();
+  host = await startHost(["--demo-login"]);
+  base = host.base;
   const port = await freePort();
   edge = `http://127.0.0.1:${port}`;
   worker = spawn(join(root, "web-demo/node_modules/.bin/workerd"), ["serve", join(root, "web-demo/edge-worker/config.capnp"), "--socket-addr", `http=127.0.0.1:${port}`], {
@@ -44,8 +28,7 @@ before(async () => {
 
 after(() => {
   worker?.kill("SIGTERM");
-  host?.kill("SIGTERM");
-  rmSync(state, { recursive: true, force: true });
+  host?.stop();
 });
 
 const snapshotOf = async (client) => (await (await fetch(`${base}/demo/login/${client}`)).json()).snapshot;

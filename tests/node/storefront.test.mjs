@@ -3,41 +3,21 @@
 // decides with dist/engine-js, renders the slots and beacons feedback to the host.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { root, startHost, launchChromium } from "./harness.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const state = mkdtempSync(join(tmpdir(), "vitrine-storefront-"));
-let server, base, browser;
+let host, base, browser;
 
 before(async () => {
-  server = spawn(join(root, "target/debug/vitrine"), [
-    "serve", "--state", state, "--listen", "127.0.0.1:0",
-    "--engine", join(root, "dist/engine-abi.wasm"),
-    "--static-dir", join(root, "web-demo/site"), "--demo-login",
-  ], { env: { ...process.env, RUST_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise((resolve, reject) => {
-    const rl = createInterface({ input: server.stdout });
-    rl.once("line", resolve);
-    server.once("exit", (code) => reject(new Error(`vitrine serve exited with ${code}`)));
-  });
-  base = line.replace("listening on ", "").trim();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  host = await startHost(["--demo-login"]);
+  base = host.base;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill("SIGTERM");
-  rmSync(state, { recursive: true, force: true });
+  host?.stop();
 });
 
 async function signIn(page, client) {

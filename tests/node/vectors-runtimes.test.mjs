@@ -4,49 +4,29 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { root, startHost, launchChromium, freePort } from "./harness.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const vectors = join(root, "tests/vectors");
 const cases = readdirSync(join(vectors, "cases")).sort().map((f) => JSON.parse(readFileSync(join(vectors, "cases", f), "utf8")));
 const bundles = Object.fromEntries(readdirSync(join(vectors, "bundles")).map((f) => [f.replace(/\.vbundle$/, ""), readFileSync(join(vectors, "bundles", f)).toString("base64")]));
 const jobs = cases.map((c) => ({ name: c.name, bundle: bundles[c.bundle], key: c.bundle_public_key, request: c.request_text ?? JSON.stringify(c.request) }));
-const state = mkdtempSync(join(tmpdir(), "vitrine-vectors-"));
 let host, worker, base, edge, browser;
 
-const freePort = () => new Promise((resolve) => {
-  const s = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
-
 before(async () => {
-  host = spawn(join(root, "target/debug/vitrine"), ["serve", "--state", state, "--listen", "127.0.0.1:0", "--engine", join(root, "dist/engine-abi.wasm"), "--static-dir", join(root, "web-demo/site")], {
-    env: { ...process.env, RUST_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"],
-  });
-  base = (await new Promise((resolve) => createInterface({ input: host.stdout }).once("line", resolve))).replace("listening on ", "").trim();
+  host = await startHost();
+  base = host.base;
   const port = await freePort();
   edge = `http://127.0.0.1:${port}`;
   worker = spawn(join(root, "web-demo/node_modules/.bin/workerd"), ["serve", join(root, "tests/node/workerd/vectors.capnp"), "--socket-addr", `http=127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
   worker?.kill("SIGTERM");
-  host?.kill("SIGTERM");
-  rmSync(state, { recursive: true, force: true });
+  host?.stop();
 });
 
 test("at least 40 vectors", () => assert.ok(cases.length >= 40, `${cases.length}`));
