@@ -73,7 +73,7 @@ test("impressions from edge decisions reach the host", async () => {
   const page = await edgePage(await snapshotOf("c-0003"));
   assert.ok(page.offers.length > 0);
   let after = before;
-  for (let i = 0; i < 50 && after < before + page.offers.length; i++) {
+  for (let i = 0; i < 100 && after < before + page.offers.length; i++) {
     await new Promise((r) => setTimeout(r, 100));
     after = (await (await fetch(base + "/v1/report")).json()).rows.reduce((n, r) => n + r.impressions, 0);
   }

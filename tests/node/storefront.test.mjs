@@ -63,7 +63,7 @@ test("clients see their own personalised slots; a tampered snapshot sees the bas
   await page.click(`[data-offer="${offer}"] button`);
   await page.click(`[data-offer="${offer}"] button`);
   let clicks = 0, conversions = 0;
-  for (let i = 0; i < 50 && (clicks === 0 || conversions === 0); i++) {
+  for (let i = 0; i < 100 && (clicks === 0 || conversions === 0); i++) {
     const report = await (await fetch(base + "/v1/report")).json();
     const rows = report.rows.filter((r) => r.offer === offer);
     clicks = rows.reduce((n, r) => n + r.clicks, 0);

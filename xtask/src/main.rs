@@ -79,7 +79,7 @@ fn test(root: &Path) -> Result<()> {
     // against `vitrine serve` (the binary `cargo test` just built).
     setup::chromium()?;
     setup::web_demo(root)?;
-    run(Command::new("node").args(["--test", "tests/node/"]).current_dir(root))?;
+    run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/node/"]).current_dir(root))?;
     Ok(())
 }
 
