@@ -161,7 +161,7 @@ pub const OFFERS: [&str; 13] = [
 /// Historical campaign responses to train propensity models on: for every client and
 /// offer, one click (1) or not (0) drawn from the hidden truth (CSV: client_id, offers…).
 pub fn labels(clients: &[Client], seed: u64) -> String {
-    let mut rng = Rng::new(seed ^ 0x1abe_15);
+    let mut rng = Rng::new(seed ^ 0x001a_be15);
     let mut out = format!("client_id,{}\n", OFFERS.join(","));
     for c in clients {
         out.push_str(&c.id);

@@ -18,8 +18,4 @@ pub trait FeedbackStore: Send {
     /// Writes `decisions` and `events` in one transaction, durable when this returns.
     /// Events are idempotent by id: one outcome per event (stored or duplicate).
     fn write(&mut self, events: &[Event], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError>;
-    /// Number of stored events.
-    fn count_events(&self) -> Result<u64, FeedbackError>;
-    /// Whether an event id is stored.
-    fn has_event(&self, event_id: &str) -> Result<bool, FeedbackError>;
 }

@@ -2,7 +2,7 @@
 //! committed transaction is on disk (fsynced) before [`FeedbackStore::write`] returns.
 use std::path::Path;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 use super::event::{Event, LoggedDecision, Outcome};
 use super::{FeedbackError, FeedbackStore};
@@ -126,13 +126,5 @@ impl FeedbackStore for SqliteStore {
         }
         tx.commit()?;
         Ok(outcomes)
-    }
-
-    fn count_events(&self) -> Result<u64, FeedbackError> {
-        Ok(self.conn.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
-    }
-
-    fn has_event(&self, event_id: &str) -> Result<bool, FeedbackError> {
-        Ok(self.conn.query_row("SELECT 1 FROM events WHERE event_id = ?1", [event_id], |_| Ok(())).optional()?.is_some())
     }
 }

@@ -214,11 +214,6 @@ impl Runtime {
     pub fn history(&self) -> Vec<(u64, String)> {
         self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().map(|d| (d.version(), d.bundle_sha256.clone())).collect()
     }
-
-    /// Idle warm instances right now.
-    pub fn idle(&self) -> usize {
-        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
-    }
 }
 
 /// Loads `bundle` in a fresh instance of `module`: the verification every swap goes

@@ -165,13 +165,13 @@ pub fn router(state: Arc<AppState>) -> Router {
     if let Some(dir) = &state.static_dir {
         // The storefront's files, and the JS face of the engine it decides with.
         let engine_js = default::repo_root().join("dist/engine-js");
-        r = r.nest_service("/engine-js", tower_http_free_static(engine_js)).fallback_service(tower_http_free_static(dir.clone()));
+        r = r.nest_service("/engine-js", static_files(engine_js)).fallback_service(static_files(dir.clone()));
     }
     r.layer(axum::middleware::from_fn_with_state(state.clone(), routes::observe)).layer(DefaultBodyLimit::max(state.limits.max_body)).with_state(state)
 }
 
 /// Static files under `dir` (GET only, no directory listing, no `..`).
-fn tower_http_free_static(dir: PathBuf) -> axum::routing::MethodRouter {
+fn static_files(dir: PathBuf) -> axum::routing::MethodRouter {
     get(move |uri: axum::http::Uri| {
         let dir = dir.clone();
         async move {
