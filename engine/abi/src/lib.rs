@@ -125,6 +125,16 @@ pub unsafe extern "C" fn vitrine_decide(handle: i32, req_ptr: u32, req_len: u32)
     with_engine(handle, |e| api::decide_json(e, request))
 }
 
+/// Decides the JSON plan request at `(req_ptr, req_len)`: a host's trusted profile in
+/// place of a signed snapshot (the campaign planner, the Spark job). Packed like
+/// `vitrine_decide`. A server must never pass untrusted input here.
+#[no_mangle]
+pub unsafe extern "C" fn vitrine_plan(handle: i32, req_ptr: u32, req_len: u32) -> u64 {
+    // SAFETY: the host passes a buffer it wrote; see `input`.
+    let request = unsafe { input(req_ptr, req_len) };
+    with_engine(handle, |e| api::plan_json(e, request))
+}
+
 /// The loaded bundle's summary JSON, packed like `vitrine_decide`.
 #[no_mangle]
 pub extern "C" fn vitrine_info(handle: i32) -> u64 {

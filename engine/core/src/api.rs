@@ -1,6 +1,6 @@
 //! What every face shares: loading, JSON in and out, and the error JSON shape
 //! `{"error":{"code":…,"stage":…,"message":…}}`.
-use crate::decision::{DecideRequest, RequestError};
+use crate::decision::{DecideRequest, PlanRequest, RequestError};
 use crate::limits::MAX_REQUEST_BYTES;
 use crate::{Engine, Error};
 
@@ -20,6 +20,24 @@ pub fn parse_request(bytes: &[u8]) -> Result<DecideRequest, Error> {
 /// Decides a JSON request; returns the response JSON or the error JSON.
 pub fn decide_json(engine: &mut Engine, request: &[u8]) -> Vec<u8> {
     let result = parse_request(request).and_then(|req| engine.decide(&req));
+    match result {
+        Ok(resp) => serde_json::to_vec(&resp).unwrap_or_else(|e| error_json(&Error::Internal(e.to_string()))),
+        Err(e) => error_json(&e),
+    }
+}
+
+/// Parses a plan request (a trusted profile + a decide request) from JSON bytes.
+pub fn parse_plan(bytes: &[u8]) -> Result<PlanRequest, Error> {
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(RequestError::TooLarge { got: bytes.len(), limit: MAX_REQUEST_BYTES }.into());
+    }
+    serde_json::from_slice(bytes).map_err(|e| RequestError::Malformed(e.to_string()).into())
+}
+
+/// Decides a JSON plan request; returns the response JSON or the error JSON. Only
+/// hosts that read their own feature store call this (no signature is checked).
+pub fn plan_json(engine: &mut Engine, request: &[u8]) -> Vec<u8> {
+    let result = parse_plan(request).and_then(|req| engine.plan(&req));
     match result {
         Ok(resp) => serde_json::to_vec(&resp).unwrap_or_else(|e| error_json(&Error::Internal(e.to_string()))),
         Err(e) => error_json(&e),

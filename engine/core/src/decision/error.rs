@@ -17,6 +17,8 @@ pub enum RequestError {
     UnknownChannel(String),
     #[error("`{field}`: {reason}")]
     BadValue { field: &'static str, reason: String },
+    #[error("profile: {0}")]
+    BadProfile(String),
 }
 
 impl RequestError {
@@ -30,6 +32,7 @@ impl RequestError {
             RequestError::ContextType { .. } => "request_context_type",
             RequestError::UnknownChannel(_) => "request_unknown_channel",
             RequestError::BadValue { .. } => "request_bad_value",
+            RequestError::BadProfile(_) => "request_bad_profile",
         }
     }
 }

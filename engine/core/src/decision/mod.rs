@@ -36,6 +36,16 @@ pub struct DecideRequest {
     pub explain: bool,
 }
 
+/// One planning decision: a host's trusted profile in place of a snapshot
+/// (see [`crate::snapshot::Profile`]). Taken only by the plan entry point.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    pub profile: crate::snapshot::ProfileWire,
+    /// The decide request, without `snapshot`.
+    pub request: DecideRequest,
+}
+
 /// A context value: number, boolean, or a category label.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(untagged)]

@@ -2,9 +2,9 @@
 use super::gates::Gate;
 use super::Engine;
 use crate::bundle::Offer;
-use crate::decision::{Chosen, ConsentState, DecideRequest, DecideResponse, DecisionRecord, DropReason, Dropped, Mode, ProbabilityKind, SlotDecision};
+use crate::decision::{Chosen, ConsentState, DecideRequest, DecideResponse, DecisionRecord, DropReason, Dropped, Mode, PlanRequest, ProbabilityKind, SlotDecision};
 use crate::policy::{arbitrate, Candidate, Exploration, SlotAsk, SplitMix64};
-use crate::snapshot::CONSENT_PROFILING;
+use crate::snapshot::{Profile, CONSENT_PROFILING};
 use crate::Error;
 
 /// Separates the Monte Carlo estimator's stream from the choice stream.
@@ -14,7 +14,25 @@ impl Engine {
     /// Decides one request. Deterministic: the same bundle and request give the same
     /// response, byte for byte, in every runtime.
     pub fn decide(&mut self, req: &DecideRequest) -> Result<DecideResponse, Error> {
-        let prep = self.prepare(req)?;
+        self.decide_for(req, None)
+    }
+
+    /// Decides for a host's trusted [`Profile`] instead of a signed snapshot: the campaign
+    /// planner's entry point. Everything after the features (rules, models, consent,
+    /// holdout, exploration, arbitration) is the decide pipeline itself; `req.snapshot`
+    /// must be absent.
+    pub fn decide_profile(&mut self, req: &DecideRequest, profile: &Profile) -> Result<DecideResponse, Error> {
+        self.decide_for(req, Some(profile))
+    }
+
+    /// Resolves and decides a JSON plan request (`vitrine_plan` on the raw ABI).
+    pub fn plan(&mut self, req: &PlanRequest) -> Result<DecideResponse, Error> {
+        let profile = req.profile.resolve(&self.bundle.schema)?;
+        self.decide_for(&req.request, Some(&profile))
+    }
+
+    fn decide_for(&mut self, req: &DecideRequest, profile: Option<&Profile>) -> Result<DecideResponse, Error> {
+        let prep = self.prepare(req, profile)?;
         let mut rng = SplitMix64::new(req.seed);
         let mut estimator = SplitMix64::new(req.seed ^ ESTIMATOR_STREAM);
         self.run_gates(&prep, req.now, &mut rng)?;
@@ -90,7 +108,7 @@ impl Engine {
 
     fn record(&self, req: &DecideRequest, prep: &super::request::Prepared) -> DecisionRecord {
         let b = &self.bundle;
-        let snap_hash = prep.snapshot.as_ref().map(|s| s.hash);
+        let snap_hash = prep.client.as_ref().map(|s| s.hash);
         let id = crate::sha256(
             b"vitrine/decision/v1\0",
             &[&self.hash, snap_hash.as_ref().map_or(&[][..], |h| &h[..]), &req.now.to_le_bytes(), &req.seed.to_le_bytes()],
@@ -103,14 +121,14 @@ impl Engine {
             bundle_version: b.version,
             bundle_hash: self.hash_hex.clone(),
             snapshot_hash: snap_hash.map(|h| crate::hex(&h)),
-            subject: prep.snapshot.as_ref().map(|s| crate::hex(&s.subject)),
+            subject: prep.client.as_ref().map(|s| crate::hex(&s.subject)),
             seed: req.seed,
             now: req.now,
             context: req.context.clone(),
             slots: req.slots.clone(),
             history_hash: crate::hex(&history_hash[..8]),
             consent: ConsentState {
-                profiling: prep.snapshot.as_ref().is_some_and(|s| s.consent & CONSENT_PROFILING != 0),
+                profiling: prep.client.as_ref().is_some_and(|s| s.consent & CONSENT_PROFILING != 0),
                 channels: b.schema.channels.iter().enumerate().filter(|(i, _)| prep.channels & (1 << i) != 0).map(|(_, c)| c.clone()).collect(),
             },
             holdout: prep.mode == Mode::Holdout,

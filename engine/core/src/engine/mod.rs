@@ -56,6 +56,8 @@ struct Workspace {
     stack: Vec<crate::rules::Value>,
     arbiter: crate::policy::Arbiter,
     candidates: Vec<crate::policy::Candidate>,
+    /// Encoded body of the last profile (plan requests).
+    profile_bytes: Vec<u8>,
     /// The last subject's holdout assignment (a fixed function of subject and bundle).
     holdout_memo: Option<([u8; 16], bool)>,
 }

@@ -4,7 +4,7 @@ use crate::decision::{ContextValue, DecideRequest, Mode, RequestError};
 use crate::limits::{MAX_K, MAX_SEED};
 use crate::policy::in_holdout;
 use crate::schema::ContextKind;
-use crate::snapshot::{channel_consent_bit, decode_text, Snapshot, UnverifiedSnapshot, VerifyContext, CONSENT_PROFILING};
+use crate::snapshot::{channel_consent_bit, decode_text, Profile, Snapshot, UnverifiedSnapshot, VerifyContext, CONSENT_PROFILING};
 use crate::Error;
 
 /// A request resolved against the bundle.
@@ -12,10 +12,25 @@ use crate::Error;
 pub(super) struct Prepared {
     /// (slot index, k) in page order.
     pub slots: Vec<(u16, usize)>,
-    pub snapshot: Option<Snapshot>,
+    pub client: Option<Client>,
     pub mode: Mode,
     /// Bit `i` set: channel `i` may be used.
     pub channels: u16,
+}
+
+/// Who the request is about: from a verified snapshot or a host's trusted profile.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Client {
+    pub subject: [u8; 16],
+    pub consent: u16,
+    /// The snapshot's (or profile's) identity in the decision record.
+    pub hash: [u8; 16],
+}
+
+impl From<Snapshot> for Client {
+    fn from(s: Snapshot) -> Self {
+        Client { subject: s.subject(), consent: s.consent(), hash: s.hash() }
+    }
 }
 
 fn too_many(what: &'static str, count: usize, limit: u32) -> Result<(), RequestError> {
@@ -26,7 +41,8 @@ fn too_many(what: &'static str, count: usize, limit: u32) -> Result<(), RequestE
 }
 
 impl Engine {
-    pub(super) fn prepare(&mut self, req: &DecideRequest) -> Result<Prepared, Error> {
+    /// Resolves `req`; `profile` (the plan entry point only) stands in for a snapshot.
+    pub(super) fn prepare(&mut self, req: &DecideRequest, profile: Option<&Profile>) -> Result<Prepared, Error> {
         let limits = &self.bundle.limits;
         too_many("slots", req.slots.len(), limits.max_slots)?;
         too_many("history entries", req.history.len(), limits.max_history)?;
@@ -45,17 +61,24 @@ impl Engine {
         }
         self.resolve_context(req)?;
         self.resolve_history(req)?;
-        let snapshot = match &req.snapshot {
-            None => None,
-            Some(text) => {
+        let client = match (&req.snapshot, profile) {
+            (Some(_), Some(_)) => {
+                return Err(RequestError::BadValue { field: "request.snapshot", reason: "a plan request carries a profile, not a snapshot".into() }.into())
+            }
+            (None, Some(p)) => {
+                let hash = p.decode(&self.bundle.schema, &mut self.ws.profile_bytes, &mut self.ws.features)?;
+                Some(Client { subject: p.subject, consent: p.consent, hash })
+            }
+            (None, None) => None,
+            (Some(text), None) => {
                 let bytes = decode_text(text)?;
                 let cx = VerifyContext { keys: &self.keys, schema_hash: self.schema_hash, now: req.now, skew_secs: self.bundle.policy.snapshot_skew_secs };
                 let unverified = UnverifiedSnapshot::parse(&bytes)?;
-                Some(unverified.verify(&cx, &self.bundle.schema, &mut self.cache, &mut self.ws.features)?)
+                Some(unverified.verify(&cx, &self.bundle.schema, &mut self.cache, &mut self.ws.features)?.into())
             }
         };
         let n_channels = self.bundle.schema.channels.len();
-        let (mode, channels) = match &snapshot {
+        let (mode, channels) = match &client {
             None => {
                 self.ws.features.clear();
                 self.ws.features.resize(self.bundle.schema.features.len(), f32::NAN);
@@ -81,7 +104,7 @@ impl Engine {
                 }
             }
         }
-        Ok(Prepared { slots, snapshot, mode, channels })
+        Ok(Prepared { slots, client, mode, channels })
     }
 
     /// Holdout assignment of `subject`, memoised for the last subject seen.

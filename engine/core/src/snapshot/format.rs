@@ -188,7 +188,6 @@ pub(crate) fn decode_features(body: &[u8], n_features: u16, schema: &Schema, out
 }
 
 /// Encodes the feature body (bitmap + present values) for `values` (`None`/NaN = missing).
-#[cfg(feature = "signing")]
 pub(crate) fn encode_features(values: &[Option<f32>], schema: &Schema, out: &mut Vec<u8>) -> Result<(), SnapshotError> {
     let n = schema.features.len();
     if values.len() != n {

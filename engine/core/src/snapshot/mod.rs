@@ -5,12 +5,14 @@
 mod cache;
 mod error;
 mod format;
+mod profile;
 #[cfg(feature = "signing")]
 mod sign;
 mod verify;
 
 pub use cache::VerifiedCache;
 pub use error::SnapshotError;
+pub use profile::{Profile, ProfileWire};
 pub use format::{decode_text, encode_text, UnverifiedSnapshot, MAGIC, VERSION};
 #[cfg(feature = "signing")]
 pub use sign::{SnapshotContent, SnapshotSigner};
