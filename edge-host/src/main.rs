@@ -54,6 +54,13 @@ enum Command {
     ///
     /// Example: vitrine replay --bundle telco-v2.vbundle --bundle-key keys/bundle-2026.pub --feedback .vitrine/feedback.sqlite --since 7d
     Replay(ReplayArgs),
+    /// Plan a campaign: one contact plan for the whole base across the direct channels
+    /// (per-client contact budget, minimum gap, quiet days, channel consent and
+    /// capacities), decided by the same engine, rules and models as the edge. Writes
+    /// <out>/<channel>.parquet and .csv, uncontacted.parquet and .csv, summary.json.
+    ///
+    /// Example: vitrine plan --bundle telco.vbundle --bundle-key keys/bundle-2026.pub --features features.sqlite --config plan.toml --out plan-w48
+    Plan(PlanArgs),
     /// The demo world: seeded synthetic clients and a traffic simulator.
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -124,6 +131,39 @@ struct LearnArgs {
     /// Impressions an offer needs before its constant propensity is replaced.
     #[arg(long, default_value_t = 100)]
     min_impressions: u64,
+}
+
+#[derive(clap::Args, Debug)]
+struct PlanArgs {
+    /// The signed bundle.
+    #[arg(long)]
+    bundle: PathBuf,
+    #[arg(long)]
+    bundle_key: PathBuf,
+    /// The feature store (SQLite), or a .parquet/.csv export of it (`vitrine features export`).
+    #[arg(long)]
+    features: PathBuf,
+    /// The planning policy (TOML: window, contact policy, channels in preference order).
+    #[arg(long)]
+    config: PathBuf,
+    /// Output directory (created whole or not at all).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Decide with `engine-abi.wasm` under Wasmtime instead of the native engine.
+    #[arg(long)]
+    wasm: bool,
+    /// engine-abi.wasm for --wasm (default: the repository's dist/).
+    #[arg(long)]
+    engine: Option<PathBuf>,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -227,6 +267,17 @@ enum FeaturesCmd {
         schema: PathBuf,
         #[arg(long)]
         db: PathBuf,
+    },
+    /// Export the store as Parquet or CSV (by extension): the import's columns plus
+    /// `subject`, the salted pseudonym that holdouts and decisions use. This is what
+    /// `vitrine plan --features` and the Spark job read.
+    ///
+    /// Example: vitrine features export --db features.sqlite --out clients.parquet
+    Export {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -445,6 +496,14 @@ fn run(cli: Cli) -> Result<()> {
             let rows = rows?;
             println!("imported {rows} clients into {} ({} in total)", db.display(), store.len()?);
         }
+        Command::Features(FeaturesCmd::Export { db, out }) => {
+            let store = FeatureStore::open_existing(&db)?;
+            let bar = indicatif::ProgressBar::new(store.len()?).with_message(format!("exporting to {}", out.display()));
+            let rows = store.export(&out, &mut |done, _| bar.set_position(done));
+            bar.finish_and_clear();
+            println!("exported {} clients to {}", rows?, out.display());
+        }
+        Command::Plan(a) => plan(a)?,
         Command::Snapshot(SnapshotCmd::Sign { db, client, key, ttl, now }) => {
             let store = FeatureStore::open_existing(&db)?;
             let signer = signer(&key)?;
@@ -593,5 +652,44 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("partial");
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+fn plan(a: PlanArgs) -> Result<()> {
+    use vitrine_host::plan::{EngineChoice, PlanJob, Source};
+    let bundle_key = keys::load_public(&a.bundle_key, Role::Bundle)?.bytes(&a.bundle_key)?;
+    let bundle = std::fs::read(&a.bundle).with_context(|| format!("reading {}", a.bundle.display()))?;
+    let engine = if a.wasm {
+        let path = a.engine.unwrap_or_else(|| vitrine_host::serve::default::repo_root().join("dist/engine-abi.wasm"));
+        EngineChoice::Wasm(std::fs::read(&path).with_context(|| format!("reading {} (build it with `cargo xtask wasm`)", path.display()))?)
+    } else {
+        EngineChoice::Native
+    };
+    let bar = indicatif::ProgressBar::new_spinner().with_message("planning");
+    let progress = |done: u64, total: Option<u64>| {
+        if let Some(total) = total {
+            if bar.length() != Some(total) {
+                bar.set_length(total);
+                bar.set_style(indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} clients, {per_sec}, eta {eta}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            }
+        }
+        bar.set_position(done);
+    };
+    let job = PlanJob { bundle, bundle_key, source: Source::from_path(&a.features), config: a.config, out: a.out.clone(), force: a.force, engine, threads: a.threads, progress: &progress };
+    let summary = vitrine_host::plan::plan(&job);
+    bar.finish_and_clear();
+    let s = summary?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(());
+    }
+    println!("{} v{} ({} engine, {} threads): {} clients decided in {:.1} s ({:.0} clients/s), {} proposals", s.bundle, s.bundle_version, s.engine, s.threads, s.clients, s.decide_seconds, s.clients_per_second, s.proposals);
+    println!("window {} + {} days, quiet {:?}, at most {} contacts per client, {} days apart", s.start, s.days, s.quiet_days, s.max_contacts, s.min_gap_days);
+    for c in &s.channels {
+        println!("  {:<10} {:>10} contacts of {:>10} ({:.1}%)", c.channel, c.contacts, c.capacity, 100.0 * c.capacity_used);
+    }
+    let u = &s.uncontacted;
+    println!("{} clients contacted, {} contacts; uncontacted: {} holdout, {} no channel consent, {} no eligible offer, {} channel capacity, {} no send day", s.contacted, s.contacts, u.holdout, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.no_send_day);
+    println!("written to {} in {:.1} s", a.out.display(), s.seconds);
     Ok(())
 }

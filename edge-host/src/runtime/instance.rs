@@ -18,6 +18,8 @@ pub struct Instance {
     load: TypedFunc<(u32, u32, u32, u32), i32>,
     last_error: TypedFunc<(), u64>,
     decide: TypedFunc<(i32, u32, u32), u64>,
+    /// `vitrine_plan`, absent from modules older than the campaign planner.
+    plan: Option<TypedFunc<(i32, u32, u32), u64>>,
     info: TypedFunc<i32, u64>,
     handle: i32,
     /// Which deployment (module + bundle) this instance serves.
@@ -44,6 +46,7 @@ impl Instance {
             load: instance.get_typed_func(&mut store, "vitrine_load")?,
             last_error: instance.get_typed_func(&mut store, "vitrine_last_error")?,
             decide: instance.get_typed_func(&mut store, "vitrine_decide")?,
+            plan: instance.get_typed_func(&mut store, "vitrine_plan").ok(),
             info: instance.get_typed_func(&mut store, "vitrine_info")?,
             memory,
             store,
@@ -97,6 +100,17 @@ impl Instance {
         self.store.set_epoch_deadline(DEADLINE_TICKS);
         let (rp, rl) = self.put(request)?;
         let packed = self.decide.call(&mut self.store, (self.handle, rp, rl))?;
+        self.free.call(&mut self.store, (rp, rl))?;
+        self.take(packed)
+    }
+
+    /// Decides a JSON plan request (a trusted profile in place of a snapshot): only for
+    /// data the host read itself. Errors like [`Instance::decide`].
+    pub fn plan(&mut self, request: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+        let plan = self.plan.clone().ok_or_else(|| RuntimeError::Module("this engine module has no `vitrine_plan` export".into()))?;
+        self.store.set_epoch_deadline(DEADLINE_TICKS);
+        let (rp, rl) = self.put(request)?;
+        let packed = plan.call(&mut self.store, (self.handle, rp, rl))?;
         self.free.call(&mut self.store, (rp, rl))?;
         self.take(packed)
     }

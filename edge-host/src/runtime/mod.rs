@@ -138,6 +138,15 @@ impl Runtime {
         Ok((out, current))
     }
 
+    /// Decides a JSON plan request on a warm instance (see [`Instance::plan`]).
+    pub fn plan(&self, request: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+        let current = self.current();
+        let mut instance = self.checkout(&current)?;
+        let out = instance.plan(request)?;
+        self.checkin(instance);
+        Ok(out)
+    }
+
     fn checkout(&self, current: &Arc<Deployment>) -> Result<Instance, RuntimeError> {
         loop {
             let popped = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();

@@ -7,14 +7,6 @@ use vitrine_engine::snapshot::{channel_consent_bit, CONSENT_PROFILING};
 
 use super::{quote, FeatureStore, StoreError};
 
-/// Where a CSV column goes.
-#[derive(Debug, Clone, Copy)]
-enum Column {
-    ClientId,
-    Feature(usize),
-    Consent(u16),
-}
-
 fn boolean(s: &str) -> Option<bool> {
     match s.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "y" => Some(true),
@@ -80,28 +72,102 @@ impl FeatureStore {
     }
 
     fn import_csv_with(&mut self, path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<u64, StoreError> {
-        let csv_err = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_path(path).map_err(|e| csv_err(e.to_string()))?;
-        let headers: Vec<String> = reader.headers().map_err(|e| csv_err(e.to_string()))?.iter().map(str::to_string).collect();
-        // Data starts on line 2, after the header.
-        let rows = reader.into_records().enumerate().map(|(n, r)| {
-            r.map(|r| r.iter().map(|c| if c.is_empty() { Cell::Missing } else { Cell::Text(c.to_string()) }).collect()).map_err(|e| csv_err(format!("row {}: {e}", n + 2)))
-        });
-        self.ingest(path, &headers, 2, None, rows, progress)
+        let rows = Rows::csv(path)?;
+        self.ingest(path, &rows.headers, rows.first_row, rows.total, rows.iter, progress)
     }
 
     fn import_parquet_with(&mut self, path: &Path, progress: &mut dyn FnMut(u64, Option<u64>)) -> Result<u64, StoreError> {
+        let rows = Rows::parquet(path)?;
+        self.ingest(path, &rows.headers, rows.first_row, rows.total, rows.iter, progress)
+    }
+
+    /// Checks every cell of every row against the schema and writes them in one
+    /// transaction. `first_row` is the number the first data row is reported as.
+    fn ingest(
+        &mut self,
+        path: &Path,
+        headers: &[String],
+        first_row: u64,
+        total: Option<u64>,
+        records: impl Iterator<Item = Result<Vec<Cell>, StoreError>>,
+        progress: &mut dyn FnMut(u64, Option<u64>),
+    ) -> Result<u64, StoreError> {
+        let schema = self.schema.clone();
+        let layout = RowLayout::new(&schema, headers, path, Columns::Import)?;
+        let names: String = schema.features.iter().map(|f| format!(", {}", quote(&f.name))).collect();
+        let marks: String = (0..schema.features.len()).map(|i| format!(", ?{}", i + 3)).collect();
+        let sql = format!("INSERT OR REPLACE INTO clients (client_id, consent{names}) VALUES (?1, ?2{marks})");
+        let tx = self.conn.transaction()?;
+        let mut rows = 0u64;
+        {
+            let mut stmt = tx.prepare(&sql)?;
+            for (n, record) in records.enumerate() {
+                let record = record?;
+                let row = layout.parse(&schema, n as u64 + first_row, |i| &record[i])?;
+                stmt.execute(params_from_iter(std::iter::once(rusqlite::types::Value::Text(row.id)).chain(std::iter::once(rusqlite::types::Value::Integer(row.consent as i64))).chain(
+                    row.values.into_iter().map(|v| v.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Real)),
+                )))?;
+                rows += 1;
+                if rows.is_multiple_of(1024) {
+                    progress(rows, total);
+                }
+            }
+        }
+        tx.commit()?;
+        progress(rows, total);
+        Ok(rows)
+    }
+}
+
+/// The rows of a CSV or Parquet file, as cells, streamed.
+#[allow(missing_debug_implementations)]
+pub struct Rows {
+    pub headers: Vec<String>,
+    /// Known up front for Parquet.
+    pub total: Option<u64>,
+    /// The number the first data row is reported as (2 for CSV, after its header).
+    pub first_row: u64,
+    pub iter: Box<dyn Iterator<Item = Result<Vec<Cell>, StoreError>> + Send>,
+}
+
+impl Rows {
+    /// Opens a `.csv` or `.parquet` file (by extension).
+    pub fn open(path: &Path) -> Result<Rows, StoreError> {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("parquet" | "pq") => Rows::parquet(path),
+            Some("csv") => Rows::csv(path),
+            _ => Err(StoreError::File { path: path.to_path_buf(), reason: "expected a .csv or .parquet file".into() }),
+        }
+    }
+
+    /// A CSV file with a header line.
+    pub fn csv(path: &Path) -> Result<Rows, StoreError> {
+        let p = path.to_path_buf();
+        let csv_err = move |reason: String| StoreError::File { path: p.clone(), reason };
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_path(path).map_err(|e| csv_err(e.to_string()))?;
+        let headers: Vec<String> = reader.headers().map_err(|e| csv_err(e.to_string()))?.iter().map(str::to_string).collect();
+        // Data starts on line 2, after the header.
+        let iter = reader.into_records().enumerate().map(move |(n, r)| {
+            r.map(|r| r.iter().map(|c| if c.is_empty() { Cell::Missing } else { Cell::Text(c.to_string()) }).collect()).map_err(|e| csv_err(format!("row {}: {e}", n + 2)))
+        });
+        Ok(Rows { headers, total: None, first_row: 2, iter: Box::new(iter) })
+    }
+
+    /// A Parquet file: numbers (any integer or float type), booleans and strings, nulls as missing.
+    pub fn parquet(path: &Path) -> Result<Rows, StoreError> {
         use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::reader::RowIter;
         use parquet::record::Field;
-        let bad = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
+        let p = path.to_path_buf();
+        let bad = move |reason: String| StoreError::File { path: p.clone(), reason };
         let file = std::fs::File::open(path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
         let reader = SerializedFileReader::new(file).map_err(|e| bad(format!("not a Parquet file: {e}")))?;
         let meta = reader.metadata().file_metadata();
         let total = u64::try_from(meta.num_rows()).ok();
         let headers: Vec<String> = meta.schema_descr().root_schema().get_fields().iter().map(|f| f.name().to_string()).collect();
-        let iter = reader.get_row_iter(None).map_err(|e| bad(e.to_string()))?;
         let width = headers.len();
-        let rows = iter.enumerate().map(move |(n, row)| {
+        let iter = RowIter::from_file_into(Box::new(reader));
+        let iter = iter.enumerate().map(move |(n, row)| {
             let row = row.map_err(|e| bad(format!("row {}: {e}", n + 1)))?;
             let mut cells = Vec::with_capacity(width);
             for (name, field) in row.get_column_iter() {
@@ -119,36 +185,71 @@ impl FeatureStore {
                     Field::Float(v) => Cell::Number(f64::from(*v)),
                     Field::Double(v) => Cell::Number(*v),
                     Field::Str(s) => Cell::Text(s.clone()),
+                    Field::Date(d) => Cell::Text(crate::table::date_text(*d)),
                     other => return Err(bad(format!("row {}, column `{name}`: unsupported Parquet value {other}", n + 1))),
                 });
             }
             Ok(cells)
         });
-        self.ingest(path, &headers, 1, total, rows, progress)
+        Ok(Rows { headers, total, first_row: 1, iter: Box::new(iter) })
     }
+}
 
-    /// Checks every cell of every row against the schema and writes them in one
-    /// transaction. `first_row` is the number the first data row is reported as.
-    fn ingest(
-        &mut self,
-        path: &Path,
-        headers: &[String],
-        first_row: u64,
-        total: Option<u64>,
-        records: impl Iterator<Item = Result<Vec<Cell>, StoreError>>,
-        progress: &mut dyn FnMut(u64, Option<u64>),
-    ) -> Result<u64, StoreError> {
-        let csv_err = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
-        let schema = self.schema.clone();
+/// Which columns a file must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    /// An import: `client_id` required, any subset of features and consents, `subject`
+    /// ignored (the store derives it from its own salt).
+    Import,
+    /// An export read back (the planner): `client_id`, `subject`, every feature and
+    /// every consent column of the schema.
+    Export,
+}
+
+/// Where a column goes.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    ClientId,
+    Subject,
+    Feature(usize),
+    Consent(u16),
+}
+
+/// A file's header checked against the schema.
+#[derive(Debug, Clone)]
+pub struct RowLayout {
+    path: std::path::PathBuf,
+    headers: Vec<String>,
+    columns: Vec<Column>,
+    subject_used: bool,
+}
+
+/// One checked row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: String,
+    /// From the `subject` column of an export.
+    pub subject: Option<[u8; 16]>,
+    pub consent: u16,
+    pub values: Vec<Option<f64>>,
+}
+
+impl RowLayout {
+    /// Maps `headers` onto `schema`: unknown or repeated columns are refused (with a
+    /// "did you mean"), and so are missing ones that `want` requires.
+    pub fn new(schema: &vitrine_engine::schema::Schema, headers: &[String], path: &Path, want: Columns) -> Result<Self, StoreError> {
+        let file_err = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
         let mut columns = Vec::with_capacity(headers.len());
         let mut seen = std::collections::BTreeSet::new();
         for h in headers {
             let h = h.as_str();
             if !seen.insert(h.to_string()) {
-                return Err(csv_err(format!("column `{h}` appears twice")));
+                return Err(file_err(format!("column `{h}` appears twice")));
             }
             let col = if h == "client_id" {
                 Column::ClientId
+            } else if h == "subject" {
+                Column::Subject
             } else if let Some(i) = schema.feature(h) {
                 Column::Feature(i)
             } else if h == "consent_profiling" {
@@ -158,57 +259,69 @@ impl FeatureStore {
             } else {
                 let known = schema.features.iter().map(|f| f.name.clone()).chain(schema.channels.iter().map(|c| format!("consent_{c}"))).collect::<Vec<_>>();
                 let hint = crate::rules::closest(h, known.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-                return Err(csv_err(format!("unknown column `{h}`{hint}")));
+                return Err(file_err(format!("unknown column `{h}`{hint}")));
             };
             columns.push(col);
         }
-        if !columns.iter().any(|c| matches!(c, Column::ClientId)) {
-            return Err(csv_err("the header has no `client_id` column".into()));
+        if !seen.contains("client_id") {
+            return Err(file_err("the header has no `client_id` column".into()));
         }
-
-        let names: String = schema.features.iter().map(|f| format!(", {}", quote(&f.name))).collect();
-        let marks: String = (0..schema.features.len()).map(|i| format!(", ?{}", i + 3)).collect();
-        let sql = format!("INSERT OR REPLACE INTO clients (client_id, consent{names}) VALUES (?1, ?2{marks})");
-        let tx = self.conn.transaction()?;
-        let mut rows = 0u64;
-        {
-            let mut stmt = tx.prepare(&sql)?;
-            for (n, record) in records.enumerate() {
-                let row = n as u64 + first_row;
-                let record = record?;
-                let mut id = String::new();
-                let mut consent = 0u16;
-                let mut values: Vec<Option<f64>> = vec![None; schema.features.len()];
-                for (cell, (col, header)) in record.iter().zip(columns.iter().zip(headers.iter())) {
-                    let bad = |reason: String| StoreError::Row { path: path.to_path_buf(), row, column: header.to_string(), value: cell.to_string(), reason };
-                    match (*col, cell) {
-                        (Column::ClientId, Cell::Missing) => return Err(bad("a client id is required".into())),
-                        (Column::ClientId, Cell::Text(s)) => id = s.clone(),
-                        (Column::ClientId, Cell::Number(x)) if x.fract() == 0.0 => id = format!("{x}"),
-                        (Column::ClientId, _) => return Err(bad("expected a text or integer client id".into())),
-                        (Column::Consent(_), Cell::Missing) => {}
-                        (Column::Consent(bit), c) => match c.boolean() {
-                            Some(false) => {}
-                            Some(true) => consent |= bit,
-                            None => return Err(bad("expected true/false, 1/0 or yes/no".into())),
-                        },
-                        (Column::Feature(_), Cell::Missing) => {}
-                        (Column::Feature(i), c) => values[i] = Some(cell_value(&schema.features[i].kind, c).map_err(bad)?),
-                    }
-                }
-                stmt.execute(params_from_iter(std::iter::once(rusqlite::types::Value::Text(id)).chain(std::iter::once(rusqlite::types::Value::Integer(consent as i64))).chain(
-                    values.into_iter().map(|v| v.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Real)),
-                )))?;
-                rows += 1;
-                if rows.is_multiple_of(1024) {
-                    progress(rows, total);
-                }
+        if want == Columns::Export {
+            let required = ["subject".to_string(), "consent_profiling".to_string()]
+                .into_iter()
+                .chain(schema.channels.iter().map(|c| format!("consent_{c}")))
+                .chain(schema.features.iter().map(|f| f.name.clone()));
+            let missing: Vec<String> = required.filter(|r| !seen.contains(r)).collect();
+            if !missing.is_empty() {
+                return Err(file_err(format!(
+                    "the bundle's schema needs column(s) {} that this file lacks (write it with `vitrine features export`)",
+                    missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+                )));
             }
         }
-        tx.commit()?;
-        progress(rows, total);
-        Ok(rows)
+        Ok(RowLayout { path: path.to_path_buf(), headers: headers.to_vec(), columns, subject_used: want == Columns::Export })
     }
+
+    /// Checks one row; `cell(i)` is the row's cell in column `i`.
+    pub fn parse<'c>(&self, schema: &vitrine_engine::schema::Schema, row: u64, cell: impl Fn(usize) -> &'c Cell) -> Result<Row, StoreError> {
+        let mut out = Row { id: String::new(), subject: None, consent: 0, values: vec![None; schema.features.len()] };
+        for (i, (col, header)) in self.columns.iter().zip(&self.headers).enumerate() {
+            let cell = cell(i);
+            let bad = |reason: String| StoreError::Row { path: self.path.clone(), row, column: header.to_string(), value: cell.to_string(), reason };
+            match (*col, cell) {
+                (Column::ClientId, Cell::Missing) => return Err(bad("a client id is required".into())),
+                (Column::ClientId, Cell::Text(s)) => out.id = s.clone(),
+                (Column::ClientId, Cell::Number(x)) if x.fract() == 0.0 => out.id = format!("{x}"),
+                (Column::ClientId, _) => return Err(bad("expected a text or integer client id".into())),
+                (Column::Subject, _) if !self.subject_used => {}
+                (Column::Subject, Cell::Text(s)) => out.subject = Some(subject_hex(s).ok_or_else(|| bad("expected 32 hex digits".into()))?),
+                (Column::Subject, _) => return Err(bad("expected 32 hex digits".into())),
+                (Column::Consent(_), Cell::Missing) => {}
+                (Column::Consent(bit), c) => match c.boolean() {
+                    Some(false) => {}
+                    Some(true) => out.consent |= bit,
+                    None => return Err(bad("expected true/false, 1/0 or yes/no".into())),
+                },
+                (Column::Feature(_), Cell::Missing) => {}
+                (Column::Feature(i), c) => out.values[i] = Some(cell_value(&schema.features[i].kind, c).map_err(bad)?),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn subject_hex(s: &str) -> Option<[u8; 16]> {
+    let b = s.as_bytes();
+    if b.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, pair) in b.chunks(2).enumerate() {
+        let hi = (pair[0] as char).to_digit(16)?;
+        let lo = (pair[1] as char).to_digit(16)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    Some(out)
 }
 
 /// One cell as the engine will hold it, or why it does not fit.

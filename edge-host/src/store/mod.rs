@@ -5,11 +5,13 @@
 //! categoricals as vocabulary index) plus the consent bits. CSV and Parquet imports are checked
 //! cell by cell against the schema and applied in one transaction.
 mod error;
+mod export;
 mod import;
 
 use std::path::Path;
 
 pub use error::StoreError;
+pub use import::{Cell, Columns, Row, RowLayout, Rows};
 use rusqlite::{params, Connection, OptionalExtension};
 use vitrine_engine::schema::Schema;
 use vitrine_engine::snapshot::SnapshotContent;

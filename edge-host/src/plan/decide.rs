@@ -1,0 +1,166 @@
+//! One decision per client through the engine: natively (the core linked in) or under
+//! Wasmtime (`engine-abi.wasm`'s `vitrine_plan`), both from the same request.
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use vitrine_engine::decision::{DecideRequest, DecideResponse, Mode, PlanRequest, SlotRequest};
+use vitrine_engine::snapshot::ProfileWire;
+use vitrine_engine::Engine;
+
+use super::config::PlanConfig;
+use super::input::Client;
+use super::PlanError;
+use crate::runtime::Runtime;
+
+/// Which engine decides.
+#[allow(missing_debug_implementations)]
+pub enum Deciders {
+    /// The core, one loaded engine per worker thread.
+    Native(Vec<Mutex<Engine>>),
+    /// `engine-abi.wasm` under Wasmtime (warm instances from the runtime's pool).
+    Wasm(Runtime),
+}
+
+/// Why a client gets no contact before allocation, or that it has candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Candidates,
+    Holdout,
+    NoChannelConsent,
+    NoEligibleOffer,
+}
+
+/// One offer the engine proposed on one planned channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// Index of the channel in the plan (preference order).
+    pub channel: u8,
+    pub rank: u8,
+    pub offer: String,
+    pub treatment: String,
+    pub priority: f64,
+    pub selection_probability: f64,
+}
+
+/// A client's decision, reduced to what planning needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub id: String,
+    pub decision_id: String,
+    pub status: Status,
+    pub proposals: Vec<Proposal>,
+}
+
+/// The exploration seed of `client` in a plan seeded `seed`: SHA-256 of
+/// `"vitrine/plan-seed/v1\0" ‖ seed (u64 LE) ‖ client id`, first 8 bytes LE, 53 bits.
+pub fn client_seed(seed: u64, client: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"vitrine/plan-seed/v1\0");
+    h.update(seed.to_le_bytes());
+    h.update(client.as_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_le_bytes(b) & vitrine_engine::limits::MAX_SEED
+}
+
+/// The decide request the planner makes for `client` (no snapshot: the profile stands in).
+pub fn request(config: &PlanConfig, client: &str) -> DecideRequest {
+    DecideRequest {
+        snapshot: None,
+        now: config.now(),
+        seed: client_seed(config.seed, client),
+        context: config.context.clone(),
+        slots: config.channels.iter().map(|c| SlotRequest { slot: c.slot.clone(), k: Some(c.k) }).collect(),
+        history: Vec::new(),
+        explain: false,
+    }
+}
+
+/// The JSON plan request for `client` (what the Wasm engine and the Spark job take).
+pub fn plan_json(config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client) -> Vec<u8> {
+    let p = &client.profile;
+    let mut consent = Vec::new();
+    if p.consent & vitrine_engine::snapshot::CONSENT_PROFILING != 0 {
+        consent.push("profiling".to_string());
+    }
+    for (i, c) in schema.channels.iter().enumerate() {
+        if p.consent & vitrine_engine::snapshot::channel_consent_bit(i) != 0 {
+            consent.push(c.clone());
+        }
+    }
+    let features: BTreeMap<String, Option<vitrine_engine::decision::ContextValue>> = schema
+        .features
+        .iter()
+        .zip(&p.values)
+        .filter_map(|(f, v)| {
+            use vitrine_engine::decision::ContextValue;
+            use vitrine_engine::schema::FeatureKind;
+            let x = (*v)?;
+            let value = match &f.kind {
+                FeatureKind::Numeric { .. } => ContextValue::Num(x as f64),
+                FeatureKind::Boolean => ContextValue::Bool(x != 0.0),
+                FeatureKind::Categorical { vocab } => ContextValue::Label(vocab.get(x as usize)?.clone()),
+            };
+            Some((f.name.clone(), Some(value)))
+        })
+        .collect();
+    let req = PlanRequest { profile: ProfileWire { subject: crate::keys::hex(&p.subject), consent, features }, request: request(config, &client.id) };
+    serde_json::to_vec(&req).unwrap_or_default()
+}
+
+impl Deciders {
+    /// Decides for `client`.
+    pub fn decide(&self, config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client) -> Result<Outcome, PlanError> {
+        let refused = |code: String, message: String| PlanError::Decision { client: client.id.clone(), code, message };
+        let response: DecideResponse = match self {
+            Deciders::Native(engines) => {
+                let slot = rayon::current_thread_index().unwrap_or(0) % engines.len().max(1);
+                let mut engine = engines[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                engine.decide_profile(&request(config, &client.id), &client.profile).map_err(|e| refused(e.code().to_string(), e.to_string()))?
+            }
+            Deciders::Wasm(runtime) => {
+                let out = runtime.plan(&plan_json(config, schema, client))?;
+                match serde_json::from_slice::<DecideResponse>(&out) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
+                        let field = |k: &str| v["error"][k].as_str().unwrap_or("unreadable").to_string();
+                        return Err(refused(field("code"), field("message")));
+                    }
+                }
+            }
+        };
+        Ok(outcome(config, client, response))
+    }
+}
+
+fn outcome(config: &PlanConfig, client: &Client, r: DecideResponse) -> Outcome {
+    let planned_consent = config.channels.iter().any(|c| r.record.consent.channels.contains(&c.name));
+    let mut proposals = Vec::new();
+    if r.mode != Mode::Holdout {
+        for (ch, slot) in r.slots.iter().enumerate() {
+            for o in &slot.offers {
+                proposals.push(Proposal {
+                    channel: ch as u8,
+                    rank: o.rank,
+                    offer: o.offer.clone(),
+                    treatment: o.treatment.clone(),
+                    priority: o.priority,
+                    selection_probability: o.selection_probability,
+                });
+            }
+        }
+    }
+    let status = if r.mode == Mode::Holdout {
+        Status::Holdout
+    } else if !planned_consent {
+        Status::NoChannelConsent
+    } else if proposals.is_empty() {
+        Status::NoEligibleOffer
+    } else {
+        Status::Candidates
+    };
+    Outcome { id: client.id.clone(), decision_id: r.decision_id, status, proposals }
+}

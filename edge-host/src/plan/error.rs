@@ -1,0 +1,52 @@
+//! Planner errors.
+use std::path::PathBuf;
+
+use crate::runtime::RuntimeError;
+use crate::store::StoreError;
+use crate::table::TableError;
+
+/// Why a plan could not be made. On any error no output is left behind.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{path}: {reason}")]
+    Config { path: PathBuf, reason: String },
+    #[error("channel `{channel}` is not a channel of the bundle's schema (channels: {known})")]
+    UnknownChannel { channel: String, known: String },
+    #[error("channel `{channel}`: capacity {capacity} is negative")]
+    NegativeCapacity { channel: String, capacity: i64 },
+    #[error("channel `{channel}`: {reason}")]
+    Slot { channel: String, reason: String },
+    #[error("the bundle does not load: {0}")]
+    Bundle(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("client `{client}`: the engine refused the decision: {code}: {message}")]
+    Decision { client: String, code: String, message: String },
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} exists: pass --force to replace it")]
+    OutputExists { path: PathBuf },
+}
+
+impl PlanError {
+    /// Stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlanError::Config { .. } => "plan_config",
+            PlanError::UnknownChannel { .. } => "plan_unknown_channel",
+            PlanError::NegativeCapacity { .. } => "plan_negative_capacity",
+            PlanError::Slot { .. } => "plan_slot",
+            PlanError::Bundle(_) => "plan_bundle",
+            PlanError::Store(e) => e.code(),
+            PlanError::Runtime(e) => e.code(),
+            PlanError::Table(e) => e.code(),
+            PlanError::Decision { .. } => "plan_decision",
+            PlanError::Io { .. } => "plan_io",
+            PlanError::OutputExists { .. } => "plan_output_exists",
+        }
+    }
+}

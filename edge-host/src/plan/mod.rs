@@ -1,0 +1,271 @@
+//! Campaign planning (`vitrine plan`): one global contact plan per client across the
+//! direct channels, made by the very engine that decides pages.
+//!
+//! Stages, one file each: the policy (`config.rs`), the client base streamed in
+//! batches (`input.rs`), one decision per client, natively or under Wasmtime
+//! (`decide.rs`), the global greedy allocation over spilled sorted runs
+//! (`allocate.rs`), and the outputs (`output.rs`): per channel a Parquet and a CSV
+//! file, the uncontacted clients with their reason, and `summary.json`. Everything is
+//! written under a temporary directory renamed into place only when complete.
+mod allocate;
+mod config;
+mod decide;
+mod error;
+mod input;
+mod output;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub use config::{ChannelPlan, PlanConfig, MAX_DAYS};
+pub use decide::{client_seed, plan_json, request, Deciders, Outcome, Status};
+pub use error::PlanError;
+pub use input::{Client, Source};
+pub use output::{ChannelSummary, OfferSummary, Summary};
+use rayon::prelude::*;
+use vitrine_engine::Engine;
+
+use allocate::{Cand, Runs};
+
+/// Which engine makes the decisions.
+#[derive(Debug, Clone)]
+pub enum EngineChoice {
+    Native,
+    /// `engine-abi.wasm` bytes, run under Wasmtime.
+    Wasm(Vec<u8>),
+}
+
+/// Everything a plan needs.
+#[allow(missing_debug_implementations)]
+pub struct PlanJob<'a> {
+    pub bundle: Vec<u8>,
+    pub bundle_key: [u8; 32],
+    pub source: Source,
+    pub config: PathBuf,
+    pub out: PathBuf,
+    /// Replace `out` if it exists.
+    pub force: bool,
+    pub engine: EngineChoice,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Called with (clients decided, total if known).
+    pub progress: &'a (dyn Fn(u64, Option<u64>) + Sync),
+}
+
+// Per-client state: bits 0..56 the days with a contact, 56..59 the status, bit 60 set
+// when a proposal was refused because its channel was full.
+const STATUS_SHIFT: u32 = 56;
+const DAYS_MASK: u64 = (1 << STATUS_SHIFT) - 1;
+const CAPACITY_REFUSED: u64 = 1 << 60;
+
+fn status_bits(s: Status) -> u64 {
+    (match s {
+        Status::Candidates => 0u64,
+        Status::Holdout => 1,
+        Status::NoChannelConsent => 2,
+        Status::NoEligibleOffer => 3,
+    }) << STATUS_SHIFT
+}
+
+/// A directory removed on drop unless kept.
+struct Partial {
+    dir: PathBuf,
+    keep: bool,
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn decode_hex16(s: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (i, pair) in s.as_bytes().chunks(2).take(16).enumerate() {
+        let d = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        out[i] = d(pair[0]) << 4 | d(pair.get(1).copied().unwrap_or(b'0'));
+    }
+    out
+}
+
+/// Makes the plan; returns its summary (also written as `summary.json`).
+pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
+    let started = Instant::now();
+    let engine = Engine::load(&job.bundle, &job.bundle_key).map_err(|e| PlanError::Bundle(e.to_string()))?;
+    let info = engine.info();
+    let bundle = engine.bundle().clone();
+    let config = PlanConfig::load(&job.config, &bundle)?;
+    let schema = bundle.schema.clone();
+
+    if job.out.exists() && !job.force {
+        return Err(PlanError::OutputExists { path: job.out.clone() });
+    }
+    let threads = if job.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { job.threads };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| PlanError::Bundle(format!("worker threads: {e}")))?;
+    let deciders = match &job.engine {
+        EngineChoice::Native => {
+            let mut engines = vec![Mutex::new(engine)];
+            for _ in 1..threads {
+                engines.push(Mutex::new(Engine::load(&job.bundle, &job.bundle_key).map_err(|e| PlanError::Bundle(e.to_string()))?));
+            }
+            Deciders::Native(engines)
+        }
+        EngineChoice::Wasm(wasm) => {
+            let options = crate::runtime::RuntimeOptions { max_idle: threads + 1, ..Default::default() };
+            Deciders::Wasm(crate::runtime::Runtime::new(wasm, job.bundle.clone(), job.bundle_key, options)?)
+        }
+    };
+    let reader = input::open(&job.source, &schema)?;
+
+    let parent = job.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = job.out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "plan".into());
+    let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PlanError::Io { path: path.clone(), source }
+    };
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let mut partial = Partial { dir: tmp.clone(), keep: false };
+
+    // Pass 1: decide every client, spill proposals into sorted runs.
+    let offers: HashMap<&str, u16> = bundle.offers.iter().enumerate().map(|(i, o)| (o.id.as_str(), i as u16)).collect();
+    let mut runs = Runs::new(&tmp.join("runs"));
+    let mut state: Vec<u64> = Vec::new();
+    let clients_path = tmp.join("clients.bin");
+    let mut clients = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&clients_path).map_err(io(&clients_path))?);
+    for batch in reader.batches.iter() {
+        let batch = batch?;
+        let outcomes: Vec<Result<Outcome, PlanError>> = pool.install(|| batch.par_iter().map(|c| deciders.decide(&config, &schema, c)).collect());
+        for o in outcomes {
+            let o = o?;
+            let ordinal = u32::try_from(state.len()).map_err(|_| PlanError::Bundle("more than 2^32 clients".into()))?;
+            state.push(status_bits(o.status));
+            let decision = decode_hex16(&o.decision_id);
+            clients.write_all(&(o.id.len() as u16).to_le_bytes()).and_then(|()| clients.write_all(o.id.as_bytes())).and_then(|()| clients.write_all(&decision)).map_err(io(&clients_path))?;
+            for p in o.proposals {
+                let offer = offers.get(p.offer.as_str()).copied().unwrap_or(0);
+                let treatment = bundle.offers[offer as usize].treatments.iter().position(|t| t.id == p.treatment).unwrap_or(0) as u8;
+                runs.push(Cand { priority: p.priority, pref: p.channel, rank: p.rank, offer, treatment, client: ordinal, selection_probability: p.selection_probability, decision, id: o.id.clone() })?;
+            }
+        }
+        (job.progress)(state.len() as u64, reader.total);
+    }
+    let _ = reader.thread.join();
+    clients.flush().map_err(io(&clients_path))?;
+    drop(clients);
+    let decided_at = started.elapsed();
+
+    // Pass 2: the greedy allocation in the global order.
+    let mut out = output::Outputs::create(&tmp, &config)?;
+    let proposals = runs.total;
+    let mut merge = runs.merge()?;
+    let mut used = vec![0u64; config.channels.len()];
+    let mut refused = output::Refusals::default();
+    let mut per_offer: std::collections::BTreeMap<(u8, u16), u64> = Default::default();
+    while let Some(c) = merge.next_cand()? {
+        let st = &mut state[c.client as usize];
+        let days = *st & DAYS_MASK;
+        if days.count_ones() >= config.max_contacts {
+            refused.client_cap += 1;
+            continue;
+        }
+        let ch = c.pref as usize;
+        if used[ch] >= config.channels[ch].capacity {
+            refused.channel_capacity += 1;
+            *st |= CAPACITY_REFUSED;
+            continue;
+        }
+        let Some(day) = config.first_free_day(days) else {
+            refused.no_send_day += 1;
+            continue;
+        };
+        *st |= 1 << day;
+        used[ch] += 1;
+        *per_offer.entry((c.pref, c.offer)).or_default() += 1;
+        let o = &bundle.offers[c.offer as usize];
+        let treatment = o.treatments.get(c.treatment as usize).map_or("", |t| t.id.as_str());
+        out.contact(ch, &c.id, &o.id, treatment, (config.start_day + day as i64) as i32, c.priority, c.selection_probability, &crate::keys::hex(&c.decision))?;
+    }
+    drop(merge);
+    let _ = std::fs::remove_dir_all(tmp.join("runs"));
+
+    // Pass 3: who got nothing, and why.
+    let mut uncontacted = output::Uncontacted::default();
+    let mut contacted = 0u64;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&clients_path).map_err(io(&clients_path))?);
+    for st in &state {
+        let mut len = [0u8; 2];
+        std::io::Read::read_exact(&mut reader, &mut len).map_err(io(&clients_path))?;
+        let mut id = vec![0u8; u16::from_le_bytes(len) as usize];
+        let mut decision = [0u8; 16];
+        std::io::Read::read_exact(&mut reader, &mut id).and_then(|()| std::io::Read::read_exact(&mut reader, &mut decision)).map_err(io(&clients_path))?;
+        if st & DAYS_MASK != 0 {
+            contacted += 1;
+            continue;
+        }
+        let reason = match (st >> STATUS_SHIFT) & 0b111 {
+            1 => "holdout",
+            2 => "no_channel_consent",
+            3 => "no_eligible_offer",
+            _ if st & CAPACITY_REFUSED != 0 => "channel_capacity",
+            _ => "no_send_day",
+        };
+        uncontacted.count(reason);
+        out.uncontacted(&String::from_utf8_lossy(&id), reason, reason == "holdout", &crate::keys::hex(&decision))?;
+    }
+    drop(reader);
+    std::fs::remove_file(&clients_path).map_err(io(&clients_path))?;
+    let files = out.finish()?;
+
+    let seconds = started.elapsed().as_secs_f64();
+    let summary = Summary {
+        bundle: info.bundle,
+        bundle_version: info.version,
+        bundle_hash: info.hash,
+        engine: match job.engine {
+            EngineChoice::Native => "native".into(),
+            EngineChoice::Wasm(_) => "wasm".into(),
+        },
+        threads,
+        start: crate::table::date_text(config.start_day as i32),
+        days: config.days,
+        quiet_days: (0..config.days).filter(|d| config.quiet & (1 << d) != 0).map(|d| crate::table::date_text((config.start_day + d as i64) as i32)).collect(),
+        max_contacts: config.max_contacts,
+        min_gap_days: config.min_gap_days,
+        clients: state.len() as u64,
+        contacted,
+        contacts: used.iter().sum(),
+        proposals,
+        channels: config
+            .channels
+            .iter()
+            .zip(&used)
+            .map(|(c, &n)| ChannelSummary { channel: c.name.clone(), slot: c.slot.clone(), capacity: c.capacity, contacts: n, capacity_used: if c.capacity == 0 { 0.0 } else { n as f64 / c.capacity as f64 } })
+            .collect(),
+        offers: per_offer.into_iter().map(|((ch, o), n)| OfferSummary { offer: bundle.offers[o as usize].id.clone(), channel: config.channels[ch as usize].name.clone(), contacts: n }).collect(),
+        uncontacted,
+        refused,
+        files,
+        decide_seconds: decided_at.as_secs_f64(),
+        seconds,
+        clients_per_second: state.len() as f64 / decided_at.as_secs_f64().max(1e-9),
+    };
+    output::write_summary(&tmp, &summary)?;
+
+    // Into place: the old plan (with --force) is removed only once the new one is whole.
+    if job.out.exists() {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(&job.out, &old).map_err(io(&job.out))?;
+        std::fs::rename(&tmp, &job.out).map_err(io(&job.out))?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&tmp, &job.out).map_err(io(&job.out))?;
+    }
+    partial.keep = true;
+    Ok(summary)
+}
