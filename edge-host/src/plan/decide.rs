@@ -122,34 +122,90 @@ impl Deciders {
             }
             Deciders::Wasm(runtime) => {
                 let out = runtime.plan(&plan_json(config, schema, client))?;
-                match serde_json::from_slice::<DecideResponse>(&out) {
-                    Ok(r) => r,
+                return match serde_json::from_slice::<GuestResponse>(&out) {
+                    Ok(r) => Ok(outcome(config, client, r.into_response())),
                     Err(_) => {
                         let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
                         let field = |k: &str| v["error"][k].as_str().unwrap_or("unreadable").to_string();
-                        return Err(refused(field("code"), field("message")));
+                        Err(refused(field("code"), field("message")))
                     }
-                }
+                };
             }
         };
-        Ok(outcome(config, client, response))
+        Ok(outcome(config, client, Response::from(response)))
     }
 }
 
-fn outcome(config: &PlanConfig, client: &Client, r: DecideResponse) -> Outcome {
-    let planned_consent = config.channels.iter().any(|c| r.record.consent.channels.contains(&c.name));
+/// What planning reads of a response (native or from the guest's JSON).
+struct Response {
+    decision_id: String,
+    mode: Mode,
+    /// Per slot: (rank, offer, treatment, priority, selection probability).
+    slots: Vec<Vec<(u8, String, String, f64, f64)>>,
+    consent_channels: Vec<String>,
+}
+
+impl From<DecideResponse> for Response {
+    fn from(r: DecideResponse) -> Self {
+        Response {
+            decision_id: r.decision_id,
+            mode: r.mode,
+            slots: r.slots.into_iter().map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, o.priority, o.selection_probability)).collect()).collect(),
+            consent_channels: r.record.consent.channels,
+        }
+    }
+}
+
+// The guest's JSON, with the two numbers planning sorts and writes kept as text and
+// parsed by `str::parse` (correctly rounded): serde_json's own float parsing (without
+// `float_roundtrip`, which the engine does not carry, for size) can be one ulp off, and
+// a plan under Wasmtime must equal the native one bit for bit.
+#[derive(serde::Deserialize)]
+struct GuestResponse {
+    decision_id: String,
+    mode: Mode,
+    slots: Vec<GuestSlot>,
+    record: GuestRecord,
+}
+
+#[derive(serde::Deserialize)]
+struct GuestSlot {
+    offers: Vec<GuestChosen>,
+}
+
+#[derive(serde::Deserialize)]
+struct GuestChosen {
+    rank: u8,
+    offer: String,
+    treatment: String,
+    priority: Box<serde_json::value::RawValue>,
+    selection_probability: Box<serde_json::value::RawValue>,
+}
+
+#[derive(serde::Deserialize)]
+struct GuestRecord {
+    consent: vitrine_engine::decision::ConsentState,
+}
+
+impl GuestResponse {
+    fn into_response(self) -> Response {
+        let num = |r: &serde_json::value::RawValue| r.get().parse::<f64>().unwrap_or(f64::NAN);
+        Response {
+            decision_id: self.decision_id,
+            mode: self.mode,
+            slots: self.slots.into_iter().map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, num(&o.priority), num(&o.selection_probability))).collect()).collect(),
+            consent_channels: self.record.consent.channels,
+        }
+    }
+}
+
+fn outcome(config: &PlanConfig, client: &Client, r: Response) -> Outcome {
+    let planned_consent = config.channels.iter().any(|c| r.consent_channels.contains(&c.name));
     let mut proposals = Vec::new();
     if r.mode != Mode::Holdout {
-        for (ch, slot) in r.slots.iter().enumerate() {
-            for o in &slot.offers {
-                proposals.push(Proposal {
-                    channel: ch as u8,
-                    rank: o.rank,
-                    offer: o.offer.clone(),
-                    treatment: o.treatment.clone(),
-                    priority: o.priority,
-                    selection_probability: o.selection_probability,
-                });
+        for (ch, slot) in r.slots.into_iter().enumerate() {
+            for (rank, offer, treatment, priority, selection_probability) in slot {
+                proposals.push(Proposal { channel: ch as u8, rank, offer, treatment, priority, selection_probability });
             }
         }
     }
