@@ -80,6 +80,14 @@ fn test(root: &Path) -> Result<()> {
     setup::chromium()?;
     setup::web_demo(root)?;
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/node/"]).current_dir(root))?;
+    // The Spark planner (local[2], engine-abi.wasm through wasmtime-py) against `vitrine plan`.
+    setup::java()?;
+    let python = setup::spark_venv(root)?;
+    run(Command::new(&python)
+        .args(["edge-host/spark/test_plan_spark.py", "--vitrine", "target/debug/vitrine", "--wasm", "dist/engine-abi.wasm"])
+        .env("PYSPARK_PYTHON", &python)
+        .env_remove("RUST_BACKTRACE")
+        .current_dir(root))?;
     Ok(())
 }
 

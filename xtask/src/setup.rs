@@ -67,3 +67,29 @@ pub fn web_demo(root: &Path) -> Result<()> {
     }
     run(Command::new("npm").args(["run", "--silent", "build"]).current_dir(&dir))
 }
+
+/// A Java runtime for Spark (Debian's OpenJDK, when `java` is missing).
+pub fn java() -> Result<()> {
+    if Command::new("java").arg("-version").output().is_ok_and(|o| o.status.success()) {
+        return Ok(());
+    }
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get").args(["install", "-y", "-qq", "openjdk-17-jre-headless"]))
+}
+
+/// A Python virtualenv under target/ with the Spark planner's packages
+/// (`edge-host/spark/requirements.txt`); returns its interpreter.
+pub fn spark_venv(root: &Path) -> Result<std::path::PathBuf> {
+    let venv = root.join("target/spark-venv");
+    let python = venv.join("bin/python");
+    let requirements = root.join("edge-host/spark/requirements.txt");
+    let stamp = venv.join("requirements.installed");
+    let want = std::fs::read_to_string(&requirements).context("reading edge-host/spark/requirements.txt")?;
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(want.as_str()) && python.exists() {
+        return Ok(python);
+    }
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"]).arg(&requirements))?;
+    std::fs::write(&stamp, want).context("writing the venv stamp")?;
+    Ok(python)
+}
