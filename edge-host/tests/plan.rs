@@ -94,6 +94,25 @@ fn table(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+#[derive(serde::Deserialize)]
+struct Guest {
+    decision_id: String,
+    slots: Vec<GuestSlot>,
+}
+
+#[derive(serde::Deserialize)]
+struct GuestSlot {
+    channel: String,
+    offers: Vec<GuestOffer>,
+}
+
+#[derive(serde::Deserialize)]
+struct GuestOffer {
+    offer: String,
+    treatment: String,
+    priority: Box<serde_json::value::RawValue>,
+}
+
 fn day(date: &str) -> i64 {
     let p: Vec<i64> = date.split('-').map(|x| x.parse().unwrap()).collect();
     vitrine_host::table::days_from_civil(p[0], p[1] as u32, p[2] as u32).unwrap()
@@ -170,12 +189,13 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     for r in contacts.iter().step_by(contacts.len() / 40 + 1) {
         let c = store.snapshot_content(&r["client_id"], 0, 0).unwrap();
         let client = Client { id: r["client_id"].clone(), profile: vitrine_engine::snapshot::Profile { subject: c.subject, consent: c.consent, values: c.values } };
-        let resp: serde_json::Value = serde_json::from_slice(&runtime.plan(&plan_json(&config, &schema, &client)).unwrap()).unwrap();
-        assert_eq!(resp["decision_id"], r["decision_id"].as_str());
-        let slot = resp["slots"].as_array().unwrap().iter().find(|s| s["channel"] == r["channel"].as_str()).unwrap();
-        let chosen = slot["offers"].as_array().unwrap().iter().find(|o| o["offer"] == r["offer"].as_str()).unwrap_or_else(|| panic!("{} not proposed on {}: {slot}", r["offer"], r["channel"]));
-        assert_eq!(chosen["treatment"], r["treatment"].as_str());
-        assert_eq!(chosen["priority"].to_string().parse::<f64>().unwrap(), r["priority"].parse::<f64>().unwrap());
+        let resp: Guest = serde_json::from_slice(&runtime.plan(&plan_json(&config, &schema, &client)).unwrap()).unwrap();
+        assert_eq!(resp.decision_id, r["decision_id"]);
+        let slot = resp.slots.iter().find(|s| s.channel == r["channel"]).unwrap();
+        let chosen = slot.offers.iter().find(|o| o.offer == r["offer"]).unwrap_or_else(|| panic!("{} not proposed on {}", r["offer"], r["channel"]));
+        assert_eq!(chosen.treatment, r["treatment"]);
+        // The guest's number as printed, parsed exactly (serde_json's own parser can be an ulp off).
+        assert_eq!(chosen.priority.get().parse::<f64>().unwrap(), r["priority"].parse::<f64>().unwrap());
     }
 
     // The export gives the same plan as the store, and Wasmtime the same as native.
