@@ -175,6 +175,13 @@ impl TableWriter {
         if row.len() != self.kinds.len() {
             return Err(err(format!("{} values for {} columns", row.len(), self.kinds.len())));
         }
+        // Checked before anything is buffered, so a refused row leaves no partial row.
+        for (v, k) in row.iter().zip(&self.kinds) {
+            let fits = matches!((v, k), (Value::Null, _) | (Value::Text(_), Kind::Text) | (Value::Float(_), Kind::Float) | (Value::Bool(_), Kind::Bool) | (Value::Date(_), Kind::Date));
+            if !fits {
+                return Err(err(format!("value {v:?} does not fit a {k:?} column")));
+            }
+        }
         match &mut self.sink {
             Sink::Csv(w) => {
                 let cells: Vec<String> = row

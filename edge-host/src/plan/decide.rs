@@ -15,8 +15,8 @@ use crate::runtime::Runtime;
 /// Which engine decides.
 #[allow(missing_debug_implementations)]
 pub enum Deciders {
-    /// The core, one loaded engine per worker thread.
-    Native(Vec<Mutex<Engine>>),
+    /// The core, one loaded engine (and a reusable request) per worker thread.
+    Native(Vec<Mutex<(Engine, DecideRequest)>>),
     /// `engine-abi.wasm` under Wasmtime (warm instances from the runtime's pool).
     Wasm(Runtime),
 }
@@ -117,8 +117,11 @@ impl Deciders {
         let response: DecideResponse = match self {
             Deciders::Native(engines) => {
                 let slot = rayon::current_thread_index().unwrap_or(0) % engines.len().max(1);
-                let mut engine = engines[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                engine.decide_profile(&request(config, &client.id), &client.profile).map_err(|e| refused(e.code().to_string(), e.to_string()))?
+                let mut worker = engines[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let (engine, req) = &mut *worker;
+                // Only the seed differs between two clients' requests.
+                req.seed = client_seed(config.seed, &client.id);
+                engine.decide_profile(req, &client.profile).map_err(|e| refused(e.code().to_string(), e.to_string()))?
             }
             Deciders::Wasm(runtime) => {
                 let out = runtime.plan(&plan_json(config, schema, client))?;

@@ -109,9 +109,10 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| PlanError::Bundle(format!("worker threads: {e}")))?;
     let deciders = match &job.engine {
         EngineChoice::Native => {
-            let mut engines = vec![Mutex::new(engine)];
+            let template = request(&config, "");
+            let mut engines = vec![Mutex::new((engine, template.clone()))];
             for _ in 1..threads {
-                engines.push(Mutex::new(Engine::load(&job.bundle, &job.bundle_key).map_err(|e| PlanError::Bundle(e.to_string()))?));
+                engines.push(Mutex::new((Engine::load(&job.bundle, &job.bundle_key).map_err(|e| PlanError::Bundle(e.to_string()))?, template.clone())));
             }
             Deciders::Native(engines)
         }

@@ -153,45 +153,11 @@ impl Rows {
         Ok(Rows { headers, total: None, first_row: 2, iter: Box::new(iter) })
     }
 
-    /// A Parquet file: numbers (any integer or float type), booleans and strings, nulls as missing.
+    /// A Parquet file: numbers (any integer or float type), booleans and strings, nulls as
+    /// missing; read column by column in batches.
     pub fn parquet(path: &Path) -> Result<Rows, StoreError> {
-        use parquet::file::reader::{FileReader, SerializedFileReader};
-        use parquet::record::reader::RowIter;
-        use parquet::record::Field;
-        let p = path.to_path_buf();
-        let bad = move |reason: String| StoreError::File { path: p.clone(), reason };
-        let file = std::fs::File::open(path).map_err(|source| StoreError::Io { path: path.to_path_buf(), source })?;
-        let reader = SerializedFileReader::new(file).map_err(|e| bad(format!("not a Parquet file: {e}")))?;
-        let meta = reader.metadata().file_metadata();
-        let total = u64::try_from(meta.num_rows()).ok();
-        let headers: Vec<String> = meta.schema_descr().root_schema().get_fields().iter().map(|f| f.name().to_string()).collect();
-        let width = headers.len();
-        let iter = RowIter::from_file_into(Box::new(reader));
-        let iter = iter.enumerate().map(move |(n, row)| {
-            let row = row.map_err(|e| bad(format!("row {}: {e}", n + 1)))?;
-            let mut cells = Vec::with_capacity(width);
-            for (name, field) in row.get_column_iter() {
-                cells.push(match field {
-                    Field::Null => Cell::Missing,
-                    Field::Bool(b) => Cell::Bool(*b),
-                    Field::Byte(v) => Cell::Number(f64::from(*v)),
-                    Field::Short(v) => Cell::Number(f64::from(*v)),
-                    Field::Int(v) => Cell::Number(f64::from(*v)),
-                    Field::Long(v) => Cell::Number(*v as f64),
-                    Field::UByte(v) => Cell::Number(f64::from(*v)),
-                    Field::UShort(v) => Cell::Number(f64::from(*v)),
-                    Field::UInt(v) => Cell::Number(f64::from(*v)),
-                    Field::ULong(v) => Cell::Number(*v as f64),
-                    Field::Float(v) => Cell::Number(f64::from(*v)),
-                    Field::Double(v) => Cell::Number(*v),
-                    Field::Str(s) => Cell::Text(s.clone()),
-                    Field::Date(d) => Cell::Text(crate::table::date_text(*d)),
-                    other => return Err(bad(format!("row {}, column `{name}`: unsupported Parquet value {other}", n + 1))),
-                });
-            }
-            Ok(cells)
-        });
-        Ok(Rows { headers, total, first_row: 1, iter: Box::new(iter) })
+        let (headers, total, rows) = super::parquet_rows::ParquetRows::open(path)?;
+        Ok(Rows { headers, total: Some(total), first_row: 1, iter: Box::new(rows) })
     }
 }
 

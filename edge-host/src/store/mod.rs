@@ -7,6 +7,7 @@
 mod error;
 mod export;
 mod import;
+mod parquet_rows;
 
 use std::path::Path;
 
