@@ -1,4 +1,9 @@
 //! `vitrine`: author and ship what the Vitrine engine runs.
+// mimalloc: the planner allocates on a reader thread and frees on the workers, where
+// glibc's malloc spent a third of the time consolidating (BENCHMARKS.md, campaign planning).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
