@@ -157,6 +157,11 @@ struct PlanArgs {
     /// Replace --out if it exists.
     #[arg(long)]
     force: bool,
+    /// Log every decision of the plan (holdouts included) into this feedback store once
+    /// the plan is complete, so `/v1/report` measures the campaign's uplift from the
+    /// events the send system posts (with the plan's decision ids).
+    #[arg(long)]
+    feedback: Option<PathBuf>,
     /// Decide with `engine-abi.wasm` under Wasmtime instead of the native engine.
     #[arg(long)]
     wasm: bool,
@@ -680,7 +685,7 @@ fn plan(a: PlanArgs) -> Result<()> {
         }
         bar.set_position(done);
     };
-    let job = PlanJob { bundle, bundle_key, source: Source::from_path(&a.features), config: a.config, out: a.out.clone(), force: a.force, engine, threads: a.threads, progress: &progress };
+    let job = PlanJob { bundle, bundle_key, source: Source::from_path(&a.features), config: a.config, out: a.out.clone(), force: a.force, engine, feedback: a.feedback, threads: a.threads, progress: &progress };
     let summary = vitrine_host::plan::plan(&job);
     bar.finish_and_clear();
     let s = summary?;
@@ -695,6 +700,9 @@ fn plan(a: PlanArgs) -> Result<()> {
     }
     let u = &s.uncontacted;
     println!("{} clients contacted, {} contacts; uncontacted: {} holdout, {} no channel consent, {} no eligible offer, {} channel capacity, {} no send day", s.contacted, s.contacts, u.holdout, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.no_send_day);
+    if let Some(n) = s.logged_decisions {
+        println!("{n} decisions logged to the feedback store");
+    }
     println!("written to {} in {:.1} s", a.out.display(), s.seconds);
     Ok(())
 }

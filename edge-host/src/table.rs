@@ -296,7 +296,7 @@ mod tests {
         assert_eq!(date_text(0), "1970-01-01");
         assert_eq!(days_from_civil(2026, 11, 23).map(|d| date_text(d as i32)), Some("2026-11-23".into()));
         assert_eq!(days_from_civil(2026, 2, 29), None);
-        assert_eq!(days_from_civil(2028, 2, 29).is_some(), true);
+        assert!(days_from_civil(2028, 2, 29).is_some());
     }
 
     #[test]

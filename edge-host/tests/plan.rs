@@ -59,7 +59,7 @@ impl World {
     }
 
     fn plan(&self, features: &str, config: &str, out: &str, extra: &[&str]) -> std::process::Output {
-        let mut args = vec!["plan", "--bundle", &self.dir.join("demo.vbnd").to_str().unwrap().to_string()].into_iter().map(String::from).collect::<Vec<_>>();
+        let mut args = vec!["plan", "--bundle", self.dir.join("demo.vbnd").to_str().unwrap()].into_iter().map(String::from).collect::<Vec<_>>();
         args.extend(["--bundle-key".into(), self.p("keys/plan-bundle.pub"), "--features".into(), self.p(features), "--config".into(), self.p(config), "--out".into(), self.p(out)]);
         args.extend(extra.iter().map(|s| s.to_string()));
         vitrine(&args.iter().map(String::as_str).collect::<Vec<_>>())
@@ -207,6 +207,25 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
             assert!(std::fs::read(plan.join(f)).unwrap() == std::fs::read(w.dir.join(other).join(f)).unwrap(), "{other}/{f} differs");
         }
     }
+
+    // Logged to a feedback store, the plan's decisions let the host's report measure the
+    // campaign: holdouts and contactable clients, each decision once even after a rerun.
+    let fb = w.dir.join("feedback.sqlite");
+    for _ in 0..2 {
+        let out = w.plan("features.sqlite", "plan.toml", "plan-logged", &["--feedback", fb.to_str().unwrap(), "--force"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let s: serde_json::Value = serde_json::from_slice(&std::fs::read(w.dir.join("plan-logged/summary.json")).unwrap()).unwrap();
+        assert_eq!(s["logged_decisions"], CLIENTS as u64);
+        assert!(std::fs::read(plan.join("email.csv")).unwrap() == std::fs::read(w.dir.join("plan-logged/email.csv")).unwrap());
+    }
+    let conn = vitrine_host::feedback::SqliteStore::open_reader(&fb).unwrap();
+    let logged: i64 = conn.query_row("SELECT COUNT(*) FROM decisions WHERE source = 'plan'", [], |r| r.get(0)).unwrap();
+    assert_eq!(logged, CLIENTS as i64, "each decision logged once");
+    let report = vitrine_host::feedback::report::report(&conn, vitrine_host::feedback::report::Range { from: 0, to: u64::MAX >> 1 }, 0.1).unwrap();
+    assert_eq!(report.uplift.holdout_decisions, holdouts.len() as u64);
+    // About 9 personalised decisions for each holdout one (a 10% holdout).
+    let (t, h) = (report.uplift.treated_decisions, report.uplift.holdout_decisions);
+    assert!(t > 5 * h && t < 15 * h, "{t} personalised vs {h} holdout decisions");
 
     // Without --force an existing plan is kept.
     let again = w.plan("features.sqlite", "plan.toml", "plan", &[]);

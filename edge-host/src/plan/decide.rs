@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use vitrine_engine::decision::{DecideRequest, DecideResponse, Mode, PlanRequest, SlotRequest};
+use vitrine_engine::decision::{DecideRequest, DecideResponse, DecisionRecord, Mode, PlanRequest, SlotRequest};
 use vitrine_engine::snapshot::ProfileWire;
 use vitrine_engine::Engine;
 
@@ -49,6 +49,8 @@ pub struct Outcome {
     pub decision_id: String,
     pub status: Status,
     pub proposals: Vec<Proposal>,
+    /// The decision record (logged to the feedback store with `--feedback`).
+    pub record: DecisionRecord,
 }
 
 /// The exploration seed of `client` in a plan seeded `seed`: SHA-256 of
@@ -139,13 +141,16 @@ impl Deciders {
     }
 }
 
+/// (rank, offer, treatment, priority, selection probability) of one chosen offer.
+type Pick = (u8, String, String, f64, f64);
+
 /// What planning reads of a response (native or from the guest's JSON).
 struct Response {
     decision_id: String,
     mode: Mode,
     /// Per slot: (rank, offer, treatment, priority, selection probability).
-    slots: Vec<Vec<(u8, String, String, f64, f64)>>,
-    consent_channels: Vec<String>,
+    slots: Vec<Vec<Pick>>,
+    record: DecisionRecord,
 }
 
 impl From<DecideResponse> for Response {
@@ -154,7 +159,7 @@ impl From<DecideResponse> for Response {
             decision_id: r.decision_id,
             mode: r.mode,
             slots: r.slots.into_iter().map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, o.priority, o.selection_probability)).collect()).collect(),
-            consent_channels: r.record.consent.channels,
+            record: r.record,
         }
     }
 }
@@ -168,7 +173,7 @@ struct GuestResponse {
     decision_id: String,
     mode: Mode,
     slots: Vec<GuestSlot>,
-    record: GuestRecord,
+    record: DecisionRecord,
 }
 
 #[derive(serde::Deserialize)]
@@ -185,11 +190,6 @@ struct GuestChosen {
     selection_probability: Box<serde_json::value::RawValue>,
 }
 
-#[derive(serde::Deserialize)]
-struct GuestRecord {
-    consent: vitrine_engine::decision::ConsentState,
-}
-
 impl GuestResponse {
     fn into_response(self) -> Response {
         let num = |r: &serde_json::value::RawValue| r.get().parse::<f64>().unwrap_or(f64::NAN);
@@ -197,13 +197,13 @@ impl GuestResponse {
             decision_id: self.decision_id,
             mode: self.mode,
             slots: self.slots.into_iter().map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, num(&o.priority), num(&o.selection_probability))).collect()).collect(),
-            consent_channels: self.record.consent.channels,
+            record: self.record,
         }
     }
 }
 
 fn outcome(config: &PlanConfig, client: &Client, r: Response) -> Outcome {
-    let planned_consent = config.channels.iter().any(|c| r.consent_channels.contains(&c.name));
+    let planned_consent = config.channels.iter().any(|c| r.record.consent.channels.contains(&c.name));
     let mut proposals = Vec::new();
     if r.mode != Mode::Holdout {
         for (ch, slot) in r.slots.into_iter().enumerate() {
@@ -221,5 +221,5 @@ fn outcome(config: &PlanConfig, client: &Client, r: Response) -> Outcome {
     } else {
         Status::Candidates
     };
-    Outcome { id: client.id.clone(), decision_id: r.decision_id, status, proposals }
+    Outcome { id: client.id.clone(), decision_id: r.decision_id, status, proposals, record: r.record }
 }

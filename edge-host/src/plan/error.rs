@@ -24,6 +24,8 @@ pub enum PlanError {
     Runtime(#[from] RuntimeError),
     #[error(transparent)]
     Table(#[from] TableError),
+    #[error("logging the plan's decisions: {0}")]
+    Feedback(#[from] crate::feedback::FeedbackError),
     #[error("client `{client}`: the engine refused the decision: {code}: {message}")]
     Decision { client: String, code: String, message: String },
     #[error("{path}: {source}")]
@@ -44,6 +46,7 @@ impl PlanError {
             PlanError::Store(e) => e.code(),
             PlanError::Runtime(e) => e.code(),
             PlanError::Table(e) => e.code(),
+            PlanError::Feedback(e) => e.code(),
             PlanError::Decision { .. } => "plan_decision",
             PlanError::Io { .. } => "plan_io",
             PlanError::OutputExists { .. } => "plan_output_exists",

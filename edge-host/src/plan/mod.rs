@@ -49,6 +49,10 @@ pub struct PlanJob<'a> {
     /// Replace `out` if it exists.
     pub force: bool,
     pub engine: EngineChoice,
+    /// A feedback store (SQLite) to log every decision of the plan into, holdouts
+    /// included, once the plan is complete: the host's report then measures the
+    /// campaign's uplift from the send system's events.
+    pub feedback: Option<PathBuf>,
     /// Worker threads (0: one per core).
     pub threads: usize,
     /// Called with (clients decided, total if known).
@@ -139,6 +143,11 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let mut state: Vec<u64> = Vec::new();
     let clients_path = tmp.join("clients.bin");
     let mut clients = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&clients_path).map_err(io(&clients_path))?);
+    let log_path = tmp.join("decisions.jsonl");
+    let mut log = match &job.feedback {
+        Some(_) => Some(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&log_path).map_err(io(&log_path))?)),
+        None => None,
+    };
     for batch in reader.batches.iter() {
         let batch = batch?;
         let outcomes: Vec<Result<Outcome, PlanError>> = pool.install(|| batch.par_iter().map(|c| deciders.decide(&config, &schema, c)).collect());
@@ -147,6 +156,12 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
             let ordinal = u32::try_from(state.len()).map_err(|_| PlanError::Bundle("more than 2^32 clients".into()))?;
             state.push(status_bits(o.status));
             let decision = decode_hex16(&o.decision_id);
+            if let Some(log) = &mut log {
+                let mut logged = crate::feedback::LoggedDecision::from_edge(o.record);
+                logged.source = "plan".into();
+                serde_json::to_writer(&mut *log, &logged).map_err(|e| PlanError::Io { path: log_path.clone(), source: std::io::Error::other(e) })?;
+                log.write_all(b"\n").map_err(io(&log_path))?;
+            }
             clients.write_all(&(o.id.len() as u16).to_le_bytes()).and_then(|()| clients.write_all(o.id.as_bytes())).and_then(|()| clients.write_all(&decision)).map_err(io(&clients_path))?;
             for p in o.proposals {
                 let offer = offers.get(p.offer.as_str()).copied().unwrap_or(0);
@@ -159,6 +174,9 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let _ = reader.thread.join();
     clients.flush().map_err(io(&clients_path))?;
     drop(clients);
+    if let Some(mut log) = log.take() {
+        log.flush().map_err(io(&log_path))?;
+    }
     let decided_at = started.elapsed();
 
     // Pass 2: the greedy allocation in the global order.
@@ -222,6 +240,10 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     drop(reader);
     std::fs::remove_file(&clients_path).map_err(io(&clients_path))?;
     let files = out.finish()?;
+    let logged_decisions = match &job.feedback {
+        Some(path) => Some(log_decisions(&log_path, path)?),
+        None => None,
+    };
 
     let seconds = started.elapsed().as_secs_f64();
     let summary = Summary {
@@ -252,6 +274,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         uncontacted,
         refused,
         files,
+        logged_decisions,
         decide_seconds: decided_at.as_secs_f64(),
         seconds,
         clients_per_second: state.len() as f64 / decided_at.as_secs_f64().max(1e-9),
@@ -269,4 +292,30 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     }
     partial.keep = true;
     Ok(summary)
+}
+
+/// Writes the spilled decision records into the feedback store, 10,000 per transaction.
+/// Decisions are keyed by id and inserted once, so a rerun of the same plan (same bundle,
+/// seed and base) logs nothing twice.
+fn log_decisions(spill: &Path, feedback: &Path) -> Result<u64, PlanError> {
+    use std::io::BufRead;
+    use crate::feedback::FeedbackStore;
+    let mut store = crate::feedback::SqliteStore::open(feedback)?;
+    let file = std::fs::File::open(spill).map_err(|source| PlanError::Io { path: spill.to_path_buf(), source })?;
+    let mut batch = Vec::with_capacity(10_000);
+    let mut n = 0u64;
+    for line in std::io::BufReader::with_capacity(1 << 20, file).lines() {
+        let line = line.map_err(|source| PlanError::Io { path: spill.to_path_buf(), source })?;
+        let d: crate::feedback::LoggedDecision = serde_json::from_str(&line).map_err(|e| PlanError::Io { path: spill.to_path_buf(), source: std::io::Error::other(e) })?;
+        batch.push(d);
+        if batch.len() == 10_000 {
+            store.write(&[], &batch)?;
+            n += batch.len() as u64;
+            batch.clear();
+        }
+    }
+    store.write(&[], &batch)?;
+    n += batch.len() as u64;
+    let _ = std::fs::remove_file(spill);
+    Ok(n)
 }

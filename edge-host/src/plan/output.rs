@@ -102,6 +102,8 @@ pub struct Summary {
     pub uncontacted: Uncontacted,
     pub refused: Refusals,
     pub files: Vec<String>,
+    /// Decisions logged to the feedback store (`--feedback`), holdouts included.
+    pub logged_decisions: Option<u64>,
     /// Reading and deciding (pass 1).
     pub decide_seconds: f64,
     pub seconds: f64,
