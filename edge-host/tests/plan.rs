@@ -267,6 +267,12 @@ fn bad_input_is_named_and_leaves_no_output() {
     std::fs::write(w.dir.join("dropped.csv"), dropped.join("\n")).unwrap();
     bad(CONFIG, "dropped.csv", &["tenure_months", "lacks"]);
 
+    // A client twice (an export with a row repeated).
+    let mut twice = lines.clone();
+    twice.push(lines[1200].clone());
+    std::fs::write(w.dir.join("twice.csv"), twice.iter().map(|l| l.join(",")).collect::<Vec<_>>().join("\n")).unwrap();
+    bad(CONFIG, "twice.csv", &[&lines[1200][0], "more than once"]);
+
     // A row that fails the schema, deep in the file: row and column named, no output.
     lines[2500][col] = "eleven".into();
     std::fs::write(w.dir.join("badrow.csv"), lines.iter().map(|l| l.join(",")).collect::<Vec<_>>().join("\n")).unwrap();

@@ -28,6 +28,10 @@ pub enum PlanError {
     Feedback(#[from] crate::feedback::FeedbackError),
     #[error("client `{client}`: the engine refused the decision: {code}: {message}")]
     Decision { client: String, code: String, message: String },
+    #[error("client `{0}` appears more than once in the input: each client is planned once")]
+    DuplicateClient(String),
+    #[error("client id `{0}…` is longer than 65,535 bytes")]
+    ClientIdTooLong(String),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path} exists: pass --force to replace it")]
@@ -48,6 +52,8 @@ impl PlanError {
             PlanError::Table(e) => e.code(),
             PlanError::Feedback(e) => e.code(),
             PlanError::Decision { .. } => "plan_decision",
+            PlanError::DuplicateClient(_) => "plan_duplicate_client",
+            PlanError::ClientIdTooLong(_) => "plan_client_id_too_long",
             PlanError::Io { .. } => "plan_io",
             PlanError::OutputExists { .. } => "plan_output_exists",
         }

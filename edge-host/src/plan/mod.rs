@@ -141,6 +141,8 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let offers: HashMap<&str, u16> = bundle.offers.iter().enumerate().map(|(i, o)| (o.id.as_str(), i as u16)).collect();
     let mut runs = Runs::new(&tmp.join("runs"));
     let mut state: Vec<u64> = Vec::new();
+    // (hash of the client id, ordinal): duplicates are found by sorting, 12 bytes a client.
+    let mut id_hashes: Vec<(u64, u32)> = Vec::new();
     let clients_path = tmp.join("clients.bin");
     let mut clients = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&clients_path).map_err(io(&clients_path))?);
     let log_path = tmp.join("decisions.jsonl");
@@ -154,6 +156,10 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         for o in outcomes {
             let o = o?;
             let ordinal = u32::try_from(state.len()).map_err(|_| PlanError::Bundle("more than 2^32 clients".into()))?;
+            if o.id.len() > u16::MAX as usize {
+                return Err(PlanError::ClientIdTooLong(o.id.chars().take(40).collect()));
+            }
+            id_hashes.push((id_hash(&o.id), ordinal));
             state.push(status_bits(o.status));
             let decision = decode_hex16(&o.decision_id);
             if let Some(log) = &mut log {
@@ -178,6 +184,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         log.flush().map_err(io(&log_path))?;
     }
     let decided_at = started.elapsed();
+    check_unique(id_hashes, &clients_path)?;
 
     // Pass 2: the greedy allocation in the global order.
     let mut out = output::Outputs::create(&tmp, &config)?;
@@ -318,4 +325,44 @@ fn log_decisions(spill: &Path, feedback: &Path) -> Result<u64, PlanError> {
     n += batch.len() as u64;
     let _ = std::fs::remove_file(spill);
     Ok(n)
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// Refuses an input that names a client twice (an export concatenated with itself, say):
+/// equal hashes are confirmed against the ids in the clients spill.
+fn check_unique(mut hashes: Vec<(u64, u32)>, clients: &Path) -> Result<(), PlanError> {
+    hashes.par_sort_unstable();
+    let mut suspects: Vec<(u32, u32)> = hashes.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[0].1, w[1].1)).collect();
+    if suspects.is_empty() {
+        return Ok(());
+    }
+    drop(hashes);
+    let wanted: std::collections::BTreeSet<u32> = suspects.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let mut ids = std::collections::BTreeMap::new();
+    let io = |source| PlanError::Io { path: clients.to_path_buf(), source };
+    let mut r = std::io::BufReader::new(std::fs::File::open(clients).map_err(io)?);
+    let last = wanted.iter().next_back().copied().unwrap_or(0);
+    for ordinal in 0..=last {
+        let mut len = [0u8; 2];
+        std::io::Read::read_exact(&mut r, &mut len).map_err(io)?;
+        let mut id = vec![0u8; u16::from_le_bytes(len) as usize + 16];
+        std::io::Read::read_exact(&mut r, &mut id).map_err(io)?;
+        if wanted.contains(&ordinal) {
+            id.truncate(id.len() - 16);
+            ids.insert(ordinal, String::from_utf8_lossy(&id).into_owned());
+        }
+    }
+    suspects.sort_unstable();
+    for (a, b) in suspects {
+        if ids.get(&a) == ids.get(&b) {
+            return Err(PlanError::DuplicateClient(ids.get(&a).cloned().unwrap_or_default()));
+        }
+    }
+    Ok(())
 }
