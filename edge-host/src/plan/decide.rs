@@ -49,8 +49,8 @@ pub struct Outcome {
     pub decision_id: String,
     pub status: Status,
     pub proposals: Vec<Proposal>,
-    /// The decision record (logged to the feedback store with `--feedback`).
-    pub record: DecisionRecord,
+    /// The decision record, when asked for (logged to the feedback store with `--feedback`).
+    pub record: Option<DecisionRecord>,
 }
 
 /// The exploration seed of `client` in a plan seeded `seed`: SHA-256 of
@@ -113,8 +113,8 @@ pub fn plan_json(config: &PlanConfig, schema: &vitrine_engine::schema::Schema, c
 }
 
 impl Deciders {
-    /// Decides for `client`.
-    pub fn decide(&self, config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client) -> Result<Outcome, PlanError> {
+    /// Decides for `client`; keeps the decision record if `keep_record`.
+    pub fn decide(&self, config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client, keep_record: bool) -> Result<Outcome, PlanError> {
         let refused = |code: String, message: String| PlanError::Decision { client: client.id.clone(), code, message };
         let response: DecideResponse = match self {
             Deciders::Native(engines) => {
@@ -128,7 +128,7 @@ impl Deciders {
             Deciders::Wasm(runtime) => {
                 let out = runtime.plan(&plan_json(config, schema, client))?;
                 return match serde_json::from_slice::<GuestResponse>(&out) {
-                    Ok(r) => Ok(outcome(config, client, r.into_response())),
+                    Ok(r) => Ok(outcome(config, client, r.into_response(), keep_record)),
                     Err(_) => {
                         let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_default();
                         let field = |k: &str| v["error"][k].as_str().unwrap_or("unreadable").to_string();
@@ -137,7 +137,7 @@ impl Deciders {
                 };
             }
         };
-        Ok(outcome(config, client, Response::from(response)))
+        Ok(outcome(config, client, Response::from(response), keep_record))
     }
 }
 
@@ -202,7 +202,7 @@ impl GuestResponse {
     }
 }
 
-fn outcome(config: &PlanConfig, client: &Client, r: Response) -> Outcome {
+fn outcome(config: &PlanConfig, client: &Client, r: Response, keep_record: bool) -> Outcome {
     let planned_consent = config.channels.iter().any(|c| r.record.consent.channels.contains(&c.name));
     let mut proposals = Vec::new();
     if r.mode != Mode::Holdout {
@@ -221,5 +221,5 @@ fn outcome(config: &PlanConfig, client: &Client, r: Response) -> Outcome {
     } else {
         Status::Candidates
     };
-    Outcome { id: client.id.clone(), decision_id: r.decision_id, status, proposals, record: r.record }
+    Outcome { id: client.id.clone(), decision_id: r.decision_id, status, proposals, record: keep_record.then_some(r.record) }
 }

@@ -74,6 +74,16 @@ fn status_bits(s: Status) -> u64 {
     }) << STATUS_SHIFT
 }
 
+/// One client after pass 1's worker: what the main thread appends.
+struct Decided {
+    id: String,
+    hash: u64,
+    status: u64,
+    decision: [u8; 16],
+    cands: Vec<Cand>,
+    log: Option<Vec<u8>>,
+}
+
 /// A directory removed on drop unless kept.
 struct Partial {
     dir: PathBuf,
@@ -150,29 +160,57 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         Some(_) => Some(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&log_path).map_err(io(&log_path))?)),
         None => None,
     };
+    let logging = job.feedback.is_some();
     for batch in reader.batches.iter() {
         let batch = batch?;
-        let outcomes: Vec<Result<Outcome, PlanError>> = pool.install(|| batch.par_iter().map(|c| deciders.decide(&config, &schema, c)).collect());
-        for o in outcomes {
-            let o = o?;
-            let ordinal = u32::try_from(state.len()).map_err(|_| PlanError::Bundle("more than 2^32 clients".into()))?;
-            if o.id.len() > u16::MAX as usize {
-                return Err(PlanError::ClientIdTooLong(o.id.chars().take(40).collect()));
+        let base = state.len();
+        // Everything per client happens on the workers (deciding, building the sort
+        // records, serialising the log line, dropping the response); the main thread only
+        // appends, in input order.
+        let decided: Vec<Result<Decided, PlanError>> = pool.install(|| {
+            batch
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let ordinal = u32::try_from(base + i).map_err(|_| PlanError::Bundle("more than 2^32 clients".into()))?;
+                    let o = deciders.decide(&config, &schema, &c, logging)?;
+                    if o.id.len() > u16::MAX as usize {
+                        return Err(PlanError::ClientIdTooLong(o.id.chars().take(40).collect()));
+                    }
+                    let decision = decode_hex16(&o.decision_id);
+                    let log = match o.record {
+                        Some(record) => {
+                            let mut logged = crate::feedback::LoggedDecision::from_edge(record);
+                            logged.source = "plan".into();
+                            let mut line = serde_json::to_vec(&logged).map_err(|e| PlanError::Io { path: log_path.clone(), source: std::io::Error::other(e) })?;
+                            line.push(b'\n');
+                            Some(line)
+                        }
+                        None => None,
+                    };
+                    let cands = o
+                        .proposals
+                        .into_iter()
+                        .map(|p| {
+                            let offer = offers.get(p.offer.as_str()).copied().unwrap_or(0);
+                            let treatment = bundle.offers[offer as usize].treatments.iter().position(|t| t.id == p.treatment).unwrap_or(0) as u8;
+                            Cand { priority: p.priority, pref: p.channel, rank: p.rank, offer, treatment, client: ordinal, selection_probability: p.selection_probability, decision, id: o.id.clone() }
+                        })
+                        .collect();
+                    Ok(Decided { hash: id_hash(&o.id), status: status_bits(o.status), decision, cands, log, id: o.id })
+                })
+                .collect()
+        });
+        for d in decided {
+            let d = d?;
+            id_hashes.push((d.hash, state.len() as u32));
+            state.push(d.status);
+            if let (Some(log), Some(line)) = (&mut log, &d.log) {
+                log.write_all(line).map_err(io(&log_path))?;
             }
-            id_hashes.push((id_hash(&o.id), ordinal));
-            state.push(status_bits(o.status));
-            let decision = decode_hex16(&o.decision_id);
-            if let Some(log) = &mut log {
-                let mut logged = crate::feedback::LoggedDecision::from_edge(o.record);
-                logged.source = "plan".into();
-                serde_json::to_writer(&mut *log, &logged).map_err(|e| PlanError::Io { path: log_path.clone(), source: std::io::Error::other(e) })?;
-                log.write_all(b"\n").map_err(io(&log_path))?;
-            }
-            clients.write_all(&(o.id.len() as u16).to_le_bytes()).and_then(|()| clients.write_all(o.id.as_bytes())).and_then(|()| clients.write_all(&decision)).map_err(io(&clients_path))?;
-            for p in o.proposals {
-                let offer = offers.get(p.offer.as_str()).copied().unwrap_or(0);
-                let treatment = bundle.offers[offer as usize].treatments.iter().position(|t| t.id == p.treatment).unwrap_or(0) as u8;
-                runs.push(Cand { priority: p.priority, pref: p.channel, rank: p.rank, offer, treatment, client: ordinal, selection_probability: p.selection_probability, decision, id: o.id.clone() })?;
+            clients.write_all(&(d.id.len() as u16).to_le_bytes()).and_then(|()| clients.write_all(d.id.as_bytes())).and_then(|()| clients.write_all(&d.decision)).map_err(io(&clients_path))?;
+            for c in d.cands {
+                runs.push(c)?;
             }
         }
         (job.progress)(state.len() as u64, reader.total);
