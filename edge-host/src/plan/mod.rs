@@ -151,8 +151,8 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let offers: HashMap<&str, u16> = bundle.offers.iter().enumerate().map(|(i, o)| (o.id.as_str(), i as u16)).collect();
     let mut runs = Runs::new(&tmp.join("runs"));
     let mut state: Vec<u64> = Vec::new();
-    // (hash of the client id, ordinal): duplicates are found by sorting, 12 bytes a client.
-    let mut id_hashes: Vec<(u64, u32)> = Vec::new();
+    // Hashes of the client ids: duplicates are found by sorting, 8 bytes a client.
+    let mut id_hashes: Vec<u64> = Vec::new();
     let clients_path = tmp.join("clients.bin");
     let mut clients = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&clients_path).map_err(io(&clients_path))?);
     let log_path = tmp.join("decisions.jsonl");
@@ -203,7 +203,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         });
         for d in decided {
             let d = d?;
-            id_hashes.push((d.hash, state.len() as u32));
+            id_hashes.push(d.hash);
             state.push(d.status);
             if let (Some(log), Some(line)) = (&mut log, &d.log) {
                 log.write_all(line).map_err(io(&log_path))?;
@@ -374,33 +374,29 @@ fn id_hash(id: &str) -> u64 {
 
 /// Refuses an input that names a client twice (an export concatenated with itself, say):
 /// equal hashes are confirmed against the ids in the clients spill.
-fn check_unique(mut hashes: Vec<(u64, u32)>, clients: &Path) -> Result<(), PlanError> {
+fn check_unique(mut hashes: Vec<u64>, clients: &Path) -> Result<(), PlanError> {
     hashes.par_sort_unstable();
-    let mut suspects: Vec<(u32, u32)> = hashes.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[0].1, w[1].1)).collect();
+    let suspects: std::collections::HashSet<u64> = hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+    drop(hashes);
     if suspects.is_empty() {
         return Ok(());
     }
-    drop(hashes);
-    let wanted: std::collections::BTreeSet<u32> = suspects.iter().flat_map(|&(a, b)| [a, b]).collect();
-    let mut ids = std::collections::BTreeMap::new();
     let io = |source| PlanError::Io { path: clients.to_path_buf(), source };
     let mut r = std::io::BufReader::new(std::fs::File::open(clients).map_err(io)?);
-    let last = wanted.iter().next_back().copied().unwrap_or(0);
-    for ordinal in 0..=last {
+    let mut seen = std::collections::HashSet::new();
+    loop {
         let mut len = [0u8; 2];
-        std::io::Read::read_exact(&mut r, &mut len).map_err(io)?;
-        let mut id = vec![0u8; u16::from_le_bytes(len) as usize + 16];
-        std::io::Read::read_exact(&mut r, &mut id).map_err(io)?;
-        if wanted.contains(&ordinal) {
-            id.truncate(id.len() - 16);
-            ids.insert(ordinal, String::from_utf8_lossy(&id).into_owned());
+        match std::io::Read::read_exact(&mut r, &mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(io(e)),
+        }
+        let mut record = vec![0u8; u16::from_le_bytes(len) as usize + 16];
+        std::io::Read::read_exact(&mut r, &mut record).map_err(io)?;
+        record.truncate(record.len() - 16);
+        let id = String::from_utf8_lossy(&record).into_owned();
+        if suspects.contains(&id_hash(&id)) && !seen.insert(id.clone()) {
+            return Err(PlanError::DuplicateClient(id));
         }
     }
-    suspects.sort_unstable();
-    for (a, b) in suspects {
-        if ids.get(&a) == ids.get(&b) {
-            return Err(PlanError::DuplicateClient(ids.get(&a).cloned().unwrap_or_default()));
-        }
-    }
-    Ok(())
 }
