@@ -9,7 +9,9 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::PlanError;
+use super::config::PlanConfig;
+use super::output::{Outputs, Refusals};
+use super::{PlanError, CAPACITY_REFUSED, DAYS_MASK};
 
 /// Proposals sorted in memory before a run is spilled.
 pub const RUN_LEN: usize = 1 << 20;
@@ -182,6 +184,49 @@ impl Merge {
         }
         Ok(Some(c))
     }
+}
+
+/// What the allocation did.
+#[derive(Debug, Default)]
+pub struct Allocation {
+    /// Contacts per channel (plan order).
+    pub used: Vec<u64>,
+    pub refused: Refusals,
+    /// Contacts per (channel, offer index).
+    pub per_offer: std::collections::BTreeMap<(u8, u16), u64>,
+}
+
+/// Walks `merge` once in the global order and accepts a proposal when its client has
+/// contacts left, a send day exists and its channel has capacity; writes each accepted
+/// contact. `state` is per client (see `plan/mod.rs`): each check precedes the acceptance
+/// that consumes it, so no cap can be exceeded.
+pub fn greedy(mut merge: Merge, state: &mut [u64], config: &PlanConfig, bundle: &vitrine_engine::bundle::Bundle, out: &mut Outputs) -> Result<Allocation, PlanError> {
+    let mut a = Allocation { used: vec![0; config.channels.len()], ..Allocation::default() };
+    while let Some(c) = merge.next_cand()? {
+        let st = &mut state[c.client as usize];
+        let days = *st & DAYS_MASK;
+        if days.count_ones() >= config.max_contacts {
+            a.refused.client_cap += 1;
+            continue;
+        }
+        let ch = c.pref as usize;
+        if a.used[ch] >= config.channels[ch].capacity {
+            a.refused.channel_capacity += 1;
+            *st |= CAPACITY_REFUSED;
+            continue;
+        }
+        let Some(day) = config.first_free_day(days) else {
+            a.refused.no_send_day += 1;
+            continue;
+        };
+        *st |= 1 << day;
+        a.used[ch] += 1;
+        *a.per_offer.entry((c.pref, c.offer)).or_default() += 1;
+        let o = &bundle.offers[c.offer as usize];
+        let treatment = o.treatments.get(c.treatment as usize).map_or("", |t| t.id.as_str());
+        out.contact(ch, &c.id, &o.id, treatment, (config.start_day + day as i64) as i32, c.priority, c.selection_probability, &crate::keys::hex(&c.decision))?;
+    }
+    Ok(a)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod config;
 mod decide;
 mod error;
 mod input;
+mod log;
 mod output;
 
 use std::collections::HashMap;
@@ -28,7 +29,7 @@ pub use output::{ChannelSummary, OfferSummary, Summary};
 use rayon::prelude::*;
 use vitrine_engine::Engine;
 
-use allocate::{Cand, Runs};
+use allocate::{Allocation, Cand, Runs};
 
 /// Which engine makes the decisions.
 #[derive(Debug, Clone)]
@@ -62,8 +63,8 @@ pub struct PlanJob<'a> {
 // Per-client state: bits 0..56 the days with a contact, 56..59 the status, bit 60 set
 // when a proposal was refused because its channel was full.
 const STATUS_SHIFT: u32 = 56;
-const DAYS_MASK: u64 = (1 << STATUS_SHIFT) - 1;
-const CAPACITY_REFUSED: u64 = 1 << 60;
+pub(crate) const DAYS_MASK: u64 = (1 << STATUS_SHIFT) - 1;
+pub(crate) const CAPACITY_REFUSED: u64 = 1 << 60;
 
 fn status_bits(s: Status) -> u64 {
     (match s {
@@ -227,35 +228,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     // Pass 2: the greedy allocation in the global order.
     let mut out = output::Outputs::create(&tmp, &config)?;
     let proposals = runs.total;
-    let mut merge = runs.merge()?;
-    let mut used = vec![0u64; config.channels.len()];
-    let mut refused = output::Refusals::default();
-    let mut per_offer: std::collections::BTreeMap<(u8, u16), u64> = Default::default();
-    while let Some(c) = merge.next_cand()? {
-        let st = &mut state[c.client as usize];
-        let days = *st & DAYS_MASK;
-        if days.count_ones() >= config.max_contacts {
-            refused.client_cap += 1;
-            continue;
-        }
-        let ch = c.pref as usize;
-        if used[ch] >= config.channels[ch].capacity {
-            refused.channel_capacity += 1;
-            *st |= CAPACITY_REFUSED;
-            continue;
-        }
-        let Some(day) = config.first_free_day(days) else {
-            refused.no_send_day += 1;
-            continue;
-        };
-        *st |= 1 << day;
-        used[ch] += 1;
-        *per_offer.entry((c.pref, c.offer)).or_default() += 1;
-        let o = &bundle.offers[c.offer as usize];
-        let treatment = o.treatments.get(c.treatment as usize).map_or("", |t| t.id.as_str());
-        out.contact(ch, &c.id, &o.id, treatment, (config.start_day + day as i64) as i32, c.priority, c.selection_probability, &crate::keys::hex(&c.decision))?;
-    }
-    drop(merge);
+    let Allocation { used, refused, per_offer } = allocate::greedy(runs.merge()?, &mut state, &config, &bundle, &mut out)?;
     let _ = std::fs::remove_dir_all(tmp.join("runs"));
 
     // Pass 3: who got nothing, and why.
@@ -286,7 +259,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     std::fs::remove_file(&clients_path).map_err(io(&clients_path))?;
     let files = out.finish()?;
     let logged_decisions = match &job.feedback {
-        Some(path) => Some(log_decisions(&log_path, path)?),
+        Some(path) => Some(log::log_decisions(&log_path, path)?),
         None => None,
     };
 
@@ -337,32 +310,6 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     }
     partial.keep = true;
     Ok(summary)
-}
-
-/// Writes the spilled decision records into the feedback store, 10,000 per transaction.
-/// Decisions are keyed by id and inserted once, so a rerun of the same plan (same bundle,
-/// seed and base) logs nothing twice.
-fn log_decisions(spill: &Path, feedback: &Path) -> Result<u64, PlanError> {
-    use std::io::BufRead;
-    use crate::feedback::FeedbackStore;
-    let mut store = crate::feedback::SqliteStore::open(feedback)?;
-    let file = std::fs::File::open(spill).map_err(|source| PlanError::Io { path: spill.to_path_buf(), source })?;
-    let mut batch = Vec::with_capacity(10_000);
-    let mut n = 0u64;
-    for line in std::io::BufReader::with_capacity(1 << 20, file).lines() {
-        let line = line.map_err(|source| PlanError::Io { path: spill.to_path_buf(), source })?;
-        let d: crate::feedback::LoggedDecision = serde_json::from_str(&line).map_err(|e| PlanError::Io { path: spill.to_path_buf(), source: std::io::Error::other(e) })?;
-        batch.push(d);
-        if batch.len() == 10_000 {
-            store.write(&[], &batch)?;
-            n += batch.len() as u64;
-            batch.clear();
-        }
-    }
-    store.write(&[], &batch)?;
-    n += batch.len() as u64;
-    let _ = std::fs::remove_file(spill);
-    Ok(n)
 }
 
 fn id_hash(id: &str) -> u64 {
