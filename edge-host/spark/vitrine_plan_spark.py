@@ -117,7 +117,10 @@ def resolve_config(path: str, engine: WasmEngine) -> dict:
                 quiet |= 1 << d
     max_contacts = int(raw["max_contacts"])
     channels = []
+    known = engine.info()["channels"]
     for c in raw["channels"]:
+        if c["name"] not in known:
+            raise ValueError(f"channel `{c['name']}` is not a channel of the bundle's schema (channels: {', '.join(known)})")
         if c["capacity"] < 0:
             raise ValueError(f"channel `{c['name']}`: capacity {c['capacity']} is negative")
         slot = c.get("slot")
