@@ -77,7 +77,7 @@ pub struct PublicKey {
 impl PublicKey {
     /// The raw key bytes.
     pub fn bytes(&self, path: &Path) -> Result<[u8; 32], KeyError> {
-        from_hex32(&self.public_key).ok_or_else(|| KeyError::Malformed { path: path.to_path_buf(), reason: "public_key must be 64 hex characters".into() })
+        from_hex::<32>(&self.public_key).ok_or_else(|| KeyError::Malformed { path: path.to_path_buf(), reason: "public_key must be 64 hex characters".into() })
     }
 }
 
@@ -102,13 +102,16 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn from_hex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 {
+/// Exactly `2 * N` hex digits → `N` bytes (no sign, no prefix, either case).
+pub(crate) fn from_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let b = s.as_bytes();
+    if b.len() != 2 * N {
         return None;
     }
-    let mut out = [0u8; 32];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(b.chunks(2)) {
+        let digit = |c: u8| (c as char).to_digit(16);
+        *o = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
     }
     Some(out)
 }
@@ -162,7 +165,7 @@ pub fn load_secret(path: &Path, wanted: Role) -> Result<Secret, KeyError> {
     if f.role != wanted {
         return Err(KeyError::WrongRole { path: path.to_path_buf(), found: f.role, wanted });
     }
-    let seed = from_hex32(&f.secret_key).ok_or_else(|| bad("secret_key must be 64 hex characters".into()))?;
+    let seed = from_hex::<32>(&f.secret_key).ok_or_else(|| bad("secret_key must be 64 hex characters".into()))?;
     let key = SigningKey::from_bytes(&seed);
     if hex(&key.verifying_key().to_bytes()) != f.public_key {
         return Err(bad("public_key does not match secret_key".into()));
@@ -180,4 +183,19 @@ pub fn load_public(path: &Path, wanted: Role) -> Result<PublicKey, KeyError> {
     }
     f.bytes(path)?;
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trips_and_refuses_what_is_not_hex() {
+        let bytes: [u8; 16] = core::array::from_fn(|i| (i * 17) as u8);
+        assert_eq!(from_hex::<16>(&hex(&bytes)), Some(bytes));
+        assert_eq!(from_hex::<2>("ABcd"), Some([0xab, 0xcd]));
+        for bad in ["abc", "abcdef", "+fff", "zz00", "é0", ""] {
+            assert_eq!(from_hex::<2>(bad), None, "{bad:?}");
+        }
+    }
 }

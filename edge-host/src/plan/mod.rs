@@ -99,14 +99,6 @@ impl Drop for Partial {
     }
 }
 
-fn decode_hex16(s: &str) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (i, pair) in s.as_bytes().chunks(2).take(16).enumerate() {
-        let d = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
-        out[i] = d(pair[0]) << 4 | d(pair.get(1).copied().unwrap_or(b'0'));
-    }
-    out
-}
 
 /// Makes the plan; returns its summary (also written as `summary.json`).
 pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
@@ -178,7 +170,8 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
                     if o.id.len() > u16::MAX as usize {
                         return Err(PlanError::ClientIdTooLong(o.id.chars().take(40).collect()));
                     }
-                    let decision = decode_hex16(&o.decision_id);
+                    let decision = crate::keys::from_hex::<16>(&o.decision_id)
+                        .ok_or_else(|| PlanError::Decision { client: o.id.clone(), code: "internal".into(), message: format!("decision id `{}` is not 32 hex digits", o.decision_id) })?;
                     let log = match o.record {
                         Some(record) => {
                             let mut logged = crate::feedback::LoggedDecision::from_edge(record);

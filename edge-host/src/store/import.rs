@@ -260,7 +260,7 @@ impl RowLayout {
                 (Column::ClientId, Cell::Number(x)) if x.fract() == 0.0 => out.id = format!("{x}"),
                 (Column::ClientId, _) => return Err(bad("expected a text or integer client id".into())),
                 (Column::Subject, _) if !self.subject_used => {}
-                (Column::Subject, Cell::Text(s)) => out.subject = Some(subject_hex(s).ok_or_else(|| bad("expected 32 hex digits".into()))?),
+                (Column::Subject, Cell::Text(s)) => out.subject = Some(crate::keys::from_hex::<16>(s).ok_or_else(|| bad("expected 32 hex digits".into()))?),
                 (Column::Subject, _) => return Err(bad("expected 32 hex digits".into())),
                 (Column::Consent(_), Cell::Missing) => {}
                 (Column::Consent(bit), c) => match c.boolean() {
@@ -276,19 +276,6 @@ impl RowLayout {
     }
 }
 
-fn subject_hex(s: &str) -> Option<[u8; 16]> {
-    let b = s.as_bytes();
-    if b.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, pair) in b.chunks(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi * 16 + lo) as u8;
-    }
-    Some(out)
-}
 
 /// One cell as the engine will hold it, or why it does not fit.
 fn cell_value(kind: &FeatureKind, cell: &Cell) -> Result<f64, String> {
