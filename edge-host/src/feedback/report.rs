@@ -130,13 +130,17 @@ pub fn report(conn: &Connection, range: Range, holdout_share: f64) -> Result<Rep
         }
     }
     let [t, h] = counts;
-    let total = t[0] + h[0];
     let uplift_report = UpliftReport {
         treated_decisions: t[0],
         holdout_decisions: h[0],
         click: uplift(t[1], t[0], h[1], h[0]).ok().flatten(),
         conversion: uplift(t[2], t[0], h[2], h[0]).ok().flatten(),
-        sample_ratio: if holdout_share > 0.0 && holdout_share < 1.0 { sample_ratio(h[0], total, holdout_share).ok().flatten() } else { None },
+        sample_ratio: if holdout_share > 0.0 && holdout_share < 1.0 {
+            let (control, clients) = assigned_clients(conn, from, to)?;
+            sample_ratio(control, clients, holdout_share).ok().flatten()
+        } else {
+            None
+        },
     };
     let timeline = days
         .into_iter()
@@ -145,6 +149,19 @@ pub fn report(conn: &Connection, range: Range, holdout_share: f64) -> Result<Rep
     let mut versions = conn.prepare_cached("SELECT DISTINCT bundle_version FROM decisions WHERE at >= ?1 AND at < ?2 ORDER BY 1")?;
     let bundle_versions = versions.query_map(params![from, to], |r| r.get::<_, i64>(0).map(|v| v as u64))?.collect::<Result<Vec<_>, _>>()?;
     Ok(Report { range, rows, uplift: uplift_report, timeline, bundle_versions, events })
+}
+
+/// Distinct clients (subjects) in the holdout and in all, among decisions that could be
+/// in either group: the holdout is assigned per client, so the sample-ratio check counts
+/// clients, not decisions (a client's repeat visits are not independent draws, and
+/// counting them would flag mismatches that are not there).
+fn assigned_clients(conn: &Connection, from: i64, to: i64) -> Result<(u64, u64), FeedbackError> {
+    let mut q = conn.prepare_cached(
+        "SELECT COUNT(DISTINCT CASE WHEN holdout THEN subject END), COUNT(DISTINCT subject)
+         FROM decisions WHERE at >= ?1 AND at < ?2 AND mode IN ('personalised', 'holdout') AND subject IS NOT NULL",
+    )?;
+    let (control, total): (i64, i64) = q.query_row(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok((control.max(0) as u64, total.max(0) as u64))
 }
 
 /// The report's rows as CSV (one line per offer × treatment × slot × channel × version).
