@@ -191,3 +191,51 @@ pub fn to_csv(report: &Report) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use vitrine_engine::decision::{ConsentState, DecisionRecord};
+
+    use super::*;
+    use crate::feedback::{FeedbackStore, LoggedDecision, SqliteStore};
+
+    fn decision(id: usize, subject: usize, holdout: bool) -> LoggedDecision {
+        LoggedDecision::from_edge(DecisionRecord {
+            decision_id: format!("{id:032x}"),
+            bundle: "b".into(),
+            bundle_version: 1,
+            bundle_hash: "h".into(),
+            snapshot_hash: Some(format!("{subject:032x}")),
+            subject: Some(format!("{subject:032x}")),
+            seed: id as u64,
+            now: 1_000 + id as u64,
+            context: Default::default(),
+            slots: Vec::new(),
+            history_hash: "0".into(),
+            consent: ConsentState { profiling: true, channels: Vec::new() },
+            holdout,
+            engine_version: "test".into(),
+        })
+    }
+
+    #[test]
+    fn the_sample_ratio_counts_clients_not_visits() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("f.sqlite")).unwrap();
+        // 100 clients, 10 of them in the holdout (the declared 10%); the holdout clients
+        // come back 20 times each, the others once: 200 of 290 decisions are holdout.
+        let mut decisions = Vec::new();
+        for c in 0..100 {
+            let visits = if c < 10 { 20 } else { 1 };
+            for _ in 0..visits {
+                decisions.push(decision(decisions.len(), c, c < 10));
+            }
+        }
+        store.write(&[], &decisions).unwrap();
+        let r = report(store.connection(), Range { from: 0, to: 1_000_000 }, 0.1).unwrap();
+        assert_eq!((r.uplift.holdout_decisions, r.uplift.treated_decisions), (200, 90));
+        let s = r.uplift.sample_ratio.unwrap();
+        assert_eq!((s.control, s.total), (10, 100));
+        assert!(!s.mismatch, "{s:?}");
+    }
+}
