@@ -1,10 +1,8 @@
 //! One decision per client through the engine: natively (the core linked in) or under
 //! Wasmtime (`engine-abi.wasm`'s `vitrine_plan`), both from the same request.
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use vitrine_engine::decision::{DecideRequest, DecideResponse, DecisionRecord, Mode, PlanRequest, SlotRequest};
-use vitrine_engine::snapshot::ProfileWire;
 use vitrine_engine::Engine;
 
 use super::config::PlanConfig;
@@ -82,33 +80,7 @@ pub fn request(config: &PlanConfig, client: &str) -> DecideRequest {
 
 /// The JSON plan request for `client` (what the Wasm engine and the Spark job take).
 pub fn plan_json(config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client) -> Vec<u8> {
-    let p = &client.profile;
-    let mut consent = Vec::new();
-    if p.consent & vitrine_engine::snapshot::CONSENT_PROFILING != 0 {
-        consent.push("profiling".to_string());
-    }
-    for (i, c) in schema.channels.iter().enumerate() {
-        if p.consent & vitrine_engine::snapshot::channel_consent_bit(i) != 0 {
-            consent.push(c.clone());
-        }
-    }
-    let features: BTreeMap<String, Option<vitrine_engine::decision::ContextValue>> = schema
-        .features
-        .iter()
-        .zip(&p.values)
-        .filter_map(|(f, v)| {
-            use vitrine_engine::decision::ContextValue;
-            use vitrine_engine::schema::FeatureKind;
-            let x = (*v)?;
-            let value = match &f.kind {
-                FeatureKind::Numeric { .. } => ContextValue::Num(x as f64),
-                FeatureKind::Boolean => ContextValue::Bool(x != 0.0),
-                FeatureKind::Categorical { vocab } => ContextValue::Label(vocab.get(x as usize)?.clone()),
-            };
-            Some((f.name.clone(), Some(value)))
-        })
-        .collect();
-    let req = PlanRequest { profile: ProfileWire { subject: crate::keys::hex(&p.subject), consent, features }, request: request(config, &client.id) };
+    let req = PlanRequest { profile: client.profile.to_wire(schema), request: request(config, &client.id) };
     serde_json::to_vec(&req).unwrap_or_default()
 }
 

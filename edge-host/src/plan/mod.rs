@@ -8,6 +8,7 @@
 //! file, the uncontacted clients with their reason, and `summary.json`. Everything is
 //! written under a temporary directory renamed into place only when complete.
 mod allocate;
+mod clients;
 mod config;
 mod decide;
 mod error;
@@ -147,7 +148,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     // Hashes of the client ids: duplicates are found by sorting, 8 bytes a client.
     let mut id_hashes: Vec<u64> = Vec::new();
     let clients_path = tmp.join("clients.bin");
-    let mut clients = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&clients_path).map_err(io(&clients_path))?);
+    let mut spill = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&clients_path).map_err(io(&clients_path))?);
     let log_path = tmp.join("decisions.jsonl");
     let mut log = match &job.feedback {
         Some(_) => Some(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&log_path).map_err(io(&log_path))?)),
@@ -202,7 +203,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
             if let (Some(log), Some(line)) = (&mut log, &d.log) {
                 log.write_all(line).map_err(io(&log_path))?;
             }
-            clients.write_all(&(d.id.len() as u16).to_le_bytes()).and_then(|()| clients.write_all(d.id.as_bytes())).and_then(|()| clients.write_all(&d.decision)).map_err(io(&clients_path))?;
+            clients::write(&mut spill, &d.id, &d.decision).map_err(io(&clients_path))?;
             for c in d.cands {
                 runs.push(c)?;
             }
@@ -210,8 +211,8 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         (job.progress)(state.len() as u64, reader.total);
     }
     let _ = reader.thread.join();
-    clients.flush().map_err(io(&clients_path))?;
-    drop(clients);
+    spill.flush().map_err(io(&clients_path))?;
+    drop(spill);
     if let Some(mut log) = log.take() {
         log.flush().map_err(io(&log_path))?;
     }
@@ -229,11 +230,9 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let mut contacted = 0u64;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&clients_path).map_err(io(&clients_path))?);
     for st in &state {
-        let mut len = [0u8; 2];
-        std::io::Read::read_exact(&mut reader, &mut len).map_err(io(&clients_path))?;
-        let mut id = vec![0u8; u16::from_le_bytes(len) as usize];
-        let mut decision = [0u8; 16];
-        std::io::Read::read_exact(&mut reader, &mut id).and_then(|()| std::io::Read::read_exact(&mut reader, &mut decision)).map_err(io(&clients_path))?;
+        let (id, decision) = clients::read(&mut reader)
+            .map_err(io(&clients_path))?
+            .ok_or_else(|| PlanError::Io { path: clients_path.clone(), source: std::io::ErrorKind::UnexpectedEof.into() })?;
         if st & DAYS_MASK != 0 {
             contacted += 1;
             continue;
@@ -246,7 +245,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
             _ => "no_send_day",
         };
         uncontacted.count(reason);
-        out.uncontacted(&String::from_utf8_lossy(&id), reason, reason == "holdout", &crate::keys::hex(&decision))?;
+        out.uncontacted(&id, reason, reason == "holdout", &crate::keys::hex(&decision))?;
     }
     drop(reader);
     std::fs::remove_file(&clients_path).map_err(io(&clients_path))?;
@@ -314,29 +313,20 @@ fn id_hash(id: &str) -> u64 {
 
 /// Refuses an input that names a client twice (an export concatenated with itself, say):
 /// equal hashes are confirmed against the ids in the clients spill.
-fn check_unique(mut hashes: Vec<u64>, clients: &Path) -> Result<(), PlanError> {
+fn check_unique(mut hashes: Vec<u64>, spill: &Path) -> Result<(), PlanError> {
     hashes.par_sort_unstable();
     let suspects: std::collections::HashSet<u64> = hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
     drop(hashes);
     if suspects.is_empty() {
         return Ok(());
     }
-    let io = |source| PlanError::Io { path: clients.to_path_buf(), source };
-    let mut r = std::io::BufReader::new(std::fs::File::open(clients).map_err(io)?);
+    let io = |source| PlanError::Io { path: spill.to_path_buf(), source };
+    let mut r = std::io::BufReader::new(std::fs::File::open(spill).map_err(io)?);
     let mut seen = std::collections::HashSet::new();
-    loop {
-        let mut len = [0u8; 2];
-        match std::io::Read::read_exact(&mut r, &mut len) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(io(e)),
-        }
-        let mut record = vec![0u8; u16::from_le_bytes(len) as usize + 16];
-        std::io::Read::read_exact(&mut r, &mut record).map_err(io)?;
-        record.truncate(record.len() - 16);
-        let id = String::from_utf8_lossy(&record).into_owned();
+    while let Some((id, _)) = clients::read(&mut r).map_err(io)? {
         if suspects.contains(&id_hash(&id)) && !seen.insert(id.clone()) {
             return Err(PlanError::DuplicateClient(id));
         }
     }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! What every face shares: loading, JSON in and out, and the error JSON shape
 //! `{"error":{"code":…,"stage":…,"message":…}}`.
-use crate::decision::{DecideRequest, PlanRequest, RequestError};
+use crate::decision::{DecideRequest, DecideResponse, PlanRequest, RequestError};
 use crate::limits::MAX_REQUEST_BYTES;
 use crate::{Engine, Error};
 
@@ -11,6 +11,15 @@ pub fn load(bundle: &[u8], public_key: &[u8]) -> Result<Engine, Error> {
 
 /// Parses a decide request from JSON bytes, with a size cap.
 pub fn parse_request(bytes: &[u8]) -> Result<DecideRequest, Error> {
+    parse_capped(bytes)
+}
+
+/// Parses a plan request (a trusted profile + a decide request) from JSON bytes.
+pub fn parse_plan(bytes: &[u8]) -> Result<PlanRequest, Error> {
+    parse_capped(bytes)
+}
+
+fn parse_capped<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if bytes.len() > MAX_REQUEST_BYTES {
         return Err(RequestError::TooLarge { got: bytes.len(), limit: MAX_REQUEST_BYTES }.into());
     }
@@ -19,25 +28,16 @@ pub fn parse_request(bytes: &[u8]) -> Result<DecideRequest, Error> {
 
 /// Decides a JSON request; returns the response JSON or the error JSON.
 pub fn decide_json(engine: &mut Engine, request: &[u8]) -> Vec<u8> {
-    let result = parse_request(request).and_then(|req| engine.decide(&req));
-    match result {
-        Ok(resp) => serde_json::to_vec(&resp).unwrap_or_else(|e| error_json(&Error::Internal(e.to_string()))),
-        Err(e) => error_json(&e),
-    }
-}
-
-/// Parses a plan request (a trusted profile + a decide request) from JSON bytes.
-pub fn parse_plan(bytes: &[u8]) -> Result<PlanRequest, Error> {
-    if bytes.len() > MAX_REQUEST_BYTES {
-        return Err(RequestError::TooLarge { got: bytes.len(), limit: MAX_REQUEST_BYTES }.into());
-    }
-    serde_json::from_slice(bytes).map_err(|e| RequestError::Malformed(e.to_string()).into())
+    respond(parse_request(request).and_then(|req| engine.decide(&req)))
 }
 
 /// Decides a JSON plan request; returns the response JSON or the error JSON. Only
 /// hosts that read their own feature store call this (no signature is checked).
 pub fn plan_json(engine: &mut Engine, request: &[u8]) -> Vec<u8> {
-    let result = parse_plan(request).and_then(|req| engine.plan(&req));
+    respond(parse_plan(request).and_then(|req| engine.plan(&req)))
+}
+
+fn respond(result: Result<DecideResponse, Error>) -> Vec<u8> {
     match result {
         Ok(resp) => serde_json::to_vec(&resp).unwrap_or_else(|e| error_json(&Error::Internal(e.to_string()))),
         Err(e) => error_json(&e),

@@ -62,7 +62,10 @@ fn profile_decides_like_the_signed_snapshot() {
             assert_ne!(native.record.snapshot_hash, signed.record.snapshot_hash);
             modes.insert(format!("{:?}", native.mode));
 
-            // The JSON form (raw ABI, Spark) resolves to the same profile.
+            // The JSON form (raw ABI, Spark) resolves to the same profile, and is what
+            // `Profile::to_wire` writes.
+            assert_eq!(profile.to_wire(&fx.bundle.schema), wire(&fx, i));
+            assert_eq!(wire(&fx, i).resolve(&fx.bundle.schema).unwrap(), profile);
             let plan = PlanRequest { profile: wire(&fx, i), request: plain };
             let json = api::plan_json(&mut engine, &serde_json::to_vec(&plan).unwrap());
             assert_eq!(json, serde_json::to_vec(&native).unwrap());

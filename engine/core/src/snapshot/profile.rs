@@ -89,6 +89,30 @@ impl ProfileWire {
 }
 
 impl Profile {
+    /// The JSON form of this profile ([`ProfileWire::resolve`] reverses it).
+    pub fn to_wire(&self, schema: &Schema) -> ProfileWire {
+        let mut consent = Vec::new();
+        if self.consent & CONSENT_PROFILING != 0 {
+            consent.push("profiling".to_string());
+        }
+        consent.extend(schema.channels.iter().enumerate().filter(|(i, _)| self.consent & channel_consent_bit(*i) != 0).map(|(_, c)| c.clone()));
+        let features = schema
+            .features
+            .iter()
+            .zip(&self.values)
+            .filter_map(|(f, v)| {
+                let x = (*v)?;
+                let value = match &f.kind {
+                    FeatureKind::Numeric { .. } => ContextValue::Num(x as f64),
+                    FeatureKind::Boolean => ContextValue::Bool(x != 0.0),
+                    FeatureKind::Categorical { vocab } => ContextValue::Label(vocab.get(x as usize)?.clone()),
+                };
+                Some((f.name.clone(), Some(value)))
+            })
+            .collect();
+        ProfileWire { subject: crate::hex(&self.subject), consent, features }
+    }
+
     /// Encodes the values exactly as a snapshot would and decodes them into `features`
     /// (`NaN` = missing); returns the profile's identity for decision records.
     pub(crate) fn decode(&self, schema: &Schema, buf: &mut Vec<u8>, features: &mut Vec<f32>) -> Result<[u8; 16], RequestError> {
