@@ -7,8 +7,8 @@ use std::path::Path;
 use vitrine_conformance::{repo_root, wasm::AbiHost};
 use vitrine_engine::api;
 use vitrine_engine::snapshot::{encode_text, SnapshotSigner};
-use vitrine_host::keys::{self, Role};
-use vitrine_host::store::FeatureStore;
+use vitrine_base::keys::{self, Role};
+use vitrine_store::FeatureStore;
 
 const NOW: u64 = 1_800_000_000;
 
@@ -16,7 +16,7 @@ const NOW: u64 = 1_800_000_000;
 fn built_bundle_and_signed_snapshot_decide_identically_native_and_wasm() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("src");
-    let example = repo_root().join("edge-host/examples/bundle");
+    let example = repo_root().join("host/examples/bundle");
     std::fs::create_dir_all(src.join("rules")).unwrap();
     // Holdout off: subjects are salted randomly per store, so the mode must not depend on it.
     let toml = std::fs::read_to_string(example.join("bundle.toml")).unwrap().replace("holdout_share = 0.05", "holdout_share = 0.0");
@@ -27,7 +27,7 @@ fn built_bundle_and_signed_snapshot_decide_identically_native_and_wasm() {
     let (bundle_secret, _) = keys::generate("bundle-e2e", Role::Bundle, &tmp.path().join("k")).unwrap();
     let bundle_key = keys::load_secret(&bundle_secret, Role::Bundle).unwrap();
 
-    let bundle = vitrine_host::source::load(&src).unwrap();
+    let bundle = vitrine_compile::load(&src).unwrap();
     let bytes = vitrine_engine::bundle::envelope::sign(&bundle, &bundle_key.kid, &bundle_key.key).unwrap();
     let public = bundle_key.key.verifying_key().to_bytes();
 

@@ -13,10 +13,14 @@ const config :Workerd.Config = (
 );
 
 const edge :Workerd.Worker = (
+  # Each module is named by its path in the repository (the first is the main module), so
+  # worker.js imports them by their relative paths, which tsc resolves the same way. The
+  # shared module is the storefront's own file (web-demo/site is what the host serves).
   modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "vitrine_engine.js", esModule = embed "../../dist/engine-js/vitrine_engine.js"),
-    (name = "vitrine_engine_bg.wasm", wasm = embed "../../dist/engine-js/vitrine_engine_bg.wasm"),
+    (name = "web-demo/edge-worker/worker.js", esModule = embed "worker.js"),
+    (name = "web-demo/site/shared/vitrine.js", esModule = embed "../site/shared/vitrine.js"),
+    (name = "dist/engine-js/vitrine_engine.js", esModule = embed "../../dist/engine-js/vitrine_engine.js"),
+    (name = "dist/engine-js/vitrine_engine_bg.wasm", wasm = embed "../../dist/engine-js/vitrine_engine_bg.wasm"),
   ],
   compatibilityDate = "2026-01-01",
   globalOutbound = "internet",

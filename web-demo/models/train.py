@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "bundle" / "models"
-sys.path.insert(0, str(HERE.parent.parent / "edge-host" / "models"))
+sys.path.insert(0, str(HERE.parent.parent / "host" / "compile" / "models"))
 from generate import dump_reference, merge_parallel, run_ort, to_jsonable  # noqa: E402
 
 FEATURES = ["tenure_months", "plan", "monthly_spend", "data_usage_gb", "overage_gb", "fiber_eligible", "fiber_owned", "lines",

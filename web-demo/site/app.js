@@ -1,21 +1,36 @@
+// @ts-check
 // The storefront: decides in the browser with the engine's JS face, on the bundle and
 // the signed snapshot it fetches from `vitrine serve`, and beacons feedback back.
 import init, { Engine } from "/engine-js/vitrine_engine.js";
+import { cookieString, cookieValue, decideWithFallback, hexBytes, offerEvent, pageRequest } from "./shared/vitrine.js";
+
+/** @typedef {import("./shared/vitrine.js").DecideResponse} DecideResponse */
+/** @typedef {import("./shared/vitrine.js").DecidedSlot} DecidedSlot */
+/** @typedef {import("./shared/vitrine.js").Chosen} Chosen */
+/** @typedef {import("./shared/vitrine.js").EventType} EventType */
 
 const SLOTS = ["home_hero", "offer_cards"];
-const $ = (s) => document.querySelector(s);
+/** The page's elements are all there when it runs (a module script runs after parsing).
+ * @param {string} s
+ * @param {ParentNode} [root]
+ */
+const $ = (s, root = document) => /** @type {HTMLElement} */ (root.querySelector(s));
+const client = /** @type {HTMLSelectElement} */ ($("#client"));
+/**
+ * @param {string} text
+ * @param {boolean} [baseline]
+ */
 const status = (text, baseline = false) => {
   $("#status").textContent = text;
   $("#status").className = baseline ? "baseline" : "";
 };
 
+/** @type {Engine} */
 let engine;
+/** @type {string | null} */
 let snapshot = null;
-
-const hexBytes = (hex) => Uint8Array.from(hex.match(/../g).map((b) => parseInt(b, 16)));
-const seed = () => Math.floor(Math.random() * 2 ** 52);
-const now = () => Math.floor(Date.now() / 1000);
-const cookie = (name) => document.cookie.split("; ").find((c) => c.startsWith(name + "="))?.slice(name.length + 1) ?? null;
+/** @param {string} name */
+const cookie = (name) => cookieValue(document.cookie, name);
 
 async function load() {
   await init();
@@ -25,49 +40,35 @@ async function load() {
   ]);
   engine = Engine.load(new Uint8Array(bundle), hexBytes(key.public_key));
   const info = engine.info();
-  document.body.dataset.bundleVersion = info.version;
+  document.body.dataset.bundleVersion = String(info.version);
   for (let i = 1; i <= 20; i++) {
     const id = `c-${String(i).padStart(4, "0")}`;
-    $("#client").append(new Option(id, id));
+    client.append(new Option(id, id));
   }
   snapshot = cookie("vitrine_snapshot");
-  if (snapshot) $("#client").value = cookie("vitrine_client") ?? "c-0001";
+  if (snapshot) client.value = cookie("vitrine_client") ?? "c-0001";
   // Personalised by the edge worker on the way through: keep its slots.
-  if (document.body.dataset.renderedAt === "edge") return status(`Personalised at the edge · ${document.body.dataset.mode.replaceAll("_", " ")}`);
+  if (document.body.dataset.renderedAt === "edge") return status(`Personalised at the edge · ${(document.body.dataset.mode ?? "").replaceAll("_", " ")}`);
   render();
 }
 
-function decide() {
-  const request = { now: now(), seed: seed(), context: { page: "home" }, slots: SLOTS.map((slot) => ({ slot })), history: [], explain: true };
-  if (!snapshot) return { response: engine.decide(request), error: null };
-  try {
-    return { response: engine.decide({ ...request, snapshot }), error: null };
-  } catch (e) {
-    // A tampered or expired snapshot: fall back to the non-personalised baseline, visibly.
-    return { response: engine.decide(request), error: e };
-  }
-}
-
+/**
+ * Feedback on one offer, as a beacon: the browser delivers it even if the page is closed
+ * right after.
+ * @param {EventType} type
+ * @param {DecideResponse} d
+ * @param {DecidedSlot} slot
+ * @param {Chosen} offer
+ * @param {{ value?: number }} [extra]
+ */
 function beacon(type, d, slot, offer, extra = {}) {
-  const event = {
-    event_id: crypto.randomUUID(),
-    decision_id: d.decision_id,
-    type,
-    offer: offer.offer,
-    treatment: offer.treatment,
-    slot: slot.slot,
-    channel: slot.channel,
-    at: now(),
-    selection_probability: offer.selection_probability,
-    rank: offer.rank,
-    record: d.record,
-    ...extra,
-  };
+  const event = offerEvent(type, d, slot, offer, crypto.randomUUID(), extra);
   navigator.sendBeacon("/v1/events", new Blob([JSON.stringify({ events: [event] })], { type: "application/json" }));
 }
 
 function render() {
-  const { response: d, error } = decide();
+  // A tampered or expired snapshot gets the non-personalised baseline, visibly.
+  const { response: d, error } = decideWithFallback(engine, pageRequest(SLOTS, { explain: true }), snapshot);
   document.body.dataset.mode = d.mode;
   document.body.dataset.decision = d.decision_id;
   if (error) {
@@ -75,11 +76,11 @@ function render() {
     status(`Your session could not be verified (${error.code}): showing our general offers.`, true);
   } else {
     delete document.body.dataset.error;
-    status(snapshot ? `Signed in as ${$("#client").value} · ${d.mode.replaceAll("_", " ")}` : "Not signed in · general offers");
+    status(snapshot ? `Signed in as ${client.value} · ${d.mode.replaceAll("_", " ")}` : "Not signed in · general offers");
   }
   const why = [`mode: ${d.mode}`, `holdout: ${d.record.holdout}`, `consent: profiling ${d.record.consent.profiling}, channels ${d.record.consent.channels.join(", ") || "none"}`];
   for (const slot of d.slots) {
-    const el = document.querySelector(`[data-slot="${slot.slot}"]`);
+    const el = $(`[data-slot="${slot.slot}"]`);
     el.replaceChildren();
     for (const o of slot.offers) {
       const card = document.createElement("article");
@@ -87,10 +88,10 @@ function render() {
       card.dataset.offer = o.offer;
       const c = o.creative;
       card.innerHTML = `<h3></h3><p></p>${c.price != null ? `<p class="price">${c.price.toFixed(2)} € / month</p>` : ""}<button type="button">I'm interested</button><small></small>`;
-      card.querySelector("h3").textContent = c.title || o.offer;
-      card.querySelector("p").textContent = c.text;
-      card.querySelector("small").textContent = `P ${o.p.toFixed(3)} · C ${o.c} · V ${o.v} · L ${o.l} · chosen with p=${o.selection_probability.toFixed(3)}`;
-      const button = card.querySelector("button");
+      $("h3", card).textContent = c.title || o.offer;
+      $("p", card).textContent = c.text;
+      $("small", card).textContent = `P ${o.p.toFixed(3)} · C ${o.c} · V ${o.v} · L ${o.l} · chosen with p=${o.selection_probability.toFixed(3)}`;
+      const button = $("button", card);
       button.addEventListener("click", () => {
         if (button.dataset.step === "ordered") return;
         if (button.dataset.step === "clicked") {
@@ -115,12 +116,12 @@ function render() {
 
 $("#login").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const client = $("#client").value;
-  const r = await fetch(`/demo/login/${client}`);
+  const id = client.value;
+  const r = await fetch(`/demo/login/${id}`);
   if (!r.ok) return status(`Sign-in failed: ${r.status}`, true);
-  snapshot = (await r.json()).snapshot;
-  document.cookie = `vitrine_snapshot=${snapshot}; path=/; SameSite=Lax`;
-  document.cookie = `vitrine_client=${client}; path=/; SameSite=Lax`;
+  snapshot = /** @type {string} */ ((await r.json()).snapshot);
+  document.cookie = cookieString("vitrine_snapshot", snapshot);
+  document.cookie = cookieString("vitrine_client", id);
   render();
 });
 
@@ -129,7 +130,7 @@ $("#tamper").addEventListener("click", () => {
   // Flip a character in the signed part: the signature no longer verifies.
   const i = Math.floor(snapshot.length / 2);
   snapshot = snapshot.slice(0, i) + (snapshot[i] === "A" ? "B" : "A") + snapshot.slice(i + 1);
-  document.cookie = `vitrine_snapshot=${snapshot}; path=/; SameSite=Lax`;
+  document.cookie = cookieString("vitrine_snapshot", snapshot);
   render();
 });
 

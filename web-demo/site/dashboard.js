@@ -1,12 +1,43 @@
+// @ts-check
 // The performance dashboard: live from /v1/report, charts drawn with uPlot (bundled at
 // build time by esbuild: `npm run build` in web-demo/).
 import uPlot from "uplot";
 
-const $ = (s) => document.querySelector(s);
+// The part of `GET /v1/report` this page reads (host/feedback/src/report.rs).
+/** @typedef {{ low: number, high: number }} Interval */
+/** @typedef {{ successes: number, trials: number, rate: number | null, ci95: Interval | null }} Rate */
+/**
+ * @typedef {{ bundle_version: number | null, offer: string, treatment: string, slot: string, channel: string,
+ *   impressions: number, clicks: number, conversions: number, revenue: number, ctr: Rate | null,
+ *   conversion_rate: Rate | null }} Row
+ */
+/**
+ * @typedef {{ treated_decisions: number, holdout_decisions: number,
+ *   conversion: { absolute: number, absolute_ci95: Interval } | null,
+ *   sample_ratio: { expected_share: number, observed_share: number, p_value: number, mismatch: boolean } | null }} UpliftReport
+ */
+/**
+ * @typedef {{ events: number, bundle_versions: number[], uplift: UpliftReport, rows: Row[],
+ *   timeline: { day: number, treated: Rate, holdout: Rate }[] }} Report
+ */
+
+/** The page's elements are all there when it runs (a module script runs after parsing).
+ * @param {string} s
+ */
+const $ = (s) => /** @type {HTMLElement} */ (document.querySelector(s));
+/** @param {number | null | undefined} x */
 const pct = (x) => (x == null ? "–" : `${(100 * x).toFixed(2)}%`);
-const interval = (r) => (r?.rate == null ? "–" : `${pct(r.rate)} [${pct(r.ci95.low)}, ${pct(r.ci95.high)}]`);
+/** @param {Rate | null} r */
+const interval = (r) => (r?.rate == null || r.ci95 == null ? "–" : `${pct(r.rate)} [${pct(r.ci95.low)}, ${pct(r.ci95.high)}]`);
+/** @type {Record<string, uPlot>} */
 const charts = {};
 
+/**
+ * @param {string} id
+ * @param {string} title
+ * @param {Omit<uPlot.Options, "title" | "width" | "height">} opts
+ * @param {uPlot.AlignedData} data
+ */
 function chart(id, title, opts, data) {
   charts[id]?.destroy();
   const el = $(`#${id}`);
@@ -14,6 +45,7 @@ function chart(id, title, opts, data) {
   charts[id] = new uPlot({ title, width: Math.max(480, el.clientWidth), height: 260, ...opts }, data, el);
 }
 
+/** @param {Report} report */
 function render(report) {
   $("#events").textContent = report.events.toLocaleString();
   $("#versions").textContent = report.bundle_versions.join(", ") || "–";
@@ -34,6 +66,7 @@ function render(report) {
     byOffer.set(r.offer, o);
   }
   const offers = [...byOffer.keys()];
+  /** @param {{ clicks: number, impressions: number }} counts */
   const wilson = ({ clicks: s, impressions: n }) => {
     if (n === 0) return [null, null, null];
     const z = 1.959963984540054, p = Math.min(s, n) / n, d = 1 + (z * z) / n;
@@ -59,20 +92,20 @@ function render(report) {
     const tr = document.createElement("tr");
     for (const v of [r.bundle_version ?? "–", r.offer, r.treatment, r.slot, r.channel, r.impressions, r.clicks, interval(r.ctr), r.conversions, interval(r.conversion_rate), r.revenue.toFixed(2)]) {
       const td = document.createElement("td");
-      td.textContent = v;
+      td.textContent = String(v);
       tr.append(td);
     }
     return tr;
   }));
   $("#status").textContent = `Updated ${new Date().toLocaleTimeString()} · ${report.rows.length} rows`;
-  document.body.dataset.rows = report.rows.length;
+  document.body.dataset.rows = String(report.rows.length);
 }
 
 async function refresh() {
   try {
     render(await (await fetch("/v1/report")).json());
   } catch (e) {
-    $("#status").textContent = `Report unavailable: ${e.message}`;
+    $("#status").textContent = `Report unavailable: ${/** @type {Error} */ (e).message}`;
   }
 }
 refresh();

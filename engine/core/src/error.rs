@@ -79,9 +79,38 @@ struct Envelope<'a> {
     error: &'a ErrorBody,
 }
 
+/// The HTTP status for an engine error code, the one rule every face that answers over
+/// HTTP uses (the server, the edge worker): `internal` (or no code) is the host's fault,
+/// 500; every other code names something wrong with the request, its snapshot or its
+/// bundle as sent, 400.
+pub fn http_status(code: &str) -> u16 {
+    if code.is_empty() || code == "internal" {
+        500
+    } else {
+        400
+    }
+}
+
 impl ErrorBody {
+    /// [`http_status`] of this error's code.
+    pub fn http_status(&self) -> u16 {
+        http_status(&self.code)
+    }
+
     /// `{"error":{"code":…,"stage":…,"message":…}}` as bytes.
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(&Envelope { error: self }).unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\"}}".to_vec())
+    }
+}
+
+#[cfg(test)]
+mod http_status_tests {
+    #[test]
+    fn http_status_rule() {
+        assert_eq!(super::http_status("internal"), 500);
+        assert_eq!(super::http_status(""), 500);
+        for code in ["request_malformed", "snapshot_expired", "request_unknown_slot", "bundle_bad_signature"] {
+            assert_eq!(super::http_status(code), 400, "{code}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The JS face: `Engine.load(bundleBytes, bundlePublicKey)`, `engine.decide(request)`,
-//! `engine.decideJson(text)`, `engine.info()`. Errors are thrown as plain objects
+//! `engine.decideJson(text)`, `engine.info()`, and `httpStatus(code)`. Errors are thrown as plain objects
 //! `{ code, stage, message }`, the same body the raw ABI returns.
 use serde::Serialize;
 use vitrine_engine::decision::DecideRequest;
@@ -61,6 +61,13 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 
 fn throw(error: &Error) -> JsValue {
     error.body().serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or_else(|_| JsValue::from_str(error.code()))
+}
+
+/// The HTTP status for an engine error code (500 for `internal`, else 400): the core's
+/// rule, so an edge worker answers exactly as the server does.
+#[wasm_bindgen(js_name = httpStatus)]
+pub fn http_status(code: &str) -> u16 {
+    vitrine_engine::error::http_status(code)
 }
 
 /// A loaded, verified bundle.

@@ -17,6 +17,11 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
+    /// An index in `0..n` (n > 0) by multiply-high; the bias is at most n/2⁶⁴.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+
     /// Uniform in [0, 1) with 53 bits.
     pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)

@@ -1,0 +1,70 @@
+//! `vitrine plan`: one contact plan for the whole base across the direct channels.
+use std::path::PathBuf;
+
+use anyhow::Result;
+use vitrine_plan::{EngineChoice, PlanJob, Source};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The signed bundle.
+    #[arg(long)]
+    bundle: PathBuf,
+    #[arg(long)]
+    bundle_key: PathBuf,
+    /// The feature store (SQLite), or a .parquet/.csv export of it (`vitrine features export`).
+    #[arg(long)]
+    features: PathBuf,
+    /// The planning policy (TOML: window, contact policy, channels in preference order).
+    #[arg(long)]
+    config: PathBuf,
+    /// Output directory (created whole or not at all).
+    #[arg(long)]
+    out: PathBuf,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    force: bool,
+    /// Log every decision of the plan (holdouts included) into this feedback store once
+    /// the plan is complete, so `/v1/report` measures the campaign's uplift from the
+    /// events the send system posts (with the plan's decision ids).
+    #[arg(long)]
+    feedback: Option<PathBuf>,
+    /// Decide with `engine-abi.wasm` under Wasmtime instead of the native engine.
+    #[arg(long)]
+    wasm: bool,
+    /// engine-abi.wasm for --wasm (default: $VITRINE_ENGINE, else the module embedded in this binary).
+    #[arg(long)]
+    engine: Option<PathBuf>,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let signed = vitrine_base::signed::read(&a.bundle, &a.bundle_key)?;
+    let engine = if a.wasm { EngineChoice::Wasm(crate::assets::engine(a.engine.as_deref())?) } else { EngineChoice::Native };
+    let bar = crate::progress::bar("planning".into());
+    let progress = |done: u64, total: Option<u64>| crate::progress::update(&bar, done, total);
+    let job = PlanJob { bundle: signed.bytes, bundle_key: signed.key, source: Source::from_path(&a.features), config: a.config, out: a.out.clone(), force: a.force, engine, feedback: a.feedback, threads: a.threads, progress: &progress };
+    let summary = vitrine_plan::plan(&job);
+    bar.finish_and_clear();
+    let s = summary?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+        return Ok(());
+    }
+    println!("{} v{} ({} engine, {} threads): {} clients decided in {:.1} s ({:.0} clients/s), {} proposals", s.bundle, s.bundle_version, s.engine, s.threads, s.clients, s.decide_seconds, s.clients_per_second, s.proposals);
+    println!("window {} + {} days, quiet {:?}, at most {} contacts per client, {} days apart", s.start, s.days, s.quiet_days, s.max_contacts, s.min_gap_days);
+    for c in &s.channels {
+        println!("  {:<10} {:>10} contacts of {:>10} ({:.1}%)", c.channel, c.contacts, c.capacity, 100.0 * c.capacity_used);
+    }
+    let u = &s.uncontacted;
+    println!("{} clients contacted, {} contacts; uncontacted: {} holdout, {} no channel consent, {} no eligible offer, {} channel capacity, {} no send day", s.contacted, s.contacts, u.holdout, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.no_send_day);
+    if let Some(n) = s.logged_decisions {
+        println!("{n} decisions logged to the feedback store");
+    }
+    println!("written to {} in {:.1} s", a.out.display(), s.seconds);
+    Ok(())
+}

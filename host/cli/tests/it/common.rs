@@ -1,0 +1,87 @@
+//! Helpers shared by the host's integration tests.
+#![allow(dead_code)]
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vitrine_base::keys::{self, Role};
+
+/// Runs the `vitrine` binary.
+pub fn vitrine(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vitrine")).args(args).output().expect("vitrine runs")
+}
+
+/// The committed example bundle source folder.
+pub fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/bundle")
+}
+
+/// A copy of the example folder whose trusted snapshot key is freshly generated
+/// (its secret is in `DIR/keys/snap-demo.key`).
+pub fn example_copy(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("src");
+    std::fs::create_dir_all(dir.join("rules")).unwrap();
+    std::fs::copy(example().join("bundle.toml"), dir.join("bundle.toml")).unwrap();
+    std::fs::copy(example().join("rules/fibre_upgrade.cel"), dir.join("rules/fibre_upgrade.cel")).unwrap();
+    keys::generate("snap-demo", Role::Snapshot, &dir.join("keys")).unwrap();
+    dir
+}
+
+/// The engine module `cargo xtask wasm` builds (the test command builds it first).
+pub fn engine_wasm() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist/engine-abi.wasm")
+}
+
+/// A `vitrine serve` process on 127.0.0.1 (a free port), killed when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    pub base: String,
+    pub state: PathBuf,
+}
+
+impl Served {
+    /// Starts `vitrine serve --state STATE --listen 127.0.0.1:0 EXTRA...` and waits until
+    /// it answers /healthz.
+    pub fn start(state: &Path, extra: &[&str]) -> Served {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vitrine"))
+            .args(["serve", "--state", state.to_str().unwrap(), "--listen", "127.0.0.1:0", "--engine", engine_wasm().to_str().unwrap()])
+            .args(extra)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("vitrine serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+        let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line:?}")).to_string();
+        let served = Served { child, base, state: state.to_path_buf() };
+        for _ in 0..100 {
+            if ureq::get(&served.url("/healthz")).call().is_ok() {
+                return served;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the server did not become healthy");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn api_key(&self) -> String {
+        std::fs::read_to_string(self.state.join("api-key")).unwrap().trim().to_string()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An HTTP agent that returns non-2xx responses instead of erroring.
+pub fn http() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}

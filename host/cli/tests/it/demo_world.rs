@@ -1,0 +1,56 @@
+//! The demo world: `vitrine serve --demo` (13-offer bundle, 10,000 seeded clients) and
+//! `vitrine demo simulate`, whose hidden truth the measured uplift must agree with.
+use std::time::Duration;
+
+use vitrine_demo::{self as demo, simulate, world};
+
+use crate::common::{http, Served};
+
+#[test]
+fn the_world_is_seeded_and_fits_the_demo_schema() {
+    let a = world::clients(500, demo::SEED);
+    assert_eq!(a, world::clients(500, demo::SEED), "same seed, same world");
+    assert_ne!(a, world::clients(500, demo::SEED + 1));
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(src.join("keys")).unwrap();
+    let demo_src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web-demo/bundle");
+    std::fs::create_dir_all(src.join("models")).unwrap();
+    for rel in ["bundle.toml", "models/offers.onnx", "models/offers.reference.json"] {
+        std::fs::copy(demo_src.join(rel), src.join(rel)).unwrap();
+    }
+    vitrine_base::keys::generate("snap-demo", vitrine_base::keys::Role::Snapshot, &src.join("keys")).unwrap();
+    let bundle = vitrine_compile::load(&src).unwrap();
+    assert!(bundle.offers.len() >= 12, "{} offers", bundle.offers.len());
+    assert_eq!(bundle.models.len(), 1, "propensities from the ONNX model trained on the world");
+    assert!(bundle.offers.iter().all(|o| matches!(o.propensity, vitrine_engine::bundle::Propensity::Model { .. })));
+    assert_eq!(bundle.schema.channels, ["web", "email", "sms", "push"]);
+    let csv = tmp.path().join("clients.csv");
+    std::fs::write(&csv, world::csv(&a)).unwrap();
+    let mut store = vitrine_store::FeatureStore::open(&tmp.path().join("f.sqlite"), &bundle.schema).unwrap();
+    assert_eq!(store.import_csv(&csv).unwrap(), 500, "every generated client passes the schema");
+    // The truth favours the right clients: poor coverage → femtocell clicks.
+    let poor = a.iter().find(|c| c.indoor_coverage == "poor").unwrap();
+    let good = a.iter().find(|c| c.indoor_coverage == "good").unwrap();
+    assert!(world::truth(poor, "femtocell").0 > 3.0 * world::truth(good, "femtocell").0);
+}
+
+#[test]
+fn simulated_traffic_fills_the_report_and_the_measured_uplift_matches_the_truth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = Served::start(tmp.path(), &["--demo"]);
+    let clients = world::clients(demo::CLIENTS, demo::SEED);
+    let options = simulate::Options { host: s.base.clone(), edge: None, api_key: s.api_key(), rate: 400.0, duration: Duration::from_secs(6), seed: 1 };
+    let summary = simulate::simulate(&clients, &options).unwrap();
+    assert_eq!(summary.errors, 0);
+    assert!(summary.visits > 300, "{summary:?}");
+    assert!(summary.modes.get("holdout").copied().unwrap_or(0) > 10, "{summary:?}");
+    assert!(summary.true_uplift > 0.0, "personalisation helps in the demo world: {summary:?}");
+    let report: serde_json::Value = http().get(&s.url("/v1/report")).call().unwrap().into_body().read_json().unwrap();
+    let impressions: u64 = report["rows"].as_array().unwrap().iter().map(|r| r["impressions"].as_u64().unwrap()).sum();
+    assert_eq!(impressions, summary.impressions);
+    assert_eq!(report["uplift"]["sample_ratio"]["mismatch"], false, "holdout share as declared: {}", report["uplift"]["sample_ratio"]);
+    let (measured, (lo, hi)) = (summary.measured_uplift.unwrap(), summary.measured_ci95.unwrap());
+    let half = (hi - lo) / 2.0;
+    assert!((measured - summary.true_uplift).abs() <= 3.0 * half, "measured {measured} [{lo}, {hi}] vs true {}", summary.true_uplift);
+}

@@ -1,0 +1,14 @@
+//! The `vitrine` command end to end, one test binary: the bundle compiler and feature
+//! store through the CLI, the server over real HTTP on 127.0.0.1, durability under
+//! kill -9, the closed loop, the planner, the demo world, and the binary on its own.
+mod bundle_build;
+mod bundle_models;
+mod closed_loop;
+mod common;
+mod demo_world;
+mod feature_import_parquet;
+mod feature_store;
+mod feedback_crash;
+mod plan;
+mod serve_http;
+mod standalone;

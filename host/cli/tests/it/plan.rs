@@ -1,0 +1,279 @@
+//! `vitrine plan` on the seeded demo world: every cap holds, holdouts are marked,
+//! Parquet and CSV agree, the store and its export give the same plan, the plan under
+//! Wasmtime equals the native one, a sample replayed through `engine-abi.wasm` gives
+//! the same offers; bad input fails with a clear error and leaves nothing behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::common::{engine_wasm, vitrine};
+use vitrine_base::keys::{self, Role};
+use vitrine_plan::{plan_json, Client, PlanConfig};
+use vitrine_store::{Cell, FeatureStore, Rows};
+
+const CLIENTS: usize = 3000;
+
+const CONFIG: &str = r#"
+start = "2026-11-23"
+days = 7
+seed = 2026
+max_contacts = 2
+min_gap_days = 2
+quiet_days = ["sunday", "2026-11-25"]
+
+[[channels]]
+name = "email"
+capacity = 1500
+[[channels]]
+name = "push"
+capacity = 600
+[[channels]]
+name = "sms"
+capacity = 250
+"#;
+
+struct World {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web-demo/bundle");
+        keys::generate("plan-bundle", Role::Bundle, &dir.join("keys")).unwrap();
+        let s = |p: PathBuf| p.to_string_lossy().into_owned();
+        run(&["bundle", "build", "--key", &s(dir.join("keys/plan-bundle.key")), "--out", &s(dir.join("demo.vbnd")), &s(demo.clone())]);
+        run(&["demo", "seed", "--clients", &CLIENTS.to_string(), "--out", &s(dir.join("clients.csv"))]);
+        run(&["features", "import", &s(dir.join("clients.csv")), "--schema", &s(demo), "--db", &s(dir.join("features.sqlite"))]);
+        run(&["features", "export", "--db", &s(dir.join("features.sqlite")), "--out", &s(dir.join("clients.parquet"))]);
+        run(&["features", "export", "--db", &s(dir.join("features.sqlite")), "--out", &s(dir.join("clients.csv.export.csv"))]);
+        std::fs::write(dir.join("plan.toml"), CONFIG).unwrap();
+        World { _tmp: tmp, dir }
+    }
+
+    fn p(&self, name: &str) -> String {
+        self.dir.join(name).to_string_lossy().into_owned()
+    }
+
+    fn plan(&self, features: &str, config: &str, out: &str, extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["plan", "--bundle", self.dir.join("demo.vbnd").to_str().unwrap()].into_iter().map(String::from).collect::<Vec<_>>();
+        args.extend(["--bundle-key".into(), self.p("keys/plan-bundle.pub"), "--features".into(), self.p(features), "--config".into(), self.p(config), "--out".into(), self.p(out)]);
+        args.extend(extra.iter().map(|s| s.to_string()));
+        vitrine(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+}
+
+fn run(args: &[&str]) {
+    let out = vitrine(args);
+    assert!(out.status.success(), "vitrine {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn table(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let rows = Rows::open(path).unwrap();
+    let headers = rows.headers.clone();
+    rows.iter
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .zip(r)
+                .map(|(h, c)| {
+                    let v = match c {
+                        Cell::Missing => String::new(),
+                        Cell::Text(s) => s,
+                        Cell::Number(x) => format!("{x}"),
+                        Cell::Bool(b) => b.to_string(),
+                    };
+                    (h.clone(), v)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct Guest {
+    decision_id: String,
+    slots: Vec<GuestSlot>,
+}
+
+#[derive(serde::Deserialize)]
+struct GuestSlot {
+    channel: String,
+    offers: Vec<GuestOffer>,
+}
+
+#[derive(serde::Deserialize)]
+struct GuestOffer {
+    offer: String,
+    treatment: String,
+    priority: Box<serde_json::value::RawValue>,
+}
+
+fn day(date: &str) -> i64 {
+    let p: Vec<i64> = date.split('-').map(|x| x.parse().unwrap()).collect();
+    vitrine_store::table::days_from_civil(p[0], p[1] as u32, p[2] as u32).unwrap()
+}
+
+#[test]
+fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
+    let w = World::new();
+    let out = w.plan("features.sqlite", "plan.toml", "plan", &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let plan = w.dir.join("plan");
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(plan.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["clients"], CLIENTS as u64);
+
+    let consent: BTreeMap<String, BTreeMap<String, String>> = table(&w.dir.join("clients.parquet")).into_iter().map(|r| (r["client_id"].clone(), r)).collect();
+    let (start, quiet) = (day("2026-11-23"), [day("2026-11-29"), day("2026-11-25")]);
+    let mut per_client: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut per_client_offers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut contacts = Vec::new();
+    let mut full = 0;
+    for (channel, capacity) in [("email", 1500), ("push", 600), ("sms", 250)] {
+        let rows = table(&plan.join(format!("{channel}.parquet")));
+        assert_eq!(rows, table(&plan.join(format!("{channel}.csv"))), "{channel}: Parquet and CSV hold the same rows");
+        assert!(rows.len() <= capacity, "{channel}: {} contacts over a capacity of {capacity}", rows.len());
+        full += usize::from(rows.len() == capacity);
+        let mut last = f64::INFINITY;
+        for r in &rows {
+            assert_eq!(r["channel"], channel);
+            assert_eq!(consent[&r["client_id"]][&format!("consent_{channel}")], "true", "{} has not consented to {channel}", r["client_id"]);
+            let d = day(&r["send_date"]);
+            assert!((start..start + 7).contains(&d) && !quiet.contains(&d), "send date {} outside the window or quiet", r["send_date"]);
+            let p: f64 = r["priority"].parse().unwrap();
+            assert!(p <= last, "rows are in allocation order (priority descending)");
+            last = p;
+            per_client.entry(r["client_id"].clone()).or_default().push(d);
+            assert!(per_client_offers.entry(r["client_id"].clone()).or_default().insert(r["offer"].clone()), "{} gets {} twice", r["client_id"], r["offer"]);
+            contacts.push(r.clone());
+        }
+        assert_eq!(summary["channels"].as_array().unwrap().iter().find(|c| c["channel"] == channel).unwrap()["contacts"], rows.len() as u64);
+    }
+    assert!(full >= 1, "the test capacities bind on at least one channel");
+    for (client, days) in &per_client {
+        assert!(days.len() <= 2, "{client}: {} contacts over max_contacts 2", days.len());
+        if let [a, b] = days[..] {
+            assert!((a - b).abs() >= 2, "{client}: contacts {a} and {b} less than 2 days apart");
+        }
+    }
+
+    // Everyone is either contacted or listed with a reason; holdouts are never contacted.
+    let uncontacted = table(&plan.join("uncontacted.parquet"));
+    assert_eq!(uncontacted, table(&plan.join("uncontacted.csv")));
+    assert_eq!(uncontacted.len() + per_client.len(), CLIENTS);
+    let reasons: BTreeMap<String, usize> = uncontacted.iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(r["reason"].clone()).or_default() += 1;
+        m
+    });
+    for (reason, n) in &reasons {
+        assert_eq!(summary["uncontacted"][reason], *n as u64, "{reason}");
+    }
+    let holdouts: BTreeSet<&str> = uncontacted.iter().filter(|r| r["holdout"] == "true").map(|r| r["client_id"].as_str()).collect();
+    assert_eq!(holdouts.len(), reasons["holdout"]);
+    assert!((200..400).contains(&holdouts.len()), "about 10% of {CLIENTS} in the holdout: {}", holdouts.len());
+    assert!(reasons.get("channel_capacity").copied().unwrap_or(0) > 0, "capacity left some clients out: {reasons:?}");
+    assert!(holdouts.iter().all(|h| !per_client.contains_key(*h)));
+
+    // Same semantics as the edge: replay a sample through engine-abi.wasm under Wasmtime.
+    let bundle = std::fs::read(w.dir.join("demo.vbnd")).unwrap();
+    let key = keys::load_public(&w.dir.join("keys/plan-bundle.pub"), Role::Bundle).unwrap().bytes(&w.dir.join("keys/plan-bundle.pub")).unwrap();
+    let engine = vitrine_engine::Engine::load(&bundle, &key).unwrap();
+    let config = PlanConfig::load(&w.dir.join("plan.toml"), engine.bundle()).unwrap();
+    let schema = engine.bundle().schema.clone();
+    let runtime = vitrine_runtime::Runtime::new(&std::fs::read(engine_wasm()).unwrap(), bundle, key, Default::default()).unwrap();
+    let store = FeatureStore::open_existing(&w.dir.join("features.sqlite")).unwrap();
+    for r in contacts.iter().step_by(contacts.len() / 40 + 1) {
+        let c = store.snapshot_content(&r["client_id"], 0, 0).unwrap();
+        let client = Client { id: r["client_id"].clone(), profile: vitrine_engine::snapshot::Profile { subject: c.subject, consent: c.consent, values: c.values } };
+        let resp: Guest = serde_json::from_slice(&runtime.plan(&plan_json(&config, &schema, &client)).unwrap()).unwrap();
+        assert_eq!(resp.decision_id, r["decision_id"]);
+        let slot = resp.slots.iter().find(|s| s.channel == r["channel"]).unwrap();
+        let chosen = slot.offers.iter().find(|o| o.offer == r["offer"]).unwrap_or_else(|| panic!("{} not proposed on {}", r["offer"], r["channel"]));
+        assert_eq!(chosen.treatment, r["treatment"]);
+        // The guest's number as printed, parsed exactly (serde_json's own parser can be an ulp off).
+        assert_eq!(chosen.priority.get().parse::<f64>().unwrap(), r["priority"].parse::<f64>().unwrap());
+    }
+
+    // The export gives the same plan as the store, and Wasmtime the same as native.
+    assert!(w.plan("clients.parquet", "plan.toml", "plan-export", &[]).status.success());
+    let out = w.plan("clients.csv.export.csv", "plan.toml", "plan-wasm", &["--wasm", "--engine", engine_wasm().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for other in ["plan-export", "plan-wasm"] {
+        for f in ["email.parquet", "push.parquet", "sms.parquet", "email.csv", "sms.csv", "push.csv", "uncontacted.csv", "uncontacted.parquet"] {
+            assert!(std::fs::read(plan.join(f)).unwrap() == std::fs::read(w.dir.join(other).join(f)).unwrap(), "{other}/{f} differs");
+        }
+    }
+
+    // Logged to a feedback store, the plan's decisions let the host's report measure the
+    // campaign: holdouts and contactable clients, each decision once even after a rerun.
+    let fb = w.dir.join("feedback.sqlite");
+    for _ in 0..2 {
+        let out = w.plan("features.sqlite", "plan.toml", "plan-logged", &["--feedback", fb.to_str().unwrap(), "--force"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let s: serde_json::Value = serde_json::from_slice(&std::fs::read(w.dir.join("plan-logged/summary.json")).unwrap()).unwrap();
+        assert_eq!(s["logged_decisions"], CLIENTS as u64);
+        assert!(std::fs::read(plan.join("email.csv")).unwrap() == std::fs::read(w.dir.join("plan-logged/email.csv")).unwrap());
+    }
+    let conn = vitrine_feedback::SqliteStore::open_reader(&fb).unwrap();
+    let logged: i64 = rusqlite::Connection::open(&fb).unwrap().query_row("SELECT COUNT(*) FROM decisions WHERE source = 'plan'", [], |r| r.get(0)).unwrap();
+    assert_eq!(logged, CLIENTS as i64, "each decision logged once");
+    let report = vitrine_feedback::report::report(&conn, vitrine_feedback::report::Range { from: 0, to: u64::MAX >> 1 }, 0.1).unwrap();
+    assert_eq!(report.uplift.holdout_decisions, holdouts.len() as u64);
+    // About 9 personalised decisions for each holdout one (a 10% holdout).
+    let (t, h) = (report.uplift.treated_decisions, report.uplift.holdout_decisions);
+    assert!(t > 5 * h && t < 15 * h, "{t} personalised vs {h} holdout decisions");
+
+    // Without --force an existing plan is kept.
+    let again = w.plan("features.sqlite", "plan.toml", "plan", &[]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+}
+
+#[test]
+fn bad_input_is_named_and_leaves_no_output() {
+    let w = World::new();
+    let bad = |config: &str, features: &str, want: &[&str]| {
+        std::fs::write(w.dir.join("bad.toml"), config).unwrap();
+        let out = w.plan(features, "bad.toml", "bad-plan", &[]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!out.status.success(), "{want:?} should fail");
+        for s in want {
+            assert!(err.contains(s), "error `{err}` does not name `{s}`");
+        }
+        let left: Vec<String> = std::fs::read_dir(&w.dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.contains("bad-plan")).collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    };
+    bad(&CONFIG.replace("name = \"sms\"", "name = \"fax\""), "features.sqlite", &["fax", "not a channel", "email, sms"]);
+    bad(&CONFIG.replace("capacity = 600", "capacity = -600"), "features.sqlite", &["push", "-600", "negative"]);
+    bad(&CONFIG.replace("days = 7", "days = 90"), "features.sqlite", &["days = 90"]);
+    bad(&CONFIG.replace("quiet_days = [\"sunday\", \"2026-11-25\"]", "quiet_days = [\"someday\"]"), "features.sqlite", &["someday"]);
+
+    // A feature store made for another schema.
+    let example = crate::common::example_copy(&w.dir.join("other"));
+    let csv = w.dir.join("other.csv");
+    std::fs::write(&csv, "client_id\nx-1\n").unwrap();
+    run(&["features", "import", csv.to_str().unwrap(), "--schema", example.to_str().unwrap(), "--db", &w.p("other.sqlite")]);
+    bad(CONFIG, "other.sqlite", &["schema"]);
+
+    // An export that lacks a feature of the bundle's schema.
+    let text = std::fs::read_to_string(w.dir.join("clients.csv.export.csv")).unwrap();
+    let mut lines: Vec<Vec<String>> = text.lines().map(|l| l.split(',').map(String::from).collect()).collect();
+    let col = lines[0].iter().position(|h| h == "tenure_months").unwrap();
+    let dropped: Vec<String> = lines.iter().map(|l| l.iter().enumerate().filter(|(i, _)| *i != col).map(|(_, c)| c.clone()).collect::<Vec<_>>().join(",")).collect();
+    std::fs::write(w.dir.join("dropped.csv"), dropped.join("\n")).unwrap();
+    bad(CONFIG, "dropped.csv", &["tenure_months", "lacks"]);
+
+    // A client twice (an export with a row repeated).
+    let mut twice = lines.clone();
+    twice.push(lines[1200].clone());
+    std::fs::write(w.dir.join("twice.csv"), twice.iter().map(|l| l.join(",")).collect::<Vec<_>>().join("\n")).unwrap();
+    bad(CONFIG, "twice.csv", &[&lines[1200][0], "more than once"]);
+
+    // A row that fails the schema, deep in the file: row and column named, no output.
+    lines[2500][col] = "eleven".into();
+    std::fs::write(w.dir.join("badrow.csv"), lines.iter().map(|l| l.join(",")).collect::<Vec<_>>().join("\n")).unwrap();
+    bad(CONFIG, "badrow.csv", &["row 2501", "tenure_months", "eleven"]);
+}

@@ -1,0 +1,214 @@
+//! A bundle source folder → a [`Bundle`](vitrine_engine::bundle::Bundle).
+//!
+//! The folder holds `bundle.toml` (schema, slots, offers with their treatments and
+//! rules, policy, trusted snapshot key files) and any rule files it references as
+//! `@rules/name.cel`. Names are checked with "did you mean" suggestions, rules are
+//! compiled from CEL, and the result passes the engine's own validation before it is
+//! signed. ONNX models listed under `[[models]]` are lowered and must pass the parity
+//! gate against their reference outputs before an offer may use them.
+
+use std::path::Path;
+
+use vitrine_engine::bundle::{Bundle, Creative, Offer, OfferKind, Propensity, SlotDef, Treatment};
+use vitrine_engine::limits::Limits;
+use vitrine_engine::policy::{Cap, CapScope, CategoryLever, ChannelCap, ContextWeight, Exploration, Holdout, Policy, Suppression, Thompson};
+use vitrine_engine::rules::Program;
+use vitrine_engine::schema::Schema;
+use vitrine_engine::snapshot::TrustedKey;
+
+use vitrine_base::keys::{load_public, Role};
+use vitrine_source::{format, Ctx, SourceError};
+
+pub use crate::bundle_error::BuildError;
+use crate::onnx::{self, Lowered};
+use crate::rules;
+
+/// Compiles an optional rule: inline CEL, or `@file` relative to the folder.
+fn rule(cx: &Ctx<'_>, what: &str, text: Option<&str>, schema: &Schema) -> Result<Program, BuildError> {
+    let Some(text) = text else { return Ok(Program::always()) };
+    let (file, source) = match text.strip_prefix('@') {
+        Some(rel) => {
+            let path = cx.dir.join(rel);
+            let source = std::fs::read_to_string(&path).map_err(|source| SourceError::Io { path: path.clone(), source })?;
+            (rel.to_string(), source)
+        }
+        None => (format!("bundle.toml ({what})"), text.to_string()),
+    };
+    rules::compile(&file, &source, schema).map_err(|source| BuildError::Rule { what: what.to_string(), source })
+}
+
+/// Reads and checks the bundle source folder `dir`.
+pub fn load(dir: &Path) -> Result<Bundle, BuildError> {
+    load_with_report(dir).map(|(bundle, _)| bundle)
+}
+
+/// As [`load`], also returning each model's parity measurement (name, parity).
+pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity)>), BuildError> {
+    let (file, cx) = vitrine_source::read(dir)?;
+    let schema = vitrine_source::schema(&cx, &file.schema)?;
+    let slots = file
+        .slots
+        .iter()
+        .map(|s| {
+            let channel = schema.channel(&s.channel).ok_or_else(|| cx.unknown(format!("slot `{}`", s.id), "channel", &s.channel, schema.channels.iter().map(String::as_str)))?;
+            Ok(SlotDef { id: s.id.clone(), channel: channel as u8, k: s.k })
+        })
+        .collect::<Result<Vec<_>, BuildError>>()?;
+    let built = file.models.iter().map(|m| model(&cx, m, &schema)).collect::<Result<Vec<_>, _>>()?;
+    let report = built.iter().map(|(n, _, p)| (n.clone(), p.clone())).collect();
+    let lowered: Vec<(String, Lowered)> = built.into_iter().map(|(n, l, _)| (n, l)).collect();
+    let offers = file.offers.iter().map(|o| offer(&cx, o, &schema, &file.slots, &lowered)).collect::<Result<Vec<_>, _>>()?;
+    let policy = policy(&cx, &file.policy, &schema, &file.offers)?;
+    let trusted_keys = file
+        .trusted_snapshot_keys
+        .iter()
+        .map(|rel| {
+            let path = dir.join(rel);
+            let k = load_public(&path, Role::Snapshot)?;
+            Ok(TrustedKey { public_key: k.bytes(&path)?, kid: k.kid })
+        })
+        .collect::<Result<Vec<_>, BuildError>>()?;
+    let bundle = Bundle {
+        name: file.bundle.name,
+        version: file.bundle.version,
+        created_at: file.bundle.created_at,
+        schema,
+        slots,
+        offers,
+        models: lowered.into_iter().map(|(_, l)| l.model).collect(),
+        policy,
+        posteriors: Vec::new(),
+        trusted_keys,
+        limits: Limits::default(),
+    };
+    bundle.validate().map_err(|e| BuildError::Source(SourceError::Engine(e)))?;
+    Ok((bundle, report))
+}
+
+/// Lowers one `[[models]]` entry and runs the parity gate.
+fn model(cx: &Ctx<'_>, m: &format::ModelSource, schema: &Schema) -> Result<(String, Lowered, onnx::Parity), BuildError> {
+    let what = format!("model `{}`", m.name);
+    let slots = m
+        .inputs
+        .iter()
+        .map(|f| schema.feature(f).map(|i| i as u16).ok_or_else(|| cx.unknown(what.clone(), "feature", f, schema.features.iter().map(|f| f.name.as_str()))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let path = cx.dir.join(&m.file);
+    let lowered = onnx::lower(&path, &m.name, &slots)?;
+    let parity = onnx::check_parity(&path, &lowered, &slots, schema)?;
+    Ok((m.name.clone(), lowered, parity))
+}
+
+fn propensity(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> Result<Propensity, BuildError> {
+    let what = format!("offer `{}` propensity", o.id);
+    match &o.propensity {
+        format::PropensitySource::Constant(p) => Ok(Propensity::Constant(*p)),
+        format::PropensitySource::Model { model, output, column } => {
+            let i = models.iter().position(|(n, _)| n == model).ok_or_else(|| cx.unknown(what.clone(), "model", model, models.iter().map(|(n, _)| n.as_str())))?;
+            let outputs = &models[i].1.outputs;
+            let o = outputs.iter().position(|(n, c)| n == output && c == column).ok_or_else(|| {
+                let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
+                cx.invalid(what.clone(), format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", ")))
+            })?;
+            Ok(Propensity::Model { model: i as u16, output: o as u16 })
+        }
+    }
+}
+
+fn offer(cx: &Ctx<'_>, o: &format::Offer, schema: &Schema, slots: &[format::Slot], models: &[(String, Lowered)]) -> Result<Offer, BuildError> {
+    let what = |part: &str| format!("offer `{}` {part}", o.id);
+    let slot_idx = o
+        .slots
+        .iter()
+        .map(|s| slots.iter().position(|d| d.id == *s).map(|i| i as u16).ok_or_else(|| cx.unknown(what("slots"), "slot", s, slots.iter().map(|d| d.id.as_str()))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let caps = o
+        .caps
+        .iter()
+        .map(|c| {
+            let scope = match c.scope.as_str() {
+                "offer" => CapScope::Offer,
+                "category" => CapScope::Category,
+                other => return Err(BuildError::from(cx.invalid(what("caps"), format!("scope `{other}` is not `offer` or `category`")))),
+            };
+            Ok(Cap { scope, max: c.max, window_secs: cx.duration(&what("caps"), &c.window)? })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let treatments = o
+        .treatments
+        .iter()
+        .map(|t| Treatment {
+            id: t.id.clone(),
+            weight: t.weight,
+            creative: Creative { title: t.title.clone(), text: t.text.clone(), image: t.image.clone(), url: t.url.clone(), price: t.price },
+        })
+        .collect();
+    Ok(Offer {
+        id: o.id.clone(),
+        name: o.name.clone().unwrap_or_else(|| o.id.replace('_', " ")),
+        kind: if o.service { OfferKind::Service } else { OfferKind::Offer },
+        category: o.category.clone(),
+        slots: slot_idx,
+        value: o.value,
+        lever: o.lever,
+        valid_from: o.valid_from,
+        valid_until: o.valid_until,
+        eligibility: rule(cx, &what("eligibility"), o.eligibility.as_deref(), schema)?,
+        applicability: rule(cx, &what("applicability"), o.applicability.as_deref(), schema)?,
+        suitability: rule(cx, &what("suitability"), o.suitability.as_deref(), schema)?,
+        propensity: propensity(cx, o, models)?,
+        baseline_propensity: o.baseline_propensity,
+        treatments,
+        caps,
+    })
+}
+
+fn policy(cx: &Ctx<'_>, p: &format::Policy, schema: &Schema, offers: &[format::Offer]) -> Result<Policy, BuildError> {
+    let exploration = match (p.exploration.as_deref(), p.epsilon, p.temperature) {
+        (None | Some("none"), None, None) => Exploration::None,
+        (Some("epsilon_greedy"), Some(epsilon), None) => Exploration::EpsilonGreedy { epsilon },
+        (Some("softmax"), None, Some(temperature)) => Exploration::Softmax { temperature },
+        _ => return Err(BuildError::from(cx.invalid("policy.exploration", "use `none`, `epsilon_greedy` with `epsilon`, or `softmax` with `temperature`"))),
+    };
+    let context_weights = p
+        .context_weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let what = format!("policy.context_weights[{i}]");
+            let offers = w
+                .offers
+                .iter()
+                .map(|id| offers.iter().position(|o| o.id == *id).map(|i| i as u16).ok_or_else(|| cx.unknown(what.clone(), "offer", id, offers.iter().map(|o| o.id.as_str()))))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(ContextWeight { when: rule(cx, &what, Some(&w.when), schema)?, offers, weight: w.weight })
+        })
+        .collect::<Result<Vec<_>, BuildError>>()?;
+    let channel_caps = p
+        .channel_caps
+        .iter()
+        .map(|c| {
+            let channel = schema.channel(&c.channel).ok_or_else(|| cx.unknown("policy.channel_caps", "channel", &c.channel, schema.channels.iter().map(String::as_str)))?;
+            Ok(ChannelCap { channel: channel as u8, max: c.max, window_secs: cx.duration("policy.channel_caps", &c.window)? })
+        })
+        .collect::<Result<Vec<_>, BuildError>>()?;
+    let suppression = match &p.suppression {
+        Some(s) => Some(Suppression { after_impressions: s.after_impressions, window_secs: cx.duration("policy.suppression", &s.window)? }),
+        None => None,
+    };
+    let snapshot_skew_secs = match &p.snapshot_skew {
+        Some(s) => cx.duration("policy.snapshot_skew", s)?,
+        None => Policy::default().snapshot_skew_secs,
+    };
+    Ok(Policy {
+        exploration,
+        holdout: Holdout { share: p.holdout_share, salt: p.holdout_salt.clone() },
+        max_per_category: p.max_per_category,
+        context_weights,
+        category_levers: p.category_levers.iter().map(|(category, lever)| CategoryLever { category: category.clone(), lever: *lever }).collect(),
+        channel_caps,
+        suppression,
+        thompson: Thompson::default(),
+        snapshot_skew_secs,
+    })
+}

@@ -1,0 +1,116 @@
+//! Replays logged server decisions (their exact requests: same snapshot, `now` and seed)
+//! through a candidate bundle's engine and estimates the candidate's value off-policy.
+//!
+//! Per decision and slot the logged action is the rank-1 offer with its logged selection
+//! probability; the reward is whether it got a click (or conversion). The candidate's
+//! probability of that action is its own selection probability when its rank-1 pick is
+//! the same offer and 0 otherwise (a projection that is exact for a candidate without
+//! exploration). The reward model for doubly robust is the per-offer mean reward in the
+//! logged data.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use vitrine_engine::decision::DecideResponse;
+use vitrine_engine::ErrorBody;
+
+use super::{LearnError, Reward};
+use crate::measure::ope::{evaluate, Logged, OffPolicy};
+use crate::FeedbackRead;
+
+/// What `vitrine replay` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayReport {
+    pub reward: Reward,
+    /// Logged decisions since the start time.
+    pub decisions: usize,
+    /// Decisions made elsewhere (edge, browser): no request to replay.
+    pub skipped: usize,
+    /// (decision, slot) pairs evaluated.
+    pub samples: usize,
+    /// Share of samples where the candidate's first pick equals the logged one.
+    pub agreement: f64,
+    pub candidate_version: u64,
+    pub estimates: Option<OffPolicy>,
+}
+
+/// A logged sample, its reward and the candidate's first pick (offer, probability).
+type Replayed = (Sample, f64, Option<(String, f64)>);
+
+struct Sample {
+    decision: String,
+    slot: String,
+    offer: String,
+    probability: f64,
+}
+
+/// Replays decisions logged at or after `since` through `candidate`.
+///
+/// `decide` is the candidate: it takes a logged request (JSON) and returns the candidate's
+/// typed reply, its response or the core's error (`Err` from `decide` itself aborts the
+/// replay: the candidate could not run); `candidate_version` is its bundle version. The
+/// host passes its Wasmtime runtime here.
+pub fn replay<D, E>(decide: D, candidate_version: u64, feedback: &dyn FeedbackRead, since: u64, reward: Reward, resamples: usize) -> Result<ReplayReport, LearnError>
+where
+    D: Fn(&[u8]) -> Result<Result<DecideResponse, ErrorBody>, E>,
+    E: std::fmt::Display,
+{
+    let rows = feedback.logged_requests(since)?;
+    let mut samples: Vec<Replayed> = Vec::new();
+    let mut skipped = 0;
+    for row in &rows {
+        let Some(request) = &row.request else {
+            skipped += 1;
+            continue;
+        };
+        let decision = &row.decision_id;
+        let logged: Vec<Sample> = feedback
+            .first_picks(decision)?
+            .into_iter()
+            .map(|p| Sample { decision: decision.clone(), slot: p.slot, offer: p.offer, probability: p.selection_probability })
+            .collect();
+        let reply = decide(request.as_bytes()).map_err(|e| LearnError::Candidate(e.to_string()))?;
+        let picks: BTreeMap<String, (String, f64)> = match reply {
+            Ok(resp) => resp.slots.into_iter().filter_map(|s| s.offers.into_iter().next().map(|o| (s.slot, (o.offer, o.selection_probability)))).collect(),
+            // The candidate refuses the request (e.g. a slot it no longer has): it shows nothing.
+            Err(_) => BTreeMap::new(),
+        };
+        for s in logged {
+            let r = f64::from(u8::from(feedback.rewarded(&s.decision, &s.offer, reward.kind())?));
+            let pick = picks.get(&s.slot).cloned();
+            samples.push((s, r, pick));
+        }
+    }
+    // Reward model: mean logged reward per offer (overall mean for unseen offers).
+    let mut by_offer: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for (s, r, _) in &samples {
+        let e = by_offer.entry(s.offer.as_str()).or_default();
+        e.0 += r;
+        e.1 += 1.0;
+    }
+    let overall = if samples.is_empty() { 0.0 } else { samples.iter().map(|(_, r, _)| r).sum::<f64>() / samples.len() as f64 };
+    let q = |offer: &str| by_offer.get(offer).map_or(overall, |(sum, n)| sum / n);
+    let mut agree = 0usize;
+    let logged: Vec<Logged> = samples
+        .iter()
+        .map(|(s, r, pick)| {
+            let target = match pick {
+                Some((offer, p)) if *offer == s.offer => {
+                    agree += 1;
+                    *p
+                }
+                _ => 0.0,
+            };
+            Logged { reward: *r, logged_probability: s.probability, target_probability: target, q_logged: q(&s.offer), q_target: pick.as_ref().map_or(0.0, |(o, _)| q(o)) }
+        })
+        .collect();
+    let estimates = evaluate(&logged, resamples, 7)?;
+    Ok(ReplayReport {
+        reward,
+        decisions: rows.len(),
+        skipped,
+        samples: logged.len(),
+        agreement: if logged.is_empty() { 0.0 } else { agree as f64 / logged.len() as f64 },
+        candidate_version,
+        estimates,
+    })
+}

@@ -1,0 +1,25 @@
+//! `vitrine-feedback`: what happened, and what it means.
+//!
+//! Feedback: events (impression, click, conversion, dismiss) and logged decisions, stored
+//! durably behind [`FeedbackStore`] (SQLite in WAL mode is the embedded default; the
+//! trait is what a PostgreSQL store would implement), written by a single group-commit
+//! [`Writer`], and read back by the measurement queries in [`report`].
+//!
+//! Above the store: [`measure`] (statistics and off-policy estimates), [`learn`]
+//! (posteriors, and replay of logged decisions through a candidate's decide function,
+//! so this crate does not link Wasmtime). Measurement, learning and replay read the
+//! store only through [`FeedbackRead`].
+mod error;
+mod event;
+pub mod learn;
+pub mod measure;
+pub mod report;
+mod sqlite;
+mod store;
+mod writer;
+
+pub use error::FeedbackError;
+pub use event::{Event, EventKind, LoggedDecision, Outcome, Shown};
+pub use sqlite::SqliteStore;
+pub use store::{DecisionOutcome, EventCounts, FeedbackRead, FeedbackStore, FirstPick, LoggedRequest, OfferCounts};
+pub use writer::{Writer, GROUP};

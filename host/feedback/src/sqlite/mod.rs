@@ -1,0 +1,127 @@
+//! The embedded default store: SQLite in WAL mode with `synchronous = FULL`, so a
+//! committed transaction is on disk (fsynced) before [`FeedbackStore::write`] returns.
+use std::path::Path;
+
+use rusqlite::{params, Connection};
+
+mod read;
+
+use crate::event::{Event, LoggedDecision, Outcome};
+use crate::{FeedbackError, FeedbackStore};
+
+/// SQLite feedback store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    bundle TEXT NOT NULL,
+    bundle_version INTEGER NOT NULL,
+    holdout INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    subject TEXT,
+    source TEXT NOT NULL,
+    record TEXT NOT NULL,
+    request TEXT
+);
+CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
+CREATE TABLE IF NOT EXISTS shown (
+    decision_id TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    offer TEXT NOT NULL,
+    treatment TEXT NOT NULL,
+    selection_probability REAL NOT NULL,
+    PRIMARY KEY (decision_id, slot, rank)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY,
+    decision_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    offer TEXT NOT NULL,
+    treatment TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    value REAL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_decision ON events(decision_id, kind, offer);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+";
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore, FeedbackError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| FeedbackError::Io(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore { conn })
+    }
+
+    /// A second, read-only store for readers (WAL lets it read while the writer writes).
+    pub fn open_reader(path: &Path) -> Result<SqliteStore, FeedbackError> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(SqliteStore { conn })
+    }
+}
+
+fn insert_decision(tx: &rusqlite::Transaction<'_>, d: &LoggedDecision) -> Result<(), FeedbackError> {
+    let r = &d.record;
+    let record = serde_json::to_string(r).map_err(|e| FeedbackError::Corrupt(e.to_string()))?;
+    tx.prepare_cached("INSERT OR IGNORE INTO decisions (decision_id, at, bundle, bundle_version, holdout, mode, subject, source, record, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?
+        .execute(params![r.decision_id, r.now as i64, r.bundle, r.bundle_version as i64, r.holdout, d.mode, r.subject, d.source, record, d.request])?;
+    let mut shown = tx.prepare_cached("INSERT OR IGNORE INTO shown (decision_id, slot, rank, channel, offer, treatment, selection_probability) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    for s in &d.shown {
+        shown.execute(params![r.decision_id, s.slot, s.rank, s.channel, s.offer, s.treatment, s.selection_probability])?;
+    }
+    Ok(())
+}
+
+/// The mode a record implies (edge records carry no mode of their own).
+pub(crate) fn mode_of(record: &vitrine_engine::decision::DecisionRecord) -> &'static str {
+    if record.holdout {
+        "holdout"
+    } else if record.snapshot_hash.is_none() {
+        "anonymous"
+    } else if !record.consent.profiling {
+        "no_profiling_consent"
+    } else {
+        "personalised"
+    }
+}
+
+impl FeedbackStore for SqliteStore {
+    fn write(&mut self, events: &[Event], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError> {
+        let tx = self.conn.transaction()?;
+        for d in decisions {
+            insert_decision(&tx, d)?;
+        }
+        let mut outcomes = Vec::with_capacity(events.len());
+        {
+            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO events (event_id, decision_id, kind, offer, treatment, slot, channel, at, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
+            for e in events {
+                let n = insert.execute(params![e.event_id, e.decision_id, e.kind.as_str(), e.offer, e.treatment, e.slot, e.channel, e.at as i64, e.value])?;
+                outcomes.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
+            }
+        }
+        for e in events {
+            if let Some(record) = &e.record {
+                let shown = e.selection_probability.map(|p| crate::Shown { slot: e.slot.clone(), channel: e.channel.clone(), rank: e.rank.unwrap_or(1), offer: e.offer.clone(), treatment: e.treatment.clone(), selection_probability: p });
+                insert_decision(&tx, &LoggedDecision { record: record.clone(), mode: mode_of(record).to_string(), shown: shown.into_iter().collect(), request: None, source: "edge".into() })?;
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    }
+}

@@ -1,0 +1,86 @@
+//! The feedback store's contract: durable writes, and every read that measurement,
+//! learning and replay make. They go through this trait and never issue SQL, so a
+//! PostgreSQL store implements the same trait and everything above it works unchanged.
+use crate::event::{Event, LoggedDecision, Outcome};
+use crate::FeedbackError;
+
+/// Event counts for one (bundle version, offer, treatment, slot, channel).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventCounts {
+    /// The version of the decision the events refer to (`None`: decision not logged).
+    pub bundle_version: Option<u64>,
+    pub offer: String,
+    pub treatment: String,
+    pub slot: String,
+    pub channel: String,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub conversions: u64,
+    pub dismisses: u64,
+    /// Sum of conversion values.
+    pub revenue: f64,
+    /// All events in the group.
+    pub events: u64,
+}
+
+/// One decision that could be in either group (personalised or holdout) and whether it
+/// got a click and a conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecisionOutcome {
+    pub holdout: bool,
+    /// Decision time, unix seconds.
+    pub at: u64,
+    pub clicked: bool,
+    pub converted: bool,
+}
+
+/// A logged decision's exact request (server decisions only: edge ones have none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    pub decision_id: String,
+    pub request: Option<String>,
+}
+
+/// The rank-1 offer a logged decision showed in one slot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirstPick {
+    pub slot: String,
+    pub offer: String,
+    pub selection_probability: f64,
+}
+
+/// Impressions and successes (decisions with at least one event of the reward kind) per offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferCounts {
+    pub offer: String,
+    pub impressions: u64,
+    pub successes: u64,
+}
+
+/// A durable feedback store.
+pub trait FeedbackStore: Send {
+    /// Writes `decisions` and `events` in one transaction, durable when this returns.
+    /// Events are idempotent by id: one outcome per event (stored or duplicate).
+    fn write(&mut self, events: &[Event], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError>;
+}
+
+/// Reads of the feedback store. Times are unix seconds; `[from, to)` ranges.
+pub trait FeedbackRead {
+    /// Event counts per (version, offer, treatment, slot, channel), ordered by those keys.
+    fn event_counts(&self, from: u64, to: u64) -> Result<Vec<EventCounts>, FeedbackError>;
+    /// Decisions in mode `personalised` or `holdout`, with their outcomes.
+    fn decision_outcomes(&self, from: u64, to: u64) -> Result<Vec<DecisionOutcome>, FeedbackError>;
+    /// Distinct subjects (holdout, all) among the decisions of [`Self::decision_outcomes`].
+    fn assigned_clients(&self, from: u64, to: u64) -> Result<(u64, u64), FeedbackError>;
+    /// Bundle versions that decided in the range, ascending.
+    fn bundle_versions(&self, from: u64, to: u64) -> Result<Vec<u64>, FeedbackError>;
+    /// Per offer (ascending), events at or after `since`: impressions, and decisions with
+    /// an event of kind `reward`.
+    fn offer_counts(&self, since: u64, reward: &str) -> Result<Vec<OfferCounts>, FeedbackError>;
+    /// Decisions at or after `since`, by time then id, with their logged requests.
+    fn logged_requests(&self, since: u64) -> Result<Vec<LoggedRequest>, FeedbackError>;
+    /// The rank-1 offers `decision` showed, by slot.
+    fn first_picks(&self, decision: &str) -> Result<Vec<FirstPick>, FeedbackError>;
+    /// Whether `decision` got an event of kind `kind` on `offer`.
+    fn rewarded(&self, decision: &str, offer: &str, kind: &str) -> Result<bool, FeedbackError>;
+}

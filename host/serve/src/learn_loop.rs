@@ -1,0 +1,59 @@
+//! The periodic learner inside `serve` (off unless configured): every interval, learn
+//! from the feedback window, sign the next version and hot-swap it.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use vitrine_base::keys::{self, Role};
+use vitrine_feedback::learn::Reward;
+use vitrine_feedback::SqliteStore;
+
+use crate::state::AppState;
+use crate::ServeError;
+
+/// The periodic `learn` task's settings.
+#[derive(Debug, Clone)]
+pub struct LearnLoop {
+    /// Seconds between rounds.
+    pub interval: u64,
+    /// Seconds of feedback each round learns from.
+    pub window: u64,
+    /// Bundle-role secret key that signs learned versions.
+    pub key: PathBuf,
+    pub reward: Reward,
+    /// Impressions an offer needs before its constant propensity is replaced.
+    pub min_impressions: u64,
+}
+
+/// Starts the loop on the current tokio runtime.
+pub fn spawn(state: Arc<AppState>, l: LearnLoop) -> Result<(), ServeError> {
+    let secret = Arc::new(keys::load_secret(&l.key, Role::Bundle)?);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(l.interval.max(1)));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let (state, l, secret) = (state.clone(), l.clone(), secret.clone());
+            let done = tokio::task::spawn_blocking(move || learn_once(&state, &l, &secret)).await;
+            match done {
+                Ok(Ok(v)) => tracing::info!(version = v, "learned and deployed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "periodic learning failed; the current bundle keeps serving"),
+                Err(e) => tracing::warn!(error = %e, "periodic learning panicked"),
+            }
+        }
+    });
+    Ok(())
+}
+
+/// One round of the periodic learner: learn from the feedback window, sign, swap.
+fn learn_once(state: &AppState, l: &LearnLoop, secret: &keys::Secret) -> Result<u64, String> {
+    let current = state.runtime.current();
+    let bundle = vitrine_engine::bundle::UnverifiedBundle::parse(&current.bundle).map_err(vitrine_engine::Error::from).and_then(|u| u.verify(&state.runtime.key())).map_err(|e| e.to_string())?.into_bundle();
+    let store = SqliteStore::open_reader(&state.feedback_path).map_err(|e| e.to_string())?;
+    let since = vitrine_base::clock::now().saturating_sub(l.window);
+    let learned = vitrine_feedback::learn::learn(&bundle, &store, since, l.reward, l.min_impressions).map_err(|e| e.to_string())?;
+    let signed = vitrine_engine::bundle::envelope::sign(&learned.bundle, &secret.kid, &secret.key).map_err(|e| e.to_string())?;
+    let d = state.runtime.swap_bundle(signed).map_err(|e| e.to_string())?;
+    state.metrics.bundle_version(d.version());
+    Ok(d.version())
+}
+

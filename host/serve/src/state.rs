@@ -1,0 +1,56 @@
+//! What every handler shares.
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use vitrine_engine::snapshot::SnapshotSigner;
+
+use vitrine_feedback::Writer;
+use vitrine_runtime::Runtime;
+use vitrine_store::FeatureStore;
+
+use crate::metrics::Metrics;
+
+/// Limits the server enforces on input.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Request bodies larger than this get 413.
+    pub max_body: usize,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Events older than this (seconds before now) are rejected.
+    pub max_event_age: u64,
+    /// Events further than this in the future (seconds) are rejected.
+    pub max_event_skew: u64,
+    /// Events per `/v1/events` batch at most.
+    pub max_batch: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_body: 1 << 20, max_connections: 1024, max_event_age: 7 * 86_400, max_event_skew: 300, max_batch: 10_000 }
+    }
+}
+
+/// Shared state.
+#[allow(missing_debug_implementations)]
+pub struct AppState {
+    pub runtime: Arc<Runtime>,
+    pub writer: Writer,
+    /// The feedback store's path: reports and the learner open read-only stores on it.
+    pub feedback_path: PathBuf,
+    pub features: Option<Mutex<FeatureStore>>,
+    pub signer: Option<SnapshotSigner>,
+    pub snapshot_ttl: u64,
+    /// Required (as `Authorization: Bearer …` or `X-Api-Key`) on snapshot and admin routes.
+    pub api_key: Option<String>,
+    pub metrics: Metrics,
+    pub limits: Limits,
+    /// Static files (the web demo), if any.
+    pub static_dir: Option<PathBuf>,
+    /// The engine's JS face, served under `/engine-js/` with the static files.
+    pub engine_js: Option<PathBuf>,
+    /// Whether `/demo/login/{client}` is on.
+    pub demo_login: bool,
+    /// The bundle signer's public key, hex (served at `/v1/bundle/key`).
+    pub bundle_key_hex: String,
+}

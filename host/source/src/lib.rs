@@ -1,0 +1,107 @@
+//! `vitrine-source`: the bundle source format (`bundle.toml`), read with errors that
+//! point into the file, and its schema section resolved into the engine's
+//! [`Schema`].
+//!
+//! This crate links neither `cel` nor `tract-onnx`: the feature store reads a bundle's
+//! schema through it without compiling the bundle (`vitrine-compile` does that).
+mod error;
+pub mod format;
+
+use std::path::{Path, PathBuf};
+
+pub use error::SourceError;
+use vitrine_base::duration;
+use vitrine_engine::schema::{ContextField, ContextKind, FeatureDef, FeatureKind, Quant, Schema};
+
+/// Where a source is read from, for errors that name the file and the item.
+#[derive(Debug)]
+pub struct Ctx<'a> {
+    /// The bundle source folder.
+    pub dir: &'a Path,
+    /// Its `bundle.toml`.
+    pub toml_path: PathBuf,
+}
+
+impl Ctx<'_> {
+    /// `what` is invalid: `message`.
+    pub fn invalid(&self, what: impl Into<String>, message: impl Into<String>) -> SourceError {
+        SourceError::Invalid { path: self.toml_path.clone(), what: what.into(), message: message.into() }
+    }
+
+    /// `what` names an unknown `kind` `name`; the closest of `known` is suggested.
+    pub fn unknown<'k>(&self, what: impl Into<String>, kind: &'static str, name: &str, known: impl Iterator<Item = &'k str>) -> SourceError {
+        SourceError::Unknown { path: self.toml_path.clone(), what: what.into(), kind, name: name.to_string(), suggestion: vitrine_base::suggest::closest(name, known) }
+    }
+
+    /// Seconds in the duration `s` of `what`.
+    pub fn duration(&self, what: &str, s: &str) -> Result<u64, SourceError> {
+        duration::parse(s).ok_or_else(|| self.invalid(what, duration::expected(s)))
+    }
+}
+
+/// The folder holding `path` if it names a `bundle.toml`, else `path` itself.
+pub fn folder(path: &Path) -> &Path {
+    if path.is_file() {
+        path.parent().unwrap_or(Path::new("."))
+    } else {
+        path
+    }
+}
+
+/// Reads and parses `dir/bundle.toml`.
+pub fn read(dir: &Path) -> Result<(format::File, Ctx<'_>), SourceError> {
+    let toml_path = dir.join("bundle.toml");
+    let text = std::fs::read_to_string(&toml_path).map_err(|source| SourceError::Io { path: toml_path.clone(), source })?;
+    let file: format::File = ::toml::from_str(&text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start).min(text.len());
+        let line = text[..at].matches('\n').count() + 1;
+        let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+        SourceError::Toml { path: toml_path.clone(), line, column, message: e.message().to_string() }
+    })?;
+    Ok((file, Ctx { dir, toml_path }))
+}
+
+/// The schema of the bundle source at `path` (its `bundle.toml` or the folder holding
+/// it), without compiling rules or models.
+pub fn read_schema(path: &Path) -> Result<Schema, SourceError> {
+    let (file, cx) = read(folder(path))?;
+    schema(&cx, &file.schema)
+}
+
+pub fn schema(cx: &Ctx<'_>, s: &format::Schema) -> Result<Schema, SourceError> {
+    let features = s
+        .features
+        .iter()
+        .map(|f| {
+            let what = format!("feature `{}`", f.name);
+            let kind = match (f.kind, f.encoding.as_deref()) {
+                (format::FeatureType::Numeric, None | Some("f32")) => FeatureKind::Numeric { quant: Quant::F32 },
+                (format::FeatureType::Numeric, Some("u8")) => FeatureKind::Numeric { quant: Quant::U8 { scale: f.scale, offset: f.offset } },
+                (format::FeatureType::Numeric, Some("u16")) => FeatureKind::Numeric { quant: Quant::U16 { scale: f.scale, offset: f.offset } },
+                (format::FeatureType::Numeric, Some(other)) => return Err(cx.invalid(what, format!("encoding `{other}` is not one of f32, u8, u16"))),
+                (format::FeatureType::Boolean, None) => FeatureKind::Boolean,
+                (format::FeatureType::Categorical, None) => FeatureKind::Categorical { vocab: f.vocab.clone() },
+                (_, Some(_)) => return Err(cx.invalid(what, "only numeric features take an encoding")),
+            };
+            if f.kind != format::FeatureType::Categorical && !f.vocab.is_empty() {
+                return Err(cx.invalid(what, "only categorical features take a vocab"));
+            }
+            Ok(FeatureDef { name: f.name.clone(), kind, personal: f.personal })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let context = s
+        .context
+        .iter()
+        .map(|c| ContextField {
+            name: c.name.clone(),
+            kind: match c.kind {
+                format::FeatureType::Numeric => ContextKind::Number,
+                format::FeatureType::Boolean => ContextKind::Boolean,
+                format::FeatureType::Categorical => ContextKind::Category { vocab: c.vocab.clone() },
+            },
+        })
+        .collect();
+    let schema = Schema { features, context, channels: s.channels.clone() };
+    schema.validate().map_err(|e| SourceError::Engine(e.into()))?;
+    Ok(schema)
+}

@@ -1,0 +1,301 @@
+"""Campaign planning on Spark with the very engine the edge runs.
+
+Every executor loads `engine-abi.wasm` through the Python `wasmtime` package and
+decides its partitions of the feature table (`mapInPandas`): the same plan requests
+as `vitrine plan` (profile + decide request, `vitrine_plan` on the raw ABI). The
+proposals are then sorted in the planner's global order (priority, channel
+preference, client id, rank) and the driver applies the global caps greedily while
+streaming them (`toLocalIterator`): per-client contact budget, minimum gap, quiet
+days, channel capacities. Output: one Parquet folder per channel and one for the
+uncontacted clients, with the columns of `vitrine plan`.
+
+    spark-submit --files dist/engine-abi.wasm,plan.vbnd,bundle.pub,plan.toml \
+        host/spark/vitrine_plan_spark.py --features s3://bucket/clients.parquet \
+        --wasm engine-abi.wasm --bundle plan.vbnd --bundle-key bundle.pub \
+        --config plan.toml --out s3://bucket/plans/w48
+
+The input is `vitrine features export` (Parquet): client_id, subject, consent_*,
+one column per feature.
+"""
+import argparse
+import datetime as dt
+import hashlib
+import json
+import math
+import struct
+import sys
+import tomllib
+
+MAX_SEED = (1 << 53) - 1
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class WasmEngine:
+    """engine-abi.wasm under wasmtime-py: load a bundle, decide plan requests."""
+
+    def __init__(self, wasm: bytes, bundle: bytes, key: bytes):
+        import wasmtime
+
+        self.store = wasmtime.Store(wasmtime.Engine())
+        module = wasmtime.Module(self.store.engine, wasm)
+        if module.imports:
+            raise ValueError("engine-abi.wasm must import nothing")
+        inst = wasmtime.Instance(self.store, module, [])
+        ex = inst.exports(self.store)
+        self.memory, self.alloc, self.free = ex["memory"], ex["vitrine_alloc"], ex["vitrine_free"]
+        self._decide, self._plan, self._last_error = ex["vitrine_decide"], ex["vitrine_plan"], ex["vitrine_last_error"]
+        self._info = ex["vitrine_info"]
+        if ex["vitrine_abi_version"](self.store) != 1:
+            raise ValueError("engine-abi.wasm speaks another ABI version")
+        bp, bl = self._put(bundle)
+        kp, kl = self._put(key)
+        self.handle = ex["vitrine_load"](self.store, bp, bl, kp, kl)
+        self.free(self.store, bp, bl)
+        self.free(self.store, kp, kl)
+        if self.handle <= 0:
+            raise ValueError("bundle refused: " + self._take(self._last_error(self.store)).decode())
+
+    def _put(self, data: bytes):
+        ptr = self.alloc(self.store, len(data))
+        self.memory.write(self.store, data, ptr)
+        return ptr, len(data)
+
+    def _take(self, packed: int) -> bytes:
+        packed &= (1 << 64) - 1
+        ptr, ln = packed >> 32, packed & 0xFFFFFFFF
+        if ln == 0:
+            return b""
+        out = bytes(self.memory.read(self.store, ptr, ptr + ln))
+        self.free(self.store, ptr, ln)
+        return out
+
+    def _call(self, fn, request: bytes) -> dict:
+        rp, rl = self._put(request)
+        out = self._take(fn(self.store, self.handle, rp, rl))
+        self.free(self.store, rp, rl)
+        return json.loads(out)
+
+    def plan(self, request: dict) -> dict:
+        return self._call(self._plan, json.dumps(request, separators=(",", ":")).encode())
+
+    def decide(self, request: dict) -> dict:
+        return self._call(self._decide, json.dumps(request, separators=(",", ":")).encode())
+
+    def info(self) -> dict:
+        return json.loads(self._take(self._info(self.store, self.handle)))
+
+
+def read_public_key(path: str) -> bytes:
+    """A `vitrine keys new` public key file (JSON with the key in hex)."""
+    with open(path) as f:
+        doc = json.load(f)
+    hexkey = doc.get("public_key") or doc.get("public")
+    return bytes.fromhex(hexkey)
+
+
+def client_seed(seed: int, client: str) -> int:
+    """The planner's per-client exploration seed (see `plan::client_seed`)."""
+    d = hashlib.sha256(b"vitrine/plan-seed/v1\0" + struct.pack("<Q", seed) + client.encode()).digest()
+    return struct.unpack("<Q", d[:8])[0] & MAX_SEED
+
+
+def resolve_config(path: str, engine: WasmEngine) -> dict:
+    """plan.toml, resolved like `vitrine plan` (the slot of each channel asked of the bundle)."""
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    start = dt.date.fromisoformat(raw["start"])
+    days = int(raw["days"])
+    quiet = 0
+    for q in raw.get("quiet_days", []):
+        if q.lower() in WEEKDAYS:
+            for d in range(days):
+                if (start + dt.timedelta(days=d)).weekday() == WEEKDAYS.index(q.lower()):
+                    quiet |= 1 << d
+        else:
+            d = (dt.date.fromisoformat(q) - start).days
+            if 0 <= d < days:
+                quiet |= 1 << d
+    max_contacts = int(raw["max_contacts"])
+    channels = []
+    known = engine.info()["channels"]
+    for c in raw["channels"]:
+        if c["name"] not in known:
+            raise ValueError(f"channel `{c['name']}` is not a channel of the bundle's schema (channels: {', '.join(known)})")
+        if c["capacity"] < 0:
+            raise ValueError(f"channel `{c['name']}`: capacity {c['capacity']} is negative")
+        slot = c.get("slot")
+        if slot is None:
+            slot = slot_of_channel(engine, c["name"])
+        channels.append({"name": c["name"], "slot": slot, "k": int(c.get("k", min(max_contacts, 255))), "capacity": int(c["capacity"])})
+    epoch = dt.date(1970, 1, 1)
+    return {
+        "start_day": (start - epoch).days,
+        "days": days,
+        "seed": int(raw.get("seed", 0)),
+        "max_contacts": max_contacts,
+        "min_gap_days": int(raw.get("min_gap_days", 0)),
+        "quiet": quiet,
+        "context": raw.get("context", {}),
+        "channels": channels,
+    }
+
+
+def slot_of_channel(engine: WasmEngine, channel: str) -> str:
+    """The bundle's first slot on `channel` (asked with an anonymous decide per slot)."""
+    for slot in engine.info()["slots"]:
+        r = engine.decide({"now": 0, "seed": 0, "slots": [{"slot": slot}]})
+        if "error" not in r and r["slots"][0]["channel"] == channel:
+            return slot
+    raise ValueError(f"channel `{channel}`: the bundle has no slot on this channel")
+
+
+def first_free_day(cfg: dict, used: int):
+    for d in range(cfg["days"]):
+        if (cfg["quiet"] | used) & (1 << d):
+            continue
+        if all(abs(u - d) >= cfg["min_gap_days"] for u in range(cfg["days"]) if used & (1 << u)):
+            return d
+    return None
+
+
+def plan_request(cfg: dict, channels: list, features: dict, row: dict) -> dict:
+    """The plan request `vitrine plan` makes for this export row."""
+    consent = ["profiling"] if row["consent_profiling"] else []
+    consent += [c for c in channels if row.get("consent_" + c)]
+    values = {}
+    for name, kind in features.items():
+        v = row.get(name)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            continue
+        values[name] = bool(v) if kind == "boolean" else (str(v) if kind == "categorical" else float(v))
+    return {
+        "profile": {"subject": row["subject"], "consent": consent, "features": values},
+        "request": {
+            "now": cfg["start_day"] * 86400,
+            "seed": client_seed(cfg["seed"], row["client_id"]),
+            "context": cfg["context"],
+            "slots": [{"slot": c["slot"], "k": c["k"]} for c in cfg["channels"]],
+        },
+    }
+
+
+PROPOSALS = (
+    "client_id string, decision_id string, status string, pref int, rank int, "
+    "offer string, treatment string, priority double, selection_probability double"
+)
+
+
+def decide_partitions(wasm: bytes, bundle: bytes, key: bytes, cfg: dict, features: dict, channels: list):
+    """mapInPandas: one engine per partition, one plan request per client."""
+
+    def run(frames):
+        import pandas as pd
+
+        engine = WasmEngine(wasm, bundle, key)
+        planned = [c["name"] for c in cfg["channels"]]
+        for frame in frames:
+            out = []
+            for row in frame.to_dict("records"):
+                r = engine.plan(plan_request(cfg, channels, features, row))
+                if "error" in r:
+                    e = r["error"]
+                    raise ValueError(f"client `{row['client_id']}`: the engine refused the decision: {e['code']}: {e['message']}")
+                props = []
+                if r["mode"] != "holdout":
+                    for pref, slot in enumerate(r["slots"]):
+                        for o in slot["offers"]:
+                            props.append((pref, o["rank"], o["offer"], o["treatment"], o["priority"], o["selection_probability"]))
+                if r["mode"] == "holdout":
+                    status = "holdout"
+                elif not any(c in r["record"]["consent"]["channels"] for c in planned):
+                    status = "no_channel_consent"
+                elif not props:
+                    status = "no_eligible_offer"
+                else:
+                    status = "candidates"
+                # One row per proposal; a client without any keeps one row (pref -1) for the uncontacted list.
+                for p in props or [(-1, 0, None, None, None, None)]:
+                    out.append((row["client_id"], r["decision_id"], status) + p)
+            yield pd.DataFrame(out, columns=["client_id", "decision_id", "status", "pref", "rank", "offer", "treatment", "priority", "selection_probability"])
+
+    return run
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--features", required=True, help="Parquet export of the feature store")
+    ap.add_argument("--wasm", required=True, help="engine-abi.wasm")
+    ap.add_argument("--bundle", required=True)
+    ap.add_argument("--bundle-key", required=True)
+    ap.add_argument("--config", required=True, help="plan.toml")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--master", default=None, help="e.g. local[2]; spark-submit sets it otherwise")
+    a = ap.parse_args(argv)
+
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    wasm, bundle, key = open(a.wasm, "rb").read(), open(a.bundle, "rb").read(), read_public_key(a.bundle_key)
+    local = WasmEngine(wasm, bundle, key)  # checks the bundle and resolves slots before any executor starts
+    cfg = resolve_config(a.config, local)
+    info = local.info()
+    builder = SparkSession.builder.appName("vitrine-plan")
+    if a.master:
+        builder = builder.master(a.master)
+    spark = builder.getOrCreate()
+    # Executors import this module to run `decide_partitions` (spark-submit ships it too).
+    spark.sparkContext.addPyFile(__file__)
+    table = spark.read.parquet(a.features)
+    parallelism = spark.sparkContext.defaultParallelism
+    if table.rdd.getNumPartitions() < parallelism:
+        table = table.repartition(parallelism)
+    schema_channels = info["channels"]
+    kinds = {f.name: f.dataType.simpleString() for f in table.schema.fields}
+    reserved = {"client_id", "subject", "consent_profiling"} | {"consent_" + c for c in schema_channels}
+    features = {n: ("boolean" if t == "boolean" else "categorical" if t == "string" else "numeric") for n, t in kinds.items() if n not in reserved}
+    if len(features) != info["features"]:
+        raise ValueError(f"the export has {len(features)} feature columns, the bundle's schema {info['features']}")
+
+    proposals = table.mapInPandas(decide_partitions(wasm, bundle, key, cfg, features, schema_channels), PROPOSALS).cache()
+    ordered = proposals.where(F.col("pref") >= 0).orderBy(F.col("priority").desc(), F.col("pref"), F.col("client_id"), F.col("rank"))
+
+    used = [0] * len(cfg["channels"])
+    days = {}  # client -> bitmask of send days
+    capacity_refused = set()
+    contacts = []
+    for r in ordered.toLocalIterator():
+        mask = days.get(r.client_id, 0)
+        if bin(mask).count("1") >= cfg["max_contacts"]:
+            continue
+        ch = cfg["channels"][r.pref]
+        if used[r.pref] >= ch["capacity"]:
+            capacity_refused.add(r.client_id)
+            continue
+        d = first_free_day(cfg, mask)
+        if d is None:
+            continue
+        days[r.client_id] = mask | (1 << d)
+        used[r.pref] += 1
+        send = dt.date(1970, 1, 1) + dt.timedelta(days=cfg["start_day"] + d)
+        contacts.append((r.client_id, r.offer, r.treatment, ch["name"], send, r.priority, r.selection_probability, r.decision_id))
+
+    cols = "client_id string, offer string, treatment string, channel string, send_date date, priority double, selection_probability double, decision_id string"
+    plan = spark.createDataFrame(contacts, cols)
+    for ch in cfg["channels"]:
+        plan.where(F.col("channel") == ch["name"]).coalesce(1).write.mode("overwrite").parquet(f"{a.out}/{ch['name']}")
+
+    clients = proposals.select("client_id", "decision_id", "status").distinct()
+    left = [
+        (r.client_id, r.status if r.status != "candidates" else ("channel_capacity" if r.client_id in capacity_refused else "no_send_day"), r.status == "holdout", r.decision_id)
+        for r in clients.toLocalIterator()
+        if r.client_id not in days
+    ]
+    spark.createDataFrame(left, "client_id string, reason string, holdout boolean, decision_id string").coalesce(1).write.mode("overwrite").parquet(f"{a.out}/uncontacted")
+    summary = {"clients": clients.count(), "contacts": len(contacts), "channels": {c["name"]: used[i] for i, c in enumerate(cfg["channels"])}}
+    print(json.dumps(summary))
+    spark.stop()
+    return summary
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
