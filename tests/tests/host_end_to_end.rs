@@ -4,10 +4,10 @@
 //! through `dist/engine-abi.wasm`.
 use std::path::Path;
 
+use vitrine_base::keys::{self, Role};
 use vitrine_conformance::{repo_root, wasm::AbiHost};
 use vitrine_engine::api;
 use vitrine_engine::snapshot::{encode_text, SnapshotSigner};
-use vitrine_base::keys::{self, Role};
 use vitrine_store::FeatureStore;
 
 const NOW: u64 = 1_800_000_000;
@@ -39,7 +39,9 @@ fn built_bundle_and_signed_snapshot_decide_identically_native_and_wasm() {
     let signer = SnapshotSigner::new(&snap_key.kid, snap_key.key).unwrap();
     let snapshot = encode_text(&signer.sign(&bundle.schema, &store.snapshot_content("c-1", NOW - 10, 3600).unwrap()).unwrap());
 
-    let request = format!(r#"{{"snapshot":"{snapshot}","now":{NOW},"seed":11,"context":{{"page":"offers","hour":19}},"slots":[{{"slot":"home_hero"}},{{"slot":"offer_cards"}},{{"slot":"email_weekly"}}],"explain":true}}"#);
+    let request = format!(
+        r#"{{"snapshot":"{snapshot}","now":{NOW},"seed":11,"context":{{"page":"offers","hour":19}},"slots":[{{"slot":"home_hero"}},{{"slot":"offer_cards"}},{{"slot":"email_weekly"}}],"explain":true}}"#
+    );
     let mut engine = api::load(&bytes, &public).unwrap();
     let native = api::decide_json(&mut engine, request.as_bytes());
     let text = String::from_utf8(native.clone()).unwrap();

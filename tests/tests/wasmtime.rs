@@ -17,7 +17,18 @@ fn the_raw_abi_module_imports_nothing() {
     exports.sort();
     assert_eq!(
         exports,
-        ["memory", "vitrine_abi_version", "vitrine_alloc", "vitrine_decide", "vitrine_free", "vitrine_info", "vitrine_last_error", "vitrine_load", "vitrine_plan", "vitrine_unload"]
+        [
+            "memory",
+            "vitrine_abi_version",
+            "vitrine_alloc",
+            "vitrine_decide",
+            "vitrine_free",
+            "vitrine_info",
+            "vitrine_last_error",
+            "vitrine_load",
+            "vitrine_plan",
+            "vitrine_unload"
+        ]
     );
 }
 

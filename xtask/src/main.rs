@@ -26,21 +26,46 @@ fn main() -> Result<()> {
         Some("wasm") => wasm::build(&root),
         Some("decide") => {
             wasm::build(&root)?;
-            run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "decide", "--"]).args(&args[1..]).current_dir(&root))
+            run(Command::new("cargo")
+                .args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "decide", "--"])
+                .args(&args[1..])
+                .current_dir(&root))
         }
-        Some("vectors") => run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root)),
+        Some("vectors") => {
+            run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root))
+        }
         Some("demo") => {
             wasm::build(&root)?;
             setup::web_demo(&root)?;
             run(Command::new("cargo")
-                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve", "--demo", "--state", ".vitrine-demo", "--static-dir", "web-demo/site", "--demo-login"])
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "-p",
+                    "vitrine-host",
+                    "--bin",
+                    "vitrine",
+                    "--",
+                    "serve",
+                    "--demo",
+                    "--state",
+                    ".vitrine-demo",
+                    "--static-dir",
+                    "web-demo/site",
+                    "--demo-login",
+                ])
                 .args(&args[1..])
                 .env_remove("RUST_BACKTRACE")
                 .current_dir(&root))
         }
         Some("serve") => {
             wasm::build(&root)?;
-            run(Command::new("cargo").args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve"]).args(&args[1..]).env_remove("RUST_BACKTRACE").current_dir(&root))
+            run(Command::new("cargo")
+                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve"])
+                .args(&args[1..])
+                .env_remove("RUST_BACKTRACE")
+                .current_dir(&root))
         }
         Some("test") => test(&root),
         Some("bench") => bench(&root),
@@ -94,7 +119,10 @@ fn test(root: &Path) -> Result<()> {
 fn bench(root: &Path) -> Result<()> {
     wasm::build(root)?;
     run(Command::new("cargo").args(["bench", "-p", "vitrine-engine", "--bench", "decide"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
-    run(Command::new("cargo").args(["bench", "-p", "vitrine-host", "--bench", "rules", "--bench", "models", "--bench", "serving"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
+    run(Command::new("cargo")
+        .args(["bench", "-p", "vitrine-host", "--bench", "rules", "--bench", "models", "--bench", "serving"])
+        .env_remove("RUST_BACKTRACE")
+        .current_dir(root))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "vitrine-conformance", "--bin", "wasm-bench"])
         .env_remove("RUST_BACKTRACE")

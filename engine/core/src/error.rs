@@ -1,7 +1,9 @@
 //! The top-level error and its JSON shape, shared by every face.
 use serde::Serialize;
 
-use crate::{bundle::BundleError, decision::RequestError, models::ModelError, rules::RuleError, schema::SchemaError, snapshot::SnapshotError};
+use crate::{
+    bundle::BundleError, decision::RequestError, models::ModelError, rules::RuleError, schema::SchemaError, snapshot::SnapshotError,
+};
 
 /// Any error the engine reports. Each stage has its own enum; `code()` is stable.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -17,16 +17,41 @@ fn op() -> impl Strategy<Value = Op> {
         (0u16..20).prop_map(Op::FeatureCat),
         (0u16..6).prop_map(Op::ContextNum),
         (0u16..6).prop_map(Op::ContextCat),
-        Just(Op::Add), Just(Op::Sub), Just(Op::Mul), Just(Op::Div), Just(Op::Neg),
-        Just(Op::Lt), Just(Op::Le), Just(Op::Gt), Just(Op::Ge), Just(Op::Eq), Just(Op::Ne),
+        Just(Op::Add),
+        Just(Op::Sub),
+        Just(Op::Mul),
+        Just(Op::Div),
+        Just(Op::Neg),
+        Just(Op::Lt),
+        Just(Op::Le),
+        Just(Op::Gt),
+        Just(Op::Ge),
+        Just(Op::Eq),
+        Just(Op::Ne),
         (0u16..5).prop_map(Op::CatIs),
-        Just(Op::And), Just(Op::Or), Just(Op::Not), Just(Op::IsNull), Just(Op::Select),
+        Just(Op::And),
+        Just(Op::Or),
+        Just(Op::Not),
+        Just(Op::IsNull),
+        Just(Op::Select),
         (0u16..2).prop_map(Op::InNums),
         (0u16..2).prop_map(Op::InCats),
-        (0u16..20, 0u16..6, -5.0f64..5.0).prop_map(|(slot, c, value)| Op::CmpFeature { slot, cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize], value }),
-        (0u16..6, 0u16..6, -5.0f64..30.0).prop_map(|(slot, c, value)| Op::CmpContext { slot, cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize], value }),
+        (0u16..20, 0u16..6, -5.0f64..5.0).prop_map(|(slot, c, value)| Op::CmpFeature {
+            slot,
+            cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize],
+            value
+        }),
+        (0u16..6, 0u16..6, -5.0f64..30.0).prop_map(|(slot, c, value)| Op::CmpContext {
+            slot,
+            cmp: [Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge, Cmp::Eq, Cmp::Ne][c as usize],
+            value
+        }),
         (0u16..20, 0u16..5).prop_map(|(slot, cat)| Op::FeatureIs { slot, cat }),
-        (0u16..20, 0u16..4, -5.0f64..5.0).prop_map(|(slot, a, value)| Op::ArithFeature { slot, arith: [Arith::Add, Arith::Sub, Arith::Mul, Arith::Div][a as usize], value }),
+        (0u16..20, 0u16..4, -5.0f64..5.0).prop_map(|(slot, a, value)| Op::ArithFeature {
+            slot,
+            arith: [Arith::Add, Arith::Sub, Arith::Mul, Arith::Div][a as usize],
+            value
+        }),
         (0u16..20, 0u16..2).prop_map(|(slot, set)| Op::FeatureIn { slot, set }),
     ]
 }

@@ -1,7 +1,10 @@
 //! Property: the same bundle and request give the same bytes: across engines, across
 //! repeated calls on one engine (verified-snapshot cache warm or cold).
 use proptest::prelude::*;
-use vitrine_engine::{api, testkit::{Fixture, NOW}};
+use vitrine_engine::{
+    api,
+    testkit::{Fixture, NOW},
+};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]

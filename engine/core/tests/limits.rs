@@ -14,7 +14,14 @@ fn oversized_bundle_and_request_are_refused() {
     let out = String::from_utf8(api::decide_json(&mut engine, &huge)).unwrap();
     assert!(out.contains("\"code\":\"request_too_large\""), "{out}");
     let mut req = fx.request(0, NOW, 1);
-    req.history = (0..1001).map(|i| vitrine_engine::decision::HistoryEntry { offer: "x".into(), channel: None, kind: vitrine_engine::policy::HistoryKind::Click, at: i }).collect();
+    req.history = (0..1001)
+        .map(|i| vitrine_engine::decision::HistoryEntry {
+            offer: "x".into(),
+            channel: None,
+            kind: vitrine_engine::policy::HistoryKind::Click,
+            at: i,
+        })
+        .collect();
     assert_eq!(engine.decide(&req).unwrap_err().code(), "request_too_many");
 }
 
@@ -26,6 +33,7 @@ fn the_error_json_shape_is_shared() {
     assert_eq!(json["error"]["code"], "bundle_truncated");
     assert_eq!(json["error"]["stage"], "bundle");
     assert!(json["error"]["message"].as_str().unwrap().contains("truncated"));
-    let info: serde_json::Value = serde_json::from_slice(&api::info_json(&api::load(&fx.bundle_bytes, &fx.bundle_public_key).unwrap())).unwrap();
+    let info: serde_json::Value =
+        serde_json::from_slice(&api::info_json(&api::load(&fx.bundle_bytes, &fx.bundle_public_key).unwrap())).unwrap();
     assert_eq!(info["offers"], 12);
 }

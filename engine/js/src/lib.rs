@@ -84,8 +84,8 @@ impl Engine {
 
     /// Decides a request given as a JS object; returns a plain JS object.
     pub fn decide(&mut self, request: DecideRequestJs) -> Result<DecideResponseJs, JsValue> {
-        let req: DecideRequest =
-            serde_wasm_bindgen::from_value(request.into()).map_err(|e| throw(&vitrine_engine::decision::RequestError::Malformed(e.to_string()).into()))?;
+        let req: DecideRequest = serde_wasm_bindgen::from_value(request.into())
+            .map_err(|e| throw(&vitrine_engine::decision::RequestError::Malformed(e.to_string()).into()))?;
         let resp = self.0.decide(&req).map_err(|e| throw(&e))?;
         Ok(to_js(&resp)?.unchecked_into())
     }

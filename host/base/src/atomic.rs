@@ -35,7 +35,11 @@ impl Staged {
     /// moved aside first and removed only once the new one is in place.
     pub fn commit(mut self) -> std::io::Result<()> {
         if self.dest.is_dir() {
-            let old = self.dest.with_file_name(format!(".{}.old-{}", self.dest.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()), std::process::id()));
+            let old = self.dest.with_file_name(format!(
+                ".{}.old-{}",
+                self.dest.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+                std::process::id()
+            ));
             std::fs::rename(&self.dest, &old)?;
             if let Err(e) = std::fs::rename(&self.tmp, &self.dest) {
                 let _ = std::fs::rename(&old, &self.dest);

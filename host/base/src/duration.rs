@@ -30,7 +30,9 @@ mod tests {
 
     #[test]
     fn units_and_refusals() {
-        for (s, want) in [("90s", Some(90)), ("15m", Some(900)), ("36h", Some(129_600)), ("7d", Some(604_800)), ("1.5h", Some(5400)), ("0s", Some(0))] {
+        for (s, want) in
+            [("90s", Some(90)), ("15m", Some(900)), ("36h", Some(129_600)), ("7d", Some(604_800)), ("1.5h", Some(5400)), ("0s", Some(0))]
+        {
             assert_eq!(parse(s), want, "{s}");
         }
         for bad in ["", "7", "d", "7w", "-1d", "infd", "NaNs", "7 d"] {

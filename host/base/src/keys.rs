@@ -77,7 +77,8 @@ pub struct PublicKey {
 impl PublicKey {
     /// The raw key bytes.
     pub fn bytes(&self, path: &Path) -> Result<[u8; 32], KeyError> {
-        crate::hex::decode::<32>(&self.public_key).ok_or_else(|| KeyError::Malformed { path: path.to_path_buf(), reason: "public_key must be 64 hex characters".into() })
+        crate::hex::decode::<32>(&self.public_key)
+            .ok_or_else(|| KeyError::Malformed { path: path.to_path_buf(), reason: "public_key must be 64 hex characters".into() })
     }
 }
 

@@ -45,7 +45,8 @@ impl SignedBundleError {
 pub fn read(bundle: &Path, key: &Path) -> Result<SignedBundle, SignedBundleError> {
     let public = load_public(key, Role::Bundle)?.bytes(key)?;
     let bytes = std::fs::read(bundle).map_err(|source| SignedBundleError::Io { path: bundle.to_path_buf(), source })?;
-    let refused = |e: vitrine_engine::Error| SignedBundleError::Refused { path: bundle.to_path_buf(), code: e.code(), message: e.to_string() };
+    let refused =
+        |e: vitrine_engine::Error| SignedBundleError::Refused { path: bundle.to_path_buf(), code: e.code(), message: e.to_string() };
     let verified = UnverifiedBundle::parse(&bytes).map_err(|e| refused(e.into()))?.verify(&public).map_err(refused)?;
     let kid = verified.kid().to_string();
     Ok(SignedBundle { key: public, kid, bundle: verified.into_bundle(), bytes })

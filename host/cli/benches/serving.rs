@@ -32,7 +32,13 @@ fn decide(c: &mut Criterion) {
     let signer = SnapshotSigner::new(&secret.kid, secret.key).unwrap();
     let web = bundle.schema.channel("web").unwrap();
     let values = vec![Some(24.0), Some(45.0), Some(20.0), Some(1.0), Some(0.0), Some(0.0), Some(0.0), Some(0.0)];
-    let content = SnapshotContent { subject: [1; 16], issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | channel_consent_bit(web), values };
+    let content = SnapshotContent {
+        subject: [1; 16],
+        issued_at: NOW - 60,
+        expires_at: NOW + 3600,
+        consent: CONSENT_PROFILING | channel_consent_bit(web),
+        values,
+    };
     let snapshot = encode_text(&signer.sign(&bundle.schema, &content).unwrap());
     let request = serde_json::to_vec(&serde_json::json!({ "snapshot": snapshot, "now": NOW, "seed": 7, "slots": [{ "slot": "home_hero" }, { "slot": "offer_cards" }], "context": { "page": "home" } })).unwrap();
 
@@ -66,7 +72,20 @@ fn store(c: &mut Criterion) {
                     (0..batch)
                         .map(|_| {
                             next += 1;
-                            Event { event_id: format!("e-{next:012}"), decision_id: format!("d-{}", next / 4), kind: EventKind::Click, offer: "fibre_upgrade".into(), treatment: "default".into(), slot: "home_hero".into(), channel: "web".into(), at: NOW, value: None, selection_probability: None, rank: None, record: None }
+                            Event {
+                                event_id: format!("e-{next:012}"),
+                                decision_id: format!("d-{}", next / 4),
+                                kind: EventKind::Click,
+                                offer: "fibre_upgrade".into(),
+                                treatment: "default".into(),
+                                slot: "home_hero".into(),
+                                channel: "web".into(),
+                                at: NOW,
+                                value: None,
+                                selection_probability: None,
+                                rank: None,
+                                record: None,
+                            }
                         })
                         .collect::<Vec<_>>()
                 },

@@ -11,7 +11,10 @@ pub fn update(bar: &ProgressBar, done: u64, total: Option<u64>) {
     if let Some(total) = total {
         if bar.length() != Some(total) {
             bar.set_length(total);
-            bar.set_style(ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}, {per_sec}, eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            bar.set_style(
+                ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}, {per_sec}, eta {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
         }
     }
     bar.set_position(done);

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use tract_onnx::prelude::*;
-use vitrine_engine::models::Scratch;
 use vitrine_compile::onnx::lower;
+use vitrine_engine::models::Scratch;
 
 /// (benchmark label, model file stem)
-const MODELS: [(&str, &str); 4] = [("logistic", "scaled_logit"), ("gbdt_30_trees", "gbdt_lgbm"), ("mlp_8", "mlp"), ("three_logistic", "offers_logit")];
+const MODELS: [(&str, &str); 4] =
+    [("logistic", "scaled_logit"), ("gbdt_30_trees", "gbdt_lgbm"), ("mlp_8", "mlp"), ("three_logistic", "offers_logit")];
 
 fn model_path(stem: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models/out").join(format!("{stem}.onnx"))

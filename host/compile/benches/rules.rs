@@ -23,7 +23,9 @@ fn rules(c: &mut Criterion) {
     let mut client = std::collections::HashMap::new();
     for (f, &x) in schema.features.iter().zip(&features) {
         let v = match &f.kind {
-            vitrine_engine::schema::FeatureKind::Categorical { vocab } => cel::Value::String(std::sync::Arc::new(vocab[x as usize].clone())),
+            vitrine_engine::schema::FeatureKind::Categorical { vocab } => {
+                cel::Value::String(std::sync::Arc::new(vocab[x as usize].clone()))
+            }
             vitrine_engine::schema::FeatureKind::Boolean => cel::Value::Bool(x != 0.0),
             _ => cel::Value::Float(x as f64),
         };
@@ -43,9 +45,15 @@ fn rules(c: &mut Criterion) {
         let compiled = Compiled::new(&program);
         let interp = cel::Program::compile(src).expect("cel parses");
         let engine_says = eval(&program, &inputs, &mut u32::MAX.clone()).expect("evaluates");
-        assert_eq!(engine_says == vitrine_engine::rules::Value::Bool(true), matches!(interp.execute(&cel_ctx), Ok(cel::Value::Bool(true))), "{name}");
+        assert_eq!(
+            engine_says == vitrine_engine::rules::Value::Bool(true),
+            matches!(interp.execute(&cel_ctx), Ok(cel::Value::Bool(true))),
+            "{name}"
+        );
         let mut stack = Vec::with_capacity(32);
-        g.bench_function(format!("{name}/engine"), |b| b.iter(|| compiled.passes(&program, black_box(&inputs), &mut u32::MAX.clone(), &mut stack).expect("evaluates")));
+        g.bench_function(format!("{name}/engine"), |b| {
+            b.iter(|| compiled.passes(&program, black_box(&inputs), &mut u32::MAX.clone(), &mut stack).expect("evaluates"))
+        });
         g.bench_function(format!("{name}/cel_interpreter"), |b| b.iter(|| interp.execute(black_box(&cel_ctx))));
     }
     g.finish();

@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Instant;
 
-use vitrine_engine::models::Scratch;
 use vitrine_compile::onnx::lower;
+use vitrine_engine::models::Scratch;
 
 const DEFAULT: [&str; 7] = ["scaled_logit", "offers_logit", "with_scaler_op", "gbdt_lgbm", "rf_regressor", "mlp", "prep_pipeline"];
 

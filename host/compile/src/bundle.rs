@@ -11,7 +11,9 @@ use std::path::Path;
 
 use vitrine_engine::bundle::{Bundle, Creative, Offer, OfferKind, Propensity, SlotDef, Treatment};
 use vitrine_engine::limits::Limits;
-use vitrine_engine::policy::{Cap, CapScope, CategoryLever, ChannelCap, ContextWeight, Exploration, Holdout, Policy, Suppression, Thompson};
+use vitrine_engine::policy::{
+    Cap, CapScope, CategoryLever, ChannelCap, ContextWeight, Exploration, Holdout, Policy, Suppression, Thompson,
+};
 use vitrine_engine::rules::Program;
 use vitrine_engine::schema::Schema;
 use vitrine_engine::snapshot::TrustedKey;
@@ -50,7 +52,9 @@ pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity
         .slots
         .iter()
         .map(|s| {
-            let channel = schema.channel(&s.channel).ok_or_else(|| cx.unknown(format!("slot `{}`", s.id), "channel", &s.channel, schema.channels.iter().map(String::as_str)))?;
+            let channel = schema
+                .channel(&s.channel)
+                .ok_or_else(|| cx.unknown(format!("slot `{}`", s.id), "channel", &s.channel, schema.channels.iter().map(String::as_str)))?;
             Ok(SlotDef { id: s.id.clone(), channel: channel as u8, k: s.k })
         })
         .collect::<Result<Vec<_>, BuildError>>()?;
@@ -91,7 +95,12 @@ fn model(cx: &Ctx<'_>, m: &format::ModelSource, schema: &Schema) -> Result<(Stri
     let slots = m
         .inputs
         .iter()
-        .map(|f| schema.feature(f).map(|i| i as u16).ok_or_else(|| cx.unknown(what.clone(), "feature", f, schema.features.iter().map(|f| f.name.as_str()))))
+        .map(|f| {
+            schema
+                .feature(f)
+                .map(|i| i as u16)
+                .ok_or_else(|| cx.unknown(what.clone(), "feature", f, schema.features.iter().map(|f| f.name.as_str())))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let path = cx.dir.join(&m.file);
     let lowered = onnx::lower(&path, &m.name, &slots)?;
@@ -104,7 +113,10 @@ fn propensity(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> 
     match &o.propensity {
         format::PropensitySource::Constant(p) => Ok(Propensity::Constant(*p)),
         format::PropensitySource::Model { model, output, column } => {
-            let i = models.iter().position(|(n, _)| n == model).ok_or_else(|| cx.unknown(what.clone(), "model", model, models.iter().map(|(n, _)| n.as_str())))?;
+            let i = models
+                .iter()
+                .position(|(n, _)| n == model)
+                .ok_or_else(|| cx.unknown(what.clone(), "model", model, models.iter().map(|(n, _)| n.as_str())))?;
             let outputs = &models[i].1.outputs;
             let o = outputs.iter().position(|(n, c)| n == output && c == column).ok_or_else(|| {
                 let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
@@ -115,12 +127,24 @@ fn propensity(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> 
     }
 }
 
-fn offer(cx: &Ctx<'_>, o: &format::Offer, schema: &Schema, slots: &[format::Slot], models: &[(String, Lowered)]) -> Result<Offer, BuildError> {
+fn offer(
+    cx: &Ctx<'_>,
+    o: &format::Offer,
+    schema: &Schema,
+    slots: &[format::Slot],
+    models: &[(String, Lowered)],
+) -> Result<Offer, BuildError> {
     let what = |part: &str| format!("offer `{}` {part}", o.id);
     let slot_idx = o
         .slots
         .iter()
-        .map(|s| slots.iter().position(|d| d.id == *s).map(|i| i as u16).ok_or_else(|| cx.unknown(what("slots"), "slot", s, slots.iter().map(|d| d.id.as_str()))))
+        .map(|s| {
+            slots
+                .iter()
+                .position(|d| d.id == *s)
+                .map(|i| i as u16)
+                .ok_or_else(|| cx.unknown(what("slots"), "slot", s, slots.iter().map(|d| d.id.as_str())))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let caps = o
         .caps
@@ -168,7 +192,11 @@ fn policy(cx: &Ctx<'_>, p: &format::Policy, schema: &Schema, offers: &[format::O
         (None | Some("none"), None, None) => Exploration::None,
         (Some("epsilon_greedy"), Some(epsilon), None) => Exploration::EpsilonGreedy { epsilon },
         (Some("softmax"), None, Some(temperature)) => Exploration::Softmax { temperature },
-        _ => return Err(BuildError::from(cx.invalid("policy.exploration", "use `none`, `epsilon_greedy` with `epsilon`, or `softmax` with `temperature`"))),
+        _ => {
+            return Err(BuildError::from(
+                cx.invalid("policy.exploration", "use `none`, `epsilon_greedy` with `epsilon`, or `softmax` with `temperature`"),
+            ))
+        }
     };
     let context_weights = p
         .context_weights
@@ -179,7 +207,13 @@ fn policy(cx: &Ctx<'_>, p: &format::Policy, schema: &Schema, offers: &[format::O
             let offers = w
                 .offers
                 .iter()
-                .map(|id| offers.iter().position(|o| o.id == *id).map(|i| i as u16).ok_or_else(|| cx.unknown(what.clone(), "offer", id, offers.iter().map(|o| o.id.as_str()))))
+                .map(|id| {
+                    offers
+                        .iter()
+                        .position(|o| o.id == *id)
+                        .map(|i| i as u16)
+                        .ok_or_else(|| cx.unknown(what.clone(), "offer", id, offers.iter().map(|o| o.id.as_str())))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(ContextWeight { when: rule(cx, &what, Some(&w.when), schema)?, offers, weight: w.weight })
         })
@@ -188,7 +222,9 @@ fn policy(cx: &Ctx<'_>, p: &format::Policy, schema: &Schema, offers: &[format::O
         .channel_caps
         .iter()
         .map(|c| {
-            let channel = schema.channel(&c.channel).ok_or_else(|| cx.unknown("policy.channel_caps", "channel", &c.channel, schema.channels.iter().map(String::as_str)))?;
+            let channel = schema
+                .channel(&c.channel)
+                .ok_or_else(|| cx.unknown("policy.channel_caps", "channel", &c.channel, schema.channels.iter().map(String::as_str)))?;
             Ok(ChannelCap { channel: channel as u8, max: c.max, window_secs: cx.duration("policy.channel_caps", &c.window)? })
         })
         .collect::<Result<Vec<_>, BuildError>>()?;
@@ -205,7 +241,11 @@ fn policy(cx: &Ctx<'_>, p: &format::Policy, schema: &Schema, offers: &[format::O
         holdout: Holdout { share: p.holdout_share, salt: p.holdout_salt.clone() },
         max_per_category: p.max_per_category,
         context_weights,
-        category_levers: p.category_levers.iter().map(|(category, lever)| CategoryLever { category: category.clone(), lever: *lever }).collect(),
+        category_levers: p
+            .category_levers
+            .iter()
+            .map(|(category, lever)| CategoryLever { category: category.clone(), lever: *lever })
+            .collect(),
         channel_caps,
         suppression,
         thompson: Thompson::default(),

@@ -42,7 +42,8 @@ pub struct Summary {
 
 /// Runs the simulation against a running host over `clients` (the seeded demo world).
 pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
     let mut rng = Rng::new(o.seed);
     let mut s = Summary::default();
     let mut snapshots: HashMap<usize, (String, Instant)> = HashMap::new();
@@ -61,7 +62,11 @@ pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
         let snapshot = match snapshots.get(&i) {
             Some((snap, at)) if at.elapsed() < Duration::from_secs(1800) => snap.clone(),
             _ => {
-                let res = agent.get(&format!("{}/v1/snapshot/{}", o.host, c.id)).header("Authorization", &format!("Bearer {}", o.api_key)).call().map_err(|e| e.to_string())?;
+                let res = agent
+                    .get(&format!("{}/v1/snapshot/{}", o.host, c.id))
+                    .header("Authorization", &format!("Bearer {}", o.api_key))
+                    .call()
+                    .map_err(|e| e.to_string())?;
                 if res.status().as_u16() != 200 {
                     s.errors += 1;
                     continue;
@@ -128,7 +133,10 @@ pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
         // Edge decisions are logged with their record even when they showed nothing.
         let decisions = if via_edge.is_some() { vec![d["record"].clone()] } else { Vec::new() };
         if !events.is_empty() || !decisions.is_empty() {
-            let res = agent.post(&format!("{}/v1/events", o.host)).send_json(json!({ "events": events, "decisions": decisions })).map_err(|e| e.to_string())?;
+            let res = agent
+                .post(&format!("{}/v1/events", o.host))
+                .send_json(json!({ "events": events, "decisions": decisions }))
+                .map_err(|e| e.to_string())?;
             if res.status().as_u16() != 202 {
                 s.errors += 1;
             }

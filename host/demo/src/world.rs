@@ -116,7 +116,21 @@ pub fn csv(clients: &[Client]) -> String {
         let [p, w, e, s, u] = c.consent;
         out.push_str(&format!(
             "{},{},{},{:.2},{},{},{},{},{},{},{},{},{},{},{},{p},{w},{e},{s},{u}\n",
-            c.id, c.tenure_months, c.plan, c.monthly_spend, c.data_usage_gb, c.overage_gb, c.fiber_eligible, c.fiber_owned, c.lines, c.children, c.device_age_months, c.indoor_coverage, c.tickets_90d, c.segment, c.has_tv
+            c.id,
+            c.tenure_months,
+            c.plan,
+            c.monthly_spend,
+            c.data_usage_gb,
+            c.overage_gb,
+            c.fiber_eligible,
+            c.fiber_owned,
+            c.lines,
+            c.children,
+            c.device_age_months,
+            c.indoor_coverage,
+            c.tickets_90d,
+            c.segment,
+            c.has_tv
         ));
     }
     out
@@ -131,7 +145,10 @@ pub fn truth(c: &Client, offer: &str) -> (f64, f64) {
     let b = |x: bool| f64::from(u8::from(x));
     let t = f64::from(c.tenure_months);
     let logit = match offer {
-        "fibre_upgrade" => -3.2 + 2.5 * b(c.fiber_eligible && !c.fiber_owned) + 0.8 * b(c.indoor_coverage == "poor") + 0.6 * b(c.segment == "family") - 0.5 * f64::from(c.tickets_90d),
+        "fibre_upgrade" => {
+            -3.2 + 2.5 * b(c.fiber_eligible && !c.fiber_owned) + 0.8 * b(c.indoor_coverage == "poor") + 0.6 * b(c.segment == "family")
+                - 0.5 * f64::from(c.tickets_90d)
+        }
         "data_20gb" => -3.5 + 0.08 * c.overage_gb.min(30.0) + 0.6 * b(c.segment == "youth"),
         "new_line" => -4.0 + 1.2 * b(c.children) - 0.3 * f64::from(c.lines),
         "device_renewal" => -4.2 + 0.06 * f64::from(c.device_age_months) + 0.4 * b(c.segment == "youth"),
@@ -156,7 +173,19 @@ pub fn truth(c: &Client, offer: &str) -> (f64, f64) {
 
 /// The demo bundle's offers, in the order `labels` writes them.
 pub const OFFERS: [&str; 13] = [
-    "fibre_upgrade", "data_20gb", "new_line", "device_renewal", "tv_option", "family_plan", "loyalty_discount", "plan_upgrade", "roaming_pack", "smart_home", "femtocell", "support_callback", "paperless_billing",
+    "fibre_upgrade",
+    "data_20gb",
+    "new_line",
+    "device_renewal",
+    "tv_option",
+    "family_plan",
+    "loyalty_discount",
+    "plan_upgrade",
+    "roaming_pack",
+    "smart_home",
+    "femtocell",
+    "support_callback",
+    "paperless_billing",
 ];
 
 /// Historical campaign responses to train propensity models on: for every client and

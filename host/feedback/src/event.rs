@@ -83,7 +83,13 @@ impl LoggedDecision {
     /// A decision made at the edge or in the browser, from its record (nothing shown is
     /// known unless events name it).
     pub fn from_edge(record: DecisionRecord) -> LoggedDecision {
-        LoggedDecision { mode: super::sqlite::mode_of(&record).to_string(), record, shown: Vec::new(), request: None, source: "edge".into() }
+        LoggedDecision {
+            mode: super::sqlite::mode_of(&record).to_string(),
+            record,
+            shown: Vec::new(),
+            request: None,
+            source: "edge".into(),
+        }
     }
 }
 
@@ -94,5 +100,7 @@ pub enum Outcome {
     Stored,
     /// Already stored earlier (same event id): absorbed, not counted again.
     Duplicate,
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
 }

@@ -3,8 +3,8 @@
 //! sample-ratio check, and a daily uplift timeline. Reads the store through [`FeedbackRead`].
 use serde::Serialize;
 
-use crate::{FeedbackError, FeedbackRead};
 use crate::measure::stats::{rate, sample_ratio, uplift, Rate, SampleRatio, Uplift};
+use crate::{FeedbackError, FeedbackRead};
 
 /// Half-open time range `[from, to)`, unix seconds.
 #[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,10 +124,8 @@ pub fn report(store: &dyn FeedbackRead, range: Range, holdout_share: f64) -> Res
             None
         },
     };
-    let timeline = days
-        .into_iter()
-        .filter_map(|(day, [t, h])| Some(Day { day, treated: ratio(t[1], t[0])?, holdout: ratio(h[1], h[0])? }))
-        .collect();
+    let timeline =
+        days.into_iter().filter_map(|(day, [t, h])| Some(Day { day, treated: ratio(t[1], t[0])?, holdout: ratio(h[1], h[0])? })).collect();
     let bundle_versions = store.bundle_versions(from, to)?;
     Ok(Report { range, rows, uplift: uplift_report, timeline, bundle_versions, events })
 }

@@ -200,7 +200,13 @@ pub struct Allocation {
 /// contacts left, a send day exists and its channel has capacity; writes each accepted
 /// contact. `state` is per client (see `plan/mod.rs`): each check precedes the acceptance
 /// that consumes it, so no cap can be exceeded.
-pub fn greedy(mut merge: Merge, state: &mut [u64], config: &PlanConfig, bundle: &vitrine_engine::bundle::Bundle, out: &mut Outputs) -> Result<Allocation, PlanError> {
+pub fn greedy(
+    mut merge: Merge,
+    state: &mut [u64],
+    config: &PlanConfig,
+    bundle: &vitrine_engine::bundle::Bundle,
+    out: &mut Outputs,
+) -> Result<Allocation, PlanError> {
     let mut a = Allocation { used: vec![0; config.channels.len()], ..Allocation::default() };
     while let Some(c) = merge.next_cand()? {
         let st = &mut state[c.client as usize];
@@ -224,7 +230,16 @@ pub fn greedy(mut merge: Merge, state: &mut [u64], config: &PlanConfig, bundle: 
         *a.per_offer.entry((c.pref, c.offer)).or_default() += 1;
         let o = &bundle.offers[c.offer as usize];
         let treatment = o.treatments.get(c.treatment as usize).map_or("", |t| t.id.as_str());
-        out.contact(ch, &c.id, &o.id, treatment, (config.start_day + day as i64) as i32, c.priority, c.selection_probability, &vitrine_base::hex::encode(&c.decision))?;
+        out.contact(
+            ch,
+            &c.id,
+            &o.id,
+            treatment,
+            (config.start_day + day as i64) as i32,
+            c.priority,
+            c.selection_probability,
+            &vitrine_base::hex::encode(&c.decision),
+        )?;
     }
     Ok(a)
 }
@@ -234,7 +249,17 @@ mod tests {
     use super::*;
 
     fn cand(i: u32, p: f64) -> Cand {
-        Cand { priority: p, pref: (i % 3) as u8, rank: 1, offer: 0, treatment: 0, client: i, selection_probability: 0.5, decision: [i as u8; 16], id: format!("c-{i:07}") }
+        Cand {
+            priority: p,
+            pref: (i % 3) as u8,
+            rank: 1,
+            offer: 0,
+            treatment: 0,
+            client: i,
+            selection_probability: 0.5,
+            decision: [i as u8; 16],
+            id: format!("c-{i:07}"),
+        }
     }
 
     #[test]

@@ -101,7 +101,10 @@ impl PlanConfig {
             return Err(bad(format!("days = {} is not in 1..={MAX_DAYS}", raw.days)));
         }
         if raw.max_contacts == 0 || raw.max_contacts > raw.days {
-            return Err(bad(format!("max_contacts = {} is not in 1..=days ({}): a client gets at most one contact a day", raw.max_contacts, raw.days)));
+            return Err(bad(format!(
+                "max_contacts = {} is not in 1..=days ({}): a client gets at most one contact a day",
+                raw.max_contacts, raw.days
+            )));
         }
         if raw.seed > vitrine_engine::limits::MAX_SEED {
             return Err(bad(format!("seed {} is above 2^53 - 1", raw.seed)));
@@ -142,24 +145,31 @@ impl PlanConfig {
             if c.capacity < 0 {
                 return Err(PlanError::NegativeCapacity { channel: c.name.clone(), capacity: c.capacity });
             }
-            let slot = match &c.slot {
-                Some(s) => {
-                    let def = bundle.slots.iter().find(|d| d.id == *s).ok_or_else(|| PlanError::Slot { channel: c.name.clone(), reason: format!("slot `{s}` is not in the bundle") })?;
-                    if def.channel as usize != index {
-                        return Err(PlanError::Slot { channel: c.name.clone(), reason: format!("slot `{s}` belongs to channel `{}`", schema.channels[def.channel as usize]) });
+            let slot =
+                match &c.slot {
+                    Some(s) => {
+                        let def = bundle.slots.iter().find(|d| d.id == *s).ok_or_else(|| PlanError::Slot {
+                            channel: c.name.clone(),
+                            reason: format!("slot `{s}` is not in the bundle"),
+                        })?;
+                        if def.channel as usize != index {
+                            return Err(PlanError::Slot {
+                                channel: c.name.clone(),
+                                reason: format!("slot `{s}` belongs to channel `{}`", schema.channels[def.channel as usize]),
+                            });
+                        }
+                        s.clone()
                     }
-                    s.clone()
-                }
-                None => bundle
-                    .slots
-                    .iter()
-                    .find(|d| d.channel as usize == index)
-                    .map(|d| d.id.clone())
-                    .ok_or_else(|| PlanError::Slot { channel: c.name.clone(), reason: "the bundle has no slot on this channel".into() })?,
-            };
+                    None => bundle.slots.iter().find(|d| d.channel as usize == index).map(|d| d.id.clone()).ok_or_else(|| {
+                        PlanError::Slot { channel: c.name.clone(), reason: "the bundle has no slot on this channel".into() }
+                    })?,
+                };
             let k = c.k.unwrap_or(raw.max_contacts.min(u8::MAX as u32) as u8);
             if k == 0 || k as usize > vitrine_engine::limits::MAX_K {
-                return Err(PlanError::Slot { channel: c.name.clone(), reason: format!("k = {k} is not in 1..={}", vitrine_engine::limits::MAX_K) });
+                return Err(PlanError::Slot {
+                    channel: c.name.clone(),
+                    reason: format!("k = {k} is not in 1..={}", vitrine_engine::limits::MAX_K),
+                });
             }
             channels.push(ChannelPlan { name: c.name.clone(), slot, k, capacity: c.capacity as u64 });
         }

@@ -86,7 +86,13 @@ pub fn plan_json(config: &PlanConfig, schema: &vitrine_engine::schema::Schema, c
 
 impl Deciders {
     /// Decides for `client`; keeps the decision record if `keep_record`.
-    pub fn decide(&self, config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client, keep_record: bool) -> Result<Outcome, PlanError> {
+    pub fn decide(
+        &self,
+        config: &PlanConfig,
+        schema: &vitrine_engine::schema::Schema,
+        client: &Client,
+        keep_record: bool,
+    ) -> Result<Outcome, PlanError> {
         let refused = |code: String, message: String| PlanError::Decision { client: client.id.clone(), code, message };
         let response: DecideResponse = match self {
             Deciders::Native(engines) => {
@@ -126,7 +132,11 @@ impl From<DecideResponse> for Response {
         Response {
             decision_id: r.decision_id,
             mode: r.mode,
-            slots: r.slots.into_iter().map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, o.priority, o.selection_probability)).collect()).collect(),
+            slots: r
+                .slots
+                .into_iter()
+                .map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, o.priority, o.selection_probability)).collect())
+                .collect(),
             record: r.record,
         }
     }
@@ -164,7 +174,13 @@ impl GuestResponse {
         Response {
             decision_id: self.decision_id,
             mode: self.mode,
-            slots: self.slots.into_iter().map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, num(&o.priority), num(&o.selection_probability))).collect()).collect(),
+            slots: self
+                .slots
+                .into_iter()
+                .map(|s| {
+                    s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, num(&o.priority), num(&o.selection_probability))).collect()
+                })
+                .collect(),
             record: self.record,
         }
     }

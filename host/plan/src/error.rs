@@ -2,8 +2,8 @@
 use std::path::PathBuf;
 
 use vitrine_runtime::RuntimeError;
-use vitrine_store::StoreError;
 use vitrine_store::table::TableError;
+use vitrine_store::StoreError;
 
 /// Why a plan could not be made. On any error no output is left behind.
 #[derive(Debug, thiserror::Error)]

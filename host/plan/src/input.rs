@@ -60,7 +60,11 @@ pub fn open(source: &Source, schema: &Schema) -> Result<Reader, PlanError> {
         Source::Store(path) => {
             let store = FeatureStore::open_existing(path)?;
             if store.schema().hash() != schema.hash() {
-                return Err(StoreError::SchemaMismatch { stored: vitrine_base::hex::encode(&store.schema().hash()), given: vitrine_base::hex::encode(&schema.hash()) }.into());
+                return Err(StoreError::SchemaMismatch {
+                    stored: vitrine_base::hex::encode(&store.schema().hash()),
+                    given: vitrine_base::hex::encode(&schema.hash()),
+                }
+                .into());
             }
             let total = Some(store.len()?);
             drop(store);
@@ -75,7 +79,10 @@ pub fn open(source: &Source, schema: &Schema) -> Result<Reader, PlanError> {
                 };
                 let mut batch = Vec::with_capacity(BATCH);
                 let done = store.for_each(0, 0, |id, content| {
-                    batch.push(Client { id, profile: Profile { subject: content.subject, consent: content.consent, values: content.values } });
+                    batch.push(Client {
+                        id,
+                        profile: Profile { subject: content.subject, consent: content.consent, values: content.values },
+                    });
                     if batch.len() == BATCH && tx.send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))).is_err() {
                         return Err(StoreError::Corrupt("planner stopped".into()));
                     }

@@ -100,7 +100,6 @@ impl Drop for Partial {
     }
 }
 
-
 /// Makes the plan; returns its summary (also written as `summary.json`).
 pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let started = Instant::now();
@@ -114,13 +113,17 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         return Err(PlanError::OutputExists { path: job.out.clone() });
     }
     let threads = if job.threads == 0 { std::thread::available_parallelism().map_or(1, |n| n.get()) } else { job.threads };
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| PlanError::Bundle(format!("worker threads: {e}")))?;
+    let pool =
+        rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| PlanError::Bundle(format!("worker threads: {e}")))?;
     let deciders = match &job.engine {
         EngineChoice::Native => {
             let template = request(&config, "");
             let mut engines = vec![Mutex::new((engine, template.clone()))];
             for _ in 1..threads {
-                engines.push(Mutex::new((Engine::load(&job.bundle, &job.bundle_key).map_err(|e| PlanError::Bundle(e.to_string()))?, template.clone())));
+                engines.push(Mutex::new((
+                    Engine::load(&job.bundle, &job.bundle_key).map_err(|e| PlanError::Bundle(e.to_string()))?,
+                    template.clone(),
+                )));
             }
             Deciders::Native(engines)
         }
@@ -171,13 +174,17 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
                     if o.id.len() > u16::MAX as usize {
                         return Err(PlanError::ClientIdTooLong(o.id.chars().take(40).collect()));
                     }
-                    let decision = vitrine_base::hex::decode::<16>(&o.decision_id)
-                        .ok_or_else(|| PlanError::Decision { client: o.id.clone(), code: "internal".into(), message: format!("decision id `{}` is not 32 hex digits", o.decision_id) })?;
+                    let decision = vitrine_base::hex::decode::<16>(&o.decision_id).ok_or_else(|| PlanError::Decision {
+                        client: o.id.clone(),
+                        code: "internal".into(),
+                        message: format!("decision id `{}` is not 32 hex digits", o.decision_id),
+                    })?;
                     let log = match o.record {
                         Some(record) => {
                             let mut logged = vitrine_feedback::LoggedDecision::from_edge(record);
                             logged.source = "plan".into();
-                            let mut line = serde_json::to_vec(&logged).map_err(|e| PlanError::Io { path: log_path.clone(), source: std::io::Error::other(e) })?;
+                            let mut line = serde_json::to_vec(&logged)
+                                .map_err(|e| PlanError::Io { path: log_path.clone(), source: std::io::Error::other(e) })?;
                             line.push(b'\n');
                             Some(line)
                         }
@@ -188,8 +195,19 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
                         .into_iter()
                         .map(|p| {
                             let offer = offers.get(p.offer.as_str()).copied().unwrap_or(0);
-                            let treatment = bundle.offers[offer as usize].treatments.iter().position(|t| t.id == p.treatment).unwrap_or(0) as u8;
-                            Cand { priority: p.priority, pref: p.channel, rank: p.rank, offer, treatment, client: ordinal, selection_probability: p.selection_probability, decision, id: o.id.clone() }
+                            let treatment =
+                                bundle.offers[offer as usize].treatments.iter().position(|t| t.id == p.treatment).unwrap_or(0) as u8;
+                            Cand {
+                                priority: p.priority,
+                                pref: p.channel,
+                                rank: p.rank,
+                                offer,
+                                treatment,
+                                client: ordinal,
+                                selection_probability: p.selection_probability,
+                                decision,
+                                id: o.id.clone(),
+                            }
                         })
                         .collect();
                     Ok(Decided { hash: id_hash(&o.id), status: status_bits(o.status), decision, cands, log, id: o.id })
@@ -267,7 +285,10 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         threads,
         start: vitrine_store::table::date_text(config.start_day as i32),
         days: config.days,
-        quiet_days: (0..config.days).filter(|d| config.quiet & (1 << d) != 0).map(|d| vitrine_store::table::date_text((config.start_day + d as i64) as i32)).collect(),
+        quiet_days: (0..config.days)
+            .filter(|d| config.quiet & (1 << d) != 0)
+            .map(|d| vitrine_store::table::date_text((config.start_day + d as i64) as i32))
+            .collect(),
         max_contacts: config.max_contacts,
         min_gap_days: config.min_gap_days,
         clients: state.len() as u64,
@@ -278,9 +299,22 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
             .channels
             .iter()
             .zip(&used)
-            .map(|(c, &n)| ChannelSummary { channel: c.name.clone(), slot: c.slot.clone(), capacity: c.capacity, contacts: n, capacity_used: if c.capacity == 0 { 0.0 } else { n as f64 / c.capacity as f64 } })
+            .map(|(c, &n)| ChannelSummary {
+                channel: c.name.clone(),
+                slot: c.slot.clone(),
+                capacity: c.capacity,
+                contacts: n,
+                capacity_used: if c.capacity == 0 { 0.0 } else { n as f64 / c.capacity as f64 },
+            })
             .collect(),
-        offers: per_offer.into_iter().map(|((ch, o), n)| OfferSummary { offer: bundle.offers[o as usize].id.clone(), channel: config.channels[ch as usize].name.clone(), contacts: n }).collect(),
+        offers: per_offer
+            .into_iter()
+            .map(|((ch, o), n)| OfferSummary {
+                offer: bundle.offers[o as usize].id.clone(),
+                channel: config.channels[ch as usize].name.clone(),
+                contacts: n,
+            })
+            .collect(),
         uncontacted,
         refused,
         files,

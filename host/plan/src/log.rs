@@ -16,7 +16,8 @@ pub(super) fn log_decisions(spill: &Path, feedback: &Path) -> Result<u64, PlanEr
     let mut n = 0u64;
     for line in std::io::BufReader::with_capacity(1 << 20, file).lines() {
         let line = line.map_err(|source| PlanError::Io { path: spill.to_path_buf(), source })?;
-        let d: vitrine_feedback::LoggedDecision = serde_json::from_str(&line).map_err(|e| PlanError::Io { path: spill.to_path_buf(), source: std::io::Error::other(e) })?;
+        let d: vitrine_feedback::LoggedDecision =
+            serde_json::from_str(&line).map_err(|e| PlanError::Io { path: spill.to_path_buf(), source: std::io::Error::other(e) })?;
         batch.push(d);
         if batch.len() == 10_000 {
             store.write(&[], &batch)?;

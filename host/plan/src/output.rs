@@ -21,7 +21,8 @@ pub const CONTACT_COLUMNS: [(&str, Kind); 8] = [
 ];
 
 /// Columns of the uncontacted file.
-pub const UNCONTACTED_COLUMNS: [(&str, Kind); 4] = [("client_id", Kind::Text), ("reason", Kind::Text), ("holdout", Kind::Bool), ("decision_id", Kind::Text)];
+pub const UNCONTACTED_COLUMNS: [(&str, Kind); 4] =
+    [("client_id", Kind::Text), ("reason", Kind::Text), ("holdout", Kind::Bool), ("decision_id", Kind::Text)];
 
 /// Clients left without a contact, by reason.
 #[derive(Serialize, Debug, Clone, Default, PartialEq)]
@@ -119,7 +120,10 @@ pub struct Outputs {
 }
 
 fn pair(dir: &Path, stem: &str, columns: &[(&str, Kind)]) -> Result<[TableWriter; 2], PlanError> {
-    Ok([TableWriter::create(&dir.join(format!("{stem}.parquet")), columns)?, TableWriter::create(&dir.join(format!("{stem}.csv")), columns)?])
+    Ok([
+        TableWriter::create(&dir.join(format!("{stem}.parquet")), columns)?,
+        TableWriter::create(&dir.join(format!("{stem}.csv")), columns)?,
+    ])
 }
 
 impl Outputs {
@@ -132,7 +136,17 @@ impl Outputs {
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn contact(&mut self, channel: usize, client: &str, offer: &str, treatment: &str, day: i32, priority: f64, probability: f64, decision: &str) -> Result<(), PlanError> {
+    pub(super) fn contact(
+        &mut self,
+        channel: usize,
+        client: &str,
+        offer: &str,
+        treatment: &str,
+        day: i32,
+        priority: f64,
+        probability: f64,
+        decision: &str,
+    ) -> Result<(), PlanError> {
         let (name, writers) = &mut self.channels[channel];
         let row = [
             Value::Text(client),

@@ -28,7 +28,13 @@ pub struct Instance {
 
 impl Instance {
     /// Instantiates `module` and loads `bundle` (verified by the guest against `key`).
-    pub fn new(module: &EngineModule, bundle: &[u8], key: &[u8; 32], memory_limit: usize, generation: u64) -> Result<Instance, RuntimeError> {
+    pub fn new(
+        module: &EngineModule,
+        bundle: &[u8],
+        key: &[u8; 32],
+        memory_limit: usize,
+        generation: u64,
+    ) -> Result<Instance, RuntimeError> {
         let limits = StoreLimitsBuilder::new().memory_size(memory_limit.min(MAX_MEMORY)).instances(1).trap_on_grow_failure(true).build();
         let mut store = Store::new(module.pre.module().engine(), Limits(limits));
         store.limiter(|l| l);

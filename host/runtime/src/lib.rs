@@ -23,8 +23,8 @@ pub use error::RuntimeError;
 pub use instance::{Instance, DEADLINE_TICKS};
 pub use module::{EngineModule, MAX_MEMORY};
 pub use reply::reply;
-use vitrine_base::hex;
 use sha2::{Digest, Sha256};
+use vitrine_base::hex;
 use wasmtime::Engine;
 
 /// How often the epoch advances; a call may run `DEADLINE_TICKS` ticks (100 ms).
@@ -246,15 +246,27 @@ impl Runtime {
 
     /// (bundle version, bundle sha256) of the deployments kept for rollback, oldest first.
     pub fn history(&self) -> Vec<(u64, String)> {
-        self.history.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().map(|d| (d.version(), d.bundle_sha256.clone())).collect()
+        self.history
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|d| (d.version(), d.bundle_sha256.clone()))
+            .collect()
     }
 }
 
 /// Loads `bundle` in a fresh instance of `module`: the verification every swap goes
 /// through. Returns the deployment and that (warm) instance.
-fn deploy(module: Arc<EngineModule>, bundle: Arc<Vec<u8>>, key: &[u8; 32], options: &RuntimeOptions, generation: u64) -> Result<(Deployment, Instance), RuntimeError> {
+fn deploy(
+    module: Arc<EngineModule>,
+    bundle: Arc<Vec<u8>>,
+    key: &[u8; 32],
+    options: &RuntimeOptions,
+    generation: u64,
+) -> Result<(Deployment, Instance), RuntimeError> {
     let mut instance = Instance::new(&module, &bundle, key, options.memory_limit, generation)?;
-    let mut facts = reply::<BundleFacts>(&instance.info()?).map_err(|e| RuntimeError::BundleRefused { code: e.code, message: e.message })?;
+    let mut facts =
+        reply::<BundleFacts>(&instance.info()?).map_err(|e| RuntimeError::BundleRefused { code: e.code, message: e.message })?;
     // The guest verified the bundle; the host reads its policy natively for the facts the
     // guest's info does not carry.
     facts.holdout_share = vitrine_engine::bundle::UnverifiedBundle::parse(&bundle)

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel, PoolingAllocationConfig, ResourceLimiter, StoreLimits};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module, OptLevel, PoolingAllocationConfig, ResourceLimiter,
+    StoreLimits,
+};
 
 use vitrine_base::hex;
 
@@ -33,7 +36,11 @@ pub fn engine() -> Result<Engine, RuntimeError> {
     let mut pool = PoolingAllocationConfig::default();
     pool.total_core_instances(MAX_INSTANCES).total_memories(MAX_INSTANCES).total_tables(MAX_INSTANCES).max_memory_size(MAX_MEMORY);
     let mut config = Config::new();
-    config.wasm_simd(true).epoch_interruption(true).cranelift_opt_level(OptLevel::Speed).allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config
+        .wasm_simd(true)
+        .epoch_interruption(true)
+        .cranelift_opt_level(OptLevel::Speed)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config).map_err(|e| RuntimeError::Module(format!("{e:#}")))
 }
 
@@ -63,7 +70,17 @@ pub fn compile(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) -> Result
     if !imports.is_empty() {
         return Err(RuntimeError::Imports(imports));
     }
-    for name in ["memory", "vitrine_alloc", "vitrine_free", "vitrine_abi_version", "vitrine_load", "vitrine_last_error", "vitrine_decide", "vitrine_info", "vitrine_unload"] {
+    for name in [
+        "memory",
+        "vitrine_alloc",
+        "vitrine_free",
+        "vitrine_abi_version",
+        "vitrine_load",
+        "vitrine_last_error",
+        "vitrine_decide",
+        "vitrine_info",
+        "vitrine_unload",
+    ] {
         if module.get_export(name).is_none() {
             return Err(RuntimeError::Module(format!("missing export `{name}`")));
         }

@@ -17,7 +17,9 @@ pub fn reply<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ErrorBody> {
         Ok(t) => Ok(t),
         Err(as_t) => match serde_json::from_slice::<Envelope>(bytes) {
             Ok(e) => Err(e.error),
-            Err(_) => Err(ErrorBody { code: "internal".into(), stage: "runtime".into(), message: format!("unreadable guest reply: {as_t}") }),
+            Err(_) => {
+                Err(ErrorBody { code: "internal".into(), stage: "runtime".into(), message: format!("unreadable guest reply: {as_t}") })
+            }
         },
     }
 }
@@ -29,7 +31,18 @@ mod tests {
 
     #[test]
     fn an_answer_an_error_and_garbage_each_decode_to_their_own_kind() {
-        let info = Info { bundle: "b".into(), version: 3, hash: "h".into(), schema_hash: "s".into(), offers: 1, slots: vec![], channels: vec![], features: 2, models: 0, engine_version: "e".into() };
+        let info = Info {
+            bundle: "b".into(),
+            version: 3,
+            hash: "h".into(),
+            schema_hash: "s".into(),
+            offers: 1,
+            slots: vec![],
+            channels: vec![],
+            features: 2,
+            models: 0,
+            engine_version: "e".into(),
+        };
         let ok = serde_json::to_vec(&info).unwrap();
         assert_eq!(reply::<Info>(&ok), Ok(info));
         let body = ErrorBody { code: "request_unknown_slot".into(), stage: "request".into(), message: "m".into() };

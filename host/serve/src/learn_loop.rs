@@ -47,7 +47,11 @@ pub fn spawn(state: Arc<AppState>, l: LearnLoop) -> Result<(), ServeError> {
 /// One round of the periodic learner: learn from the feedback window, sign, swap.
 fn learn_once(state: &AppState, l: &LearnLoop, secret: &keys::Secret) -> Result<u64, String> {
     let current = state.runtime.current();
-    let bundle = vitrine_engine::bundle::UnverifiedBundle::parse(&current.bundle).map_err(vitrine_engine::Error::from).and_then(|u| u.verify(&state.runtime.key())).map_err(|e| e.to_string())?.into_bundle();
+    let bundle = vitrine_engine::bundle::UnverifiedBundle::parse(&current.bundle)
+        .map_err(vitrine_engine::Error::from)
+        .and_then(|u| u.verify(&state.runtime.key()))
+        .map_err(|e| e.to_string())?
+        .into_bundle();
     let store = SqliteStore::open_reader(&state.feedback_path).map_err(|e| e.to_string())?;
     let since = vitrine_base::clock::now().saturating_sub(l.window);
     let learned = vitrine_feedback::learn::learn(&bundle, &store, since, l.reward, l.min_impressions).map_err(|e| e.to_string())?;
@@ -56,4 +60,3 @@ fn learn_once(state: &AppState, l: &LearnLoop, secret: &keys::Secret) -> Result<
     state.metrics.bundle_version(d.version());
     Ok(d.version())
 }
-

@@ -161,14 +161,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         }
         r = r.fallback_service(static_files::service(dir.clone()));
     }
-    r.layer(axum::middleware::from_fn_with_state(state.clone(), routes::observe)).layer(DefaultBodyLimit::max(state.limits.max_body)).with_state(state)
+    r.layer(axum::middleware::from_fn_with_state(state.clone(), routes::observe))
+        .layer(DefaultBodyLimit::max(state.limits.max_body))
+        .with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then finishes in-flight requests, flushes the
 /// feedback writer and returns.
 pub async fn run(config: ServeConfig, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
     let server = build(&config)?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|source| ServeError::Io { path: PathBuf::from(config.listen.to_string()), source })?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Io { path: PathBuf::from(config.listen.to_string()), source })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Io { path: PathBuf::from(config.listen.to_string()), source })?;
     // One plain line on stdout for scripts and tests that start the server.
     println!("listening on http://{addr}");
@@ -178,7 +182,10 @@ pub async fn run(config: ServeConfig, shutdown: impl std::future::Future<Output 
     if let Some(l) = config.learn.clone() {
         learn_loop::spawn(state.clone(), l)?;
     }
-    axum::serve(capped, router).with_graceful_shutdown(shutdown).await.map_err(|source| ServeError::Io { path: PathBuf::from(addr.to_string()), source })?;
+    axum::serve(capped, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| ServeError::Io { path: PathBuf::from(addr.to_string()), source })?;
     drop(state);
     let _ = tokio::task::spawn_blocking(move || writer_thread.join()).await;
     tracing::info!("stopped");

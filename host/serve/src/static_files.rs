@@ -35,4 +35,3 @@ pub fn service(dir: PathBuf) -> axum::routing::MethodRouter {
         }
     })
 }
-

@@ -29,8 +29,20 @@ impl Ctx<'_> {
     }
 
     /// `what` names an unknown `kind` `name`; the closest of `known` is suggested.
-    pub fn unknown<'k>(&self, what: impl Into<String>, kind: &'static str, name: &str, known: impl Iterator<Item = &'k str>) -> SourceError {
-        SourceError::Unknown { path: self.toml_path.clone(), what: what.into(), kind, name: name.to_string(), suggestion: vitrine_base::suggest::closest(name, known) }
+    pub fn unknown<'k>(
+        &self,
+        what: impl Into<String>,
+        kind: &'static str,
+        name: &str,
+        known: impl Iterator<Item = &'k str>,
+    ) -> SourceError {
+        SourceError::Unknown {
+            path: self.toml_path.clone(),
+            what: what.into(),
+            kind,
+            name: name.to_string(),
+            suggestion: vitrine_base::suggest::closest(name, known),
+        }
     }
 
     /// Seconds in the duration `s` of `what`.
@@ -76,9 +88,15 @@ pub fn schema(cx: &Ctx<'_>, s: &format::Schema) -> Result<Schema, SourceError> {
             let what = format!("feature `{}`", f.name);
             let kind = match (f.kind, f.encoding.as_deref()) {
                 (format::FeatureType::Numeric, None | Some("f32")) => FeatureKind::Numeric { quant: Quant::F32 },
-                (format::FeatureType::Numeric, Some("u8")) => FeatureKind::Numeric { quant: Quant::U8 { scale: f.scale, offset: f.offset } },
-                (format::FeatureType::Numeric, Some("u16")) => FeatureKind::Numeric { quant: Quant::U16 { scale: f.scale, offset: f.offset } },
-                (format::FeatureType::Numeric, Some(other)) => return Err(cx.invalid(what, format!("encoding `{other}` is not one of f32, u8, u16"))),
+                (format::FeatureType::Numeric, Some("u8")) => {
+                    FeatureKind::Numeric { quant: Quant::U8 { scale: f.scale, offset: f.offset } }
+                }
+                (format::FeatureType::Numeric, Some("u16")) => {
+                    FeatureKind::Numeric { quant: Quant::U16 { scale: f.scale, offset: f.offset } }
+                }
+                (format::FeatureType::Numeric, Some(other)) => {
+                    return Err(cx.invalid(what, format!("encoding `{other}` is not one of f32, u8, u16")))
+                }
                 (format::FeatureType::Boolean, None) => FeatureKind::Boolean,
                 (format::FeatureType::Categorical, None) => FeatureKind::Categorical { vocab: f.vocab.clone() },
                 (_, Some(_)) => return Err(cx.invalid(what, "only numeric features take an encoding")),

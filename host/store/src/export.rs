@@ -15,7 +15,8 @@ impl FeatureStore {
         let schema = self.schema.clone();
         let total = self.len()?;
         let file_err = |reason: String| StoreError::File { path: path.to_path_buf(), reason };
-        let mut columns: Vec<(String, Kind)> = vec![("client_id".into(), Kind::Text), ("subject".into(), Kind::Text), ("consent_profiling".into(), Kind::Bool)];
+        let mut columns: Vec<(String, Kind)> =
+            vec![("client_id".into(), Kind::Text), ("subject".into(), Kind::Text), ("consent_profiling".into(), Kind::Bool)];
         columns.extend(schema.channels.iter().map(|c| (format!("consent_{c}"), Kind::Bool)));
         columns.extend(schema.features.iter().map(|f| {
             let kind = match f.kind {

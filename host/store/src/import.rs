@@ -104,9 +104,11 @@ impl FeatureStore {
             for (n, record) in records.enumerate() {
                 let record = record?;
                 let row = layout.parse(&schema, n as u64 + first_row, |i| &record[i])?;
-                stmt.execute(params_from_iter(std::iter::once(rusqlite::types::Value::Text(row.id)).chain(std::iter::once(rusqlite::types::Value::Integer(row.consent as i64))).chain(
-                    row.values.into_iter().map(|v| v.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Real)),
-                )))?;
+                stmt.execute(params_from_iter(
+                    std::iter::once(rusqlite::types::Value::Text(row.id))
+                        .chain(std::iter::once(rusqlite::types::Value::Integer(row.consent as i64)))
+                        .chain(row.values.into_iter().map(|v| v.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Real))),
+                ))?;
                 rows += 1;
                 if rows.is_multiple_of(1024) {
                     progress(rows, total);
@@ -144,11 +146,13 @@ impl Rows {
     pub fn csv(path: &Path) -> Result<Rows, StoreError> {
         let p = path.to_path_buf();
         let csv_err = move |reason: String| StoreError::File { path: p.clone(), reason };
-        let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_path(path).map_err(|e| csv_err(e.to_string()))?;
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_path(path).map_err(|e| csv_err(e.to_string()))?;
         let headers: Vec<String> = reader.headers().map_err(|e| csv_err(e.to_string()))?.iter().map(str::to_string).collect();
         // Data starts on line 2, after the header.
         let iter = reader.into_records().enumerate().map(move |(n, r)| {
-            r.map(|r| r.iter().map(|c| if c.is_empty() { Cell::Missing } else { Cell::Text(c.to_string()) }).collect()).map_err(|e| csv_err(format!("row {}: {e}", n + 2)))
+            r.map(|r| r.iter().map(|c| if c.is_empty() { Cell::Missing } else { Cell::Text(c.to_string()) }).collect())
+                .map_err(|e| csv_err(format!("row {}: {e}", n + 2)))
         });
         Ok(Rows { headers, total: None, first_row: 2, iter: Box::new(iter) })
     }
@@ -223,8 +227,15 @@ impl RowLayout {
             } else if let Some(i) = h.strip_prefix("consent_").and_then(|c| schema.channel(c)) {
                 Column::Consent(channel_consent_bit(i))
             } else {
-                let known = schema.features.iter().map(|f| f.name.clone()).chain(schema.channels.iter().map(|c| format!("consent_{c}"))).collect::<Vec<_>>();
-                let hint = vitrine_base::suggest::closest(h, known.iter().map(String::as_str)).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+                let known = schema
+                    .features
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .chain(schema.channels.iter().map(|c| format!("consent_{c}")))
+                    .collect::<Vec<_>>();
+                let hint = vitrine_base::suggest::closest(h, known.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
                 return Err(file_err(format!("unknown column `{h}`{hint}")));
             };
             columns.push(col);
@@ -249,18 +260,31 @@ impl RowLayout {
     }
 
     /// Checks one row; `cell(i)` is the row's cell in column `i`.
-    pub fn parse<'c>(&self, schema: &vitrine_engine::schema::Schema, row: u64, cell: impl Fn(usize) -> &'c Cell) -> Result<Row, StoreError> {
+    pub fn parse<'c>(
+        &self,
+        schema: &vitrine_engine::schema::Schema,
+        row: u64,
+        cell: impl Fn(usize) -> &'c Cell,
+    ) -> Result<Row, StoreError> {
         let mut out = Row { id: String::new(), subject: None, consent: 0, values: vec![None; schema.features.len()] };
         for (i, (col, header)) in self.columns.iter().zip(&self.headers).enumerate() {
             let cell = cell(i);
-            let bad = |reason: String| StoreError::Row { path: self.path.clone(), row, column: header.to_string(), value: cell.to_string(), reason };
+            let bad = |reason: String| StoreError::Row {
+                path: self.path.clone(),
+                row,
+                column: header.to_string(),
+                value: cell.to_string(),
+                reason,
+            };
             match (*col, cell) {
                 (Column::ClientId, Cell::Missing) => return Err(bad("a client id is required".into())),
                 (Column::ClientId, Cell::Text(s)) => out.id = s.clone(),
                 (Column::ClientId, Cell::Number(x)) if x.fract() == 0.0 => out.id = format!("{x}"),
                 (Column::ClientId, _) => return Err(bad("expected a text or integer client id".into())),
                 (Column::Subject, _) if !self.subject_used => {}
-                (Column::Subject, Cell::Text(s)) => out.subject = Some(vitrine_base::hex::decode::<16>(s).ok_or_else(|| bad("expected 32 hex digits".into()))?),
+                (Column::Subject, Cell::Text(s)) => {
+                    out.subject = Some(vitrine_base::hex::decode::<16>(s).ok_or_else(|| bad("expected 32 hex digits".into()))?)
+                }
                 (Column::Subject, _) => return Err(bad("expected 32 hex digits".into())),
                 (Column::Consent(_), Cell::Missing) => {}
                 (Column::Consent(bit), c) => match c.boolean() {
@@ -276,11 +300,12 @@ impl RowLayout {
     }
 }
 
-
 /// One cell as the engine will hold it, or why it does not fit.
 fn cell_value(kind: &FeatureKind, cell: &Cell) -> Result<f64, String> {
     match kind {
-        FeatureKind::Boolean => cell.boolean().map(|b| f64::from(u8::from(b))).ok_or_else(|| "expected true/false, 1/0 or yes/no".to_string()),
+        FeatureKind::Boolean => {
+            cell.boolean().map(|b| f64::from(u8::from(b))).ok_or_else(|| "expected true/false, 1/0 or yes/no".to_string())
+        }
         FeatureKind::Categorical { vocab } => match cell {
             Cell::Text(s) => vocab.iter().position(|v| v == s).map(|i| i as f64).ok_or_else(|| format!("not one of {}", vocab.join(", "))),
             _ => Err(format!("expected a category (text): one of {}", vocab.join(", "))),

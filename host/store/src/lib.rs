@@ -52,7 +52,10 @@ impl FeatureStore {
                 let columns: String = schema.features.iter().map(|f| format!(", {} REAL", quote(&f.name))).collect();
                 let tx = conn.unchecked_transaction()?;
                 tx.execute(&format!("CREATE TABLE clients (client_id TEXT PRIMARY KEY, consent INTEGER NOT NULL{columns})"), [])?;
-                tx.execute("INSERT INTO meta (key, value) VALUES ('schema', ?1), ('schema_hash', ?2), ('subject_salt', ?3)", params![json, schema_id(schema), salt.to_vec()])?;
+                tx.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema', ?1), ('schema_hash', ?2), ('subject_salt', ?3)",
+                    params![json, schema_id(schema), salt.to_vec()],
+                )?;
                 tx.commit()?;
             }
         }
@@ -62,11 +65,16 @@ impl FeatureStore {
     /// Opens an existing store with the schema it was made for.
     pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
         if !path.exists() {
-            return Err(StoreError::Io { path: path.to_path_buf(), source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such feature store") });
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such feature store"),
+            });
         }
         let conn = Connection::open(path)?;
-        let json: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0)).optional().ok().flatten();
-        let schema: Schema = serde_json::from_str(&json.ok_or(StoreError::Empty)?).map_err(|e| StoreError::Corrupt(format!("stored schema: {e}")))?;
+        let json: Option<String> =
+            conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| r.get(0)).optional().ok().flatten();
+        let schema: Schema =
+            serde_json::from_str(&json.ok_or(StoreError::Empty)?).map_err(|e| StoreError::Corrupt(format!("stored schema: {e}")))?;
         Self::with_schema(conn, schema)
     }
 
@@ -115,7 +123,13 @@ impl FeatureStore {
         for i in 0..self.schema.features.len() {
             values.push(row.get::<_, Option<f64>>(i + 2)?.map(|x| x as f32));
         }
-        let content = SnapshotContent { subject: self.subject(&id), issued_at, expires_at: issued_at.saturating_add(ttl), consent: consent as u16, values };
+        let content = SnapshotContent {
+            subject: self.subject(&id),
+            issued_at,
+            expires_at: issued_at.saturating_add(ttl),
+            consent: consent as u16,
+            values,
+        };
         Ok((id, content))
     }
 
@@ -130,7 +144,12 @@ impl FeatureStore {
     }
 
     /// Calls `f` for every client in id order.
-    pub fn for_each(&self, issued_at: u64, ttl: u64, mut f: impl FnMut(String, SnapshotContent) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    pub fn for_each(
+        &self,
+        issued_at: u64,
+        ttl: u64,
+        mut f: impl FnMut(String, SnapshotContent) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare(&format!("{} ORDER BY client_id", self.select()))?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {

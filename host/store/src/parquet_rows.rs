@@ -64,7 +64,20 @@ impl ParquetRows {
             kinds.push((name, kind, c.max_def_level()));
         }
         let names = kinds.iter().map(|(n, _, _)| n.clone()).collect();
-        Ok((names, total, ParquetRows { path: path.to_path_buf(), reader, kinds, group: 0, readers: Vec::new(), ready: VecDeque::new(), row: 0, failed: false }))
+        Ok((
+            names,
+            total,
+            ParquetRows {
+                path: path.to_path_buf(),
+                reader,
+                kinds,
+                group: 0,
+                readers: Vec::new(),
+                ready: VecDeque::new(),
+                row: 0,
+                failed: false,
+            },
+        ))
     }
 
     fn bad(&self, reason: String) -> StoreError {
@@ -131,7 +144,9 @@ impl ParquetRows {
                 (ColumnReader::FloatColumnReader(r), _) => read!(r, |x: f32| Ok(Cell::Number(f64::from(x)))),
                 (ColumnReader::DoubleColumnReader(r), _) => read!(r, |x: f64| Ok(Cell::Number(x))),
                 (ColumnReader::ByteArrayColumnReader(r), _) => {
-                    read!(r, |b: parquet::data_type::ByteArray| String::from_utf8(b.data().to_vec()).map(Cell::Text).map_err(|_| "text that is not UTF-8".to_string()))
+                    read!(r, |b: parquet::data_type::ByteArray| String::from_utf8(b.data().to_vec())
+                        .map(Cell::Text)
+                        .map_err(|_| "text that is not UTF-8".to_string()))
                 }
                 _ => Err("unsupported Parquet type".into()),
             }
@@ -142,7 +157,13 @@ impl ParquetRows {
 }
 
 /// Spreads the present `values` over `records`, with `Missing` where a level says null.
-fn spread<T>(values: Vec<T>, defs: &[i16], max_def: i16, records: usize, f: impl Fn(T) -> Result<Cell, String>) -> Result<Vec<Cell>, String> {
+fn spread<T>(
+    values: Vec<T>,
+    defs: &[i16],
+    max_def: i16,
+    records: usize,
+    f: impl Fn(T) -> Result<Cell, String>,
+) -> Result<Vec<Cell>, String> {
     let mut out = Vec::with_capacity(records);
     let mut values = values.into_iter();
     for r in 0..records {

@@ -136,7 +136,11 @@ impl TableWriter {
                         Kind::Bool => (Physical::BOOLEAN, None),
                         Kind::Date => (Physical::INT32, Some(LogicalType::Date)),
                     };
-                    Type::primitive_type_builder(name, physical).with_repetition(Repetition::OPTIONAL).with_logical_type(logical).build().map(Arc::new)
+                    Type::primitive_type_builder(name, physical)
+                        .with_repetition(Repetition::OPTIONAL)
+                        .with_logical_type(logical)
+                        .build()
+                        .map(Arc::new)
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| err(e.to_string()))?;
@@ -177,7 +181,14 @@ impl TableWriter {
         }
         // Checked before anything is buffered, so a refused row leaves no partial row.
         for (v, k) in row.iter().zip(&self.kinds) {
-            let fits = matches!((v, k), (Value::Null, _) | (Value::Text(_), Kind::Text) | (Value::Float(_), Kind::Float) | (Value::Bool(_), Kind::Bool) | (Value::Date(_), Kind::Date));
+            let fits = matches!(
+                (v, k),
+                (Value::Null, _)
+                    | (Value::Text(_), Kind::Text)
+                    | (Value::Float(_), Kind::Float)
+                    | (Value::Bool(_), Kind::Bool)
+                    | (Value::Date(_), Kind::Date)
+            );
             if !fits {
                 return Err(err(format!("value {v:?} does not fit a {k:?} column")));
             }
@@ -242,7 +253,10 @@ impl TableWriter {
         }
         let mut group = writer.next_row_group().map_err(&err)?;
         for (buf, defs) in buffers.iter_mut() {
-            let mut col = group.next_column().map_err(&err)?.ok_or_else(|| err(parquet::errors::ParquetError::General("fewer columns than buffers".into())))?;
+            let mut col = group
+                .next_column()
+                .map_err(&err)?
+                .ok_or_else(|| err(parquet::errors::ParquetError::General("fewer columns than buffers".into())))?;
             match buf {
                 Buffer::Text(b) => col.typed::<ByteArrayType>().write_batch(b, Some(defs), None).map(drop),
                 Buffer::Float(b) => col.typed::<DoubleType>().write_batch(b, Some(defs), None).map(drop),

@@ -73,7 +73,11 @@ fn main() {
     }
     let w_cached = median(&w_rounds);
     let n_cached = median(&n_rounds);
-    println!("round p50s µs: wasmtime {:?}, native {:?}", w_rounds.iter().map(|r| r.0).collect::<Vec<_>>(), n_rounds.iter().map(|r| r.0).collect::<Vec<_>>());
+    println!(
+        "round p50s µs: wasmtime {:?}, native {:?}",
+        w_rounds.iter().map(|r| r.0).collect::<Vec<_>>(),
+        n_rounds.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
     let mut k = 0;
     let w_fresh = time(FRESH, |_| {
         inst.decide(handle, &fresh[k % fresh.len()]).expect("call");
@@ -86,9 +90,17 @@ fn main() {
         k += 1;
     });
     println!("decide, JSON in and out, benchmark fixture (300 features, 100 offers, LR + GBDT, 3 slots x top-3)");
-    println!("cached: median of {ROUNDS} alternating rounds of {} calls; fresh: {FRESH} calls, each with a never-seen snapshot", CACHED / ROUNDS);
+    println!(
+        "cached: median of {ROUNDS} alternating rounds of {} calls; fresh: {FRESH} calls, each with a never-seen snapshot",
+        CACHED / ROUNDS
+    );
     println!("{:<28} {:>10} {:>10} {:>10}", "mode", "p50 µs", "p99 µs", "mean µs");
-    for (name, (p50, p99, mean)) in [("wasmtime cached snapshot", w_cached), ("native cached snapshot", n_cached), ("wasmtime fresh snapshot", w_fresh), ("native fresh snapshot", n_fresh)] {
+    for (name, (p50, p99, mean)) in [
+        ("wasmtime cached snapshot", w_cached),
+        ("native cached snapshot", n_cached),
+        ("wasmtime fresh snapshot", w_fresh),
+        ("native fresh snapshot", n_fresh),
+    ] {
         println!("{name:<28} {p50:>10.1} {p99:>10.1} {mean:>10.1}");
     }
     println!("ratio wasmtime/native p50: cached {:.2}x, fresh {:.2}x", w_cached.0 / n_cached.0, w_fresh.0 / n_fresh.0);

@@ -104,7 +104,13 @@ pub(super) fn build() -> Suite {
 fn decisions(g: &mut Gen) {
     for i in 0..g.fx.clients.len() {
         let r = g.req(i, 100 + i as u64);
-        g.case(&format!("client-{i}"), "decision", "A personalised (or holdout) decision for a fixture client, home page on desktop.", "telco", Req::Json(r));
+        g.case(
+            &format!("client-{i}"),
+            "decision",
+            "A personalised (or holdout) decision for a fixture client, home page on desktop.",
+            "telco",
+            Req::Json(r),
+        );
     }
     let mut r = g.req(0, 1);
     r.explain = true;
@@ -116,7 +122,13 @@ fn decisions(g: &mut Gen) {
     let snap = g.signed(|c| c.consent &= !CONSENT_PROFILING);
     let mut r = g.with_snapshot(&snap);
     r.explain = true;
-    g.case("no-profiling-consent", "policy", "Profiling consent withheld: baseline ranking, personal features masked.", "telco", Req::Json(r));
+    g.case(
+        "no-profiling-consent",
+        "policy",
+        "Profiling consent withheld: baseline ranking, personal features masked.",
+        "telco",
+        Req::Json(r),
+    );
     let snap = g.signed(|c| c.consent &= !(1 << 2));
     let mut r = g.with_snapshot(&snap);
     r.slots = vec![slot("email_weekly", None), slot("home_hero", None)];
@@ -126,7 +138,13 @@ fn decisions(g: &mut Gen) {
     r.context.insert("page".into(), ContextValue::Label("offers".into()));
     r.context.insert("device".into(), ContextValue::Label("mobile".into()));
     r.explain = true;
-    g.case("context-weights-mobile-offers-page", "policy", "Context weights: offers page ×1.2, mobile ×0.8 for TV offers; TV option not applicable on mobile.", "telco", Req::Json(r));
+    g.case(
+        "context-weights-mobile-offers-page",
+        "policy",
+        "Context weights: offers page ×1.2, mobile ×0.8 for TV offers; TV option not applicable on mobile.",
+        "telco",
+        Req::Json(r),
+    );
     let mut r = g.req(0, 4);
     r.slots = vec![slot("offer_cards", Some(5))];
     g.case("k-override", "decision", "A request overrides the slot's top-k.", "telco", Req::Json(r));
@@ -134,7 +152,11 @@ fn decisions(g: &mut Gen) {
     r.slots = vec![];
     g.case("no-slots", "decision", "An empty slot list gives an empty decision with a record.", "telco", Req::Json(r));
     let mut r = g.req(5, 6);
-    r.history = vec![hist("device_renewal", Some("web"), HistoryKind::Impression, 1), hist("device_renewal", Some("web"), HistoryKind::Impression, 2), hist("device_renewal", Some("web"), HistoryKind::Impression, 3)];
+    r.history = vec![
+        hist("device_renewal", Some("web"), HistoryKind::Impression, 1),
+        hist("device_renewal", Some("web"), HistoryKind::Impression, 2),
+        hist("device_renewal", Some("web"), HistoryKind::Impression, 3),
+    ];
     r.explain = true;
     g.case("offer-cap", "policy", "Three impressions this week reach the offer's cap of 3.", "telco", Req::Json(r));
     let mut r = g.req(5, 6);
@@ -144,7 +166,13 @@ fn decisions(g: &mut Gen) {
         hist("fibre_upgrade", Some("web"), HistoryKind::Impression, 10),
     ];
     r.explain = true;
-    g.case("suppression", "policy", "Three impressions in 14 days without a click suppress the offer (outside the 7-day cap).", "telco", Req::Json(r));
+    g.case(
+        "suppression",
+        "policy",
+        "Three impressions in 14 days without a click suppress the offer (outside the 7-day cap).",
+        "telco",
+        Req::Json(r),
+    );
     let mut r = g.req(5, 6);
     r.history = vec![
         hist("fibre_upgrade", Some("web"), HistoryKind::Impression, 8),
@@ -153,10 +181,20 @@ fn decisions(g: &mut Gen) {
         hist("fibre_upgrade", Some("web"), HistoryKind::Click, 9),
         hist("retired_offer", None, HistoryKind::Click, 1),
     ];
-    g.case("suppression-lifted-by-click", "policy", "A click lifts suppression; history naming a retired offer is ignored.", "telco", Req::Json(r));
+    g.case(
+        "suppression-lifted-by-click",
+        "policy",
+        "A click lifts suppression; history naming a retired offer is ignored.",
+        "telco",
+        Req::Json(r),
+    );
     let mut r = g.req(0, 8);
     r.slots = vec![slot("email_weekly", None), slot("sms_alert", None)];
-    r.history = vec![hist("tv_option", Some("email"), HistoryKind::Contact, 1), hist("new_line", Some("email"), HistoryKind::Contact, 2), hist("data_20gb", Some("push"), HistoryKind::Contact, 1)];
+    r.history = vec![
+        hist("tv_option", Some("email"), HistoryKind::Contact, 1),
+        hist("new_line", Some("email"), HistoryKind::Contact, 2),
+        hist("data_20gb", Some("push"), HistoryKind::Contact, 1),
+    ];
     r.explain = true;
     g.case("channel-cap", "policy", "Two emails this week reach the email channel cap; SMS is still free.", "telco", Req::Json(r));
     let mut r = g.req(0, 9);
@@ -170,7 +208,13 @@ fn decisions(g: &mut Gen) {
     g.case("category-limit", "policy", "At most two offers of one category per page.", "telco", Req::Json(r));
     let mut r = g.req(3, 11);
     r.explain = true;
-    g.case("suitability-open-complaint", "rules", "A client with an open complaint gets no commercial offer the suitability stage blocks.", "telco", Req::Json(r));
+    g.case(
+        "suitability-open-complaint",
+        "rules",
+        "A client with an open complaint gets no commercial offer the suitability stage blocks.",
+        "telco",
+        Req::Json(r),
+    );
     let snap = g.signed(|c| {
         for v in c.values.iter_mut().step_by(2) {
             *v = None;
@@ -178,11 +222,23 @@ fn decisions(g: &mut Gen) {
     });
     let mut r = g.with_snapshot(&snap);
     r.explain = true;
-    g.case("missing-features", "models", "Half the features missing: rules see null, imputers and NaN-aware trees take over.", "telco", Req::Json(r));
+    g.case(
+        "missing-features",
+        "models",
+        "Half the features missing: rules see null, imputers and NaN-aware trees take over.",
+        "telco",
+        Req::Json(r),
+    );
     for seed in [12u64, 13, 14, 15] {
         let mut r = g.req(0, seed);
         r.slots = vec![slot("email_weekly", None), slot("offer_cards", Some(4))];
-        g.case(&format!("treatments-seed-{seed}"), "policy", "Loyalty discount's two price treatments split by the seed, with exact probabilities.", "telco", Req::Json(r));
+        g.case(
+            &format!("treatments-seed-{seed}"),
+            "policy",
+            "Loyalty discount's two price treatments split by the seed, with exact probabilities.",
+            "telco",
+            Req::Json(r),
+        );
     }
 }
 
@@ -196,7 +252,11 @@ fn policy_variants(g: &mut Gen) {
         b.policy.exploration = Exploration::None;
         b.policy.holdout.share = 0.0;
         b.policy.thompson.cold_below = 100;
-        b.posteriors = vec![Posterior { offer: 4, alpha: 2.0, beta: 5.0, observations: 5 }, Posterior { offer: 10, alpha: 1.0, beta: 1.0, observations: 0 }, Posterior { offer: 0, alpha: 40.0, beta: 60.0, observations: 100 }];
+        b.posteriors = vec![
+            Posterior { offer: 4, alpha: 2.0, beta: 5.0, observations: 5 },
+            Posterior { offer: 10, alpha: 1.0, beta: 1.0, observations: 0 },
+            Posterior { offer: 0, alpha: 40.0, beta: 60.0, observations: 100 },
+        ];
     });
     g.variant("telco-validity", |b| {
         b.offers[0].valid_until = NOW - DAY;
@@ -204,7 +264,10 @@ fn policy_variants(g: &mut Gen) {
         b.offers[6].caps.push(Cap { scope: CapScope::Category, max: 1, window_secs: 30 * DAY });
     });
     g.variant("telco-step-limit", |b| b.limits.max_rule_steps = 12);
-    for (bundle, what) in [("telco-softmax", "Softmax exploration (T = 2): exact selection probabilities."), ("telco-greedy", "No exploration, no holdout: the greedy top-k, probability 1.")] {
+    for (bundle, what) in [
+        ("telco-softmax", "Softmax exploration (T = 2): exact selection probabilities."),
+        ("telco-greedy", "No exploration, no holdout: the greedy top-k, probability 1."),
+    ] {
         for client in [0usize, 2] {
             let r = g.req(client, 21 + client as u64);
             g.case(&format!("{bundle}-client-{client}"), "policy", what, bundle, Req::Json(r));
@@ -214,12 +277,24 @@ fn policy_variants(g: &mut Gen) {
         let mut r = g.req(0, seed);
         r.slots = vec![slot("offer_cards", Some(4))];
         r.context.insert("page".into(), ContextValue::Label("offers".into()));
-        g.case(&format!("thompson-seed-{seed}"), "policy", "Cold-start offers draw P from their Beta posterior; selection probabilities are estimated and marked so.", "telco-thompson", Req::Json(r));
+        g.case(
+            &format!("thompson-seed-{seed}"),
+            "policy",
+            "Cold-start offers draw P from their Beta posterior; selection probabilities are estimated and marked so.",
+            "telco-thompson",
+            Req::Json(r),
+        );
     }
     let mut r = g.req(0, 41);
     r.explain = true;
     r.history = vec![hist("loyalty_discount", Some("email"), HistoryKind::Contact, 3)];
-    g.case("validity-and-category-cap", "policy", "Offers outside their validity window, and a category cap from history.", "telco-validity", Req::Json(r));
+    g.case(
+        "validity-and-category-cap",
+        "policy",
+        "Offers outside their validity window, and a category cap from history.",
+        "telco-validity",
+        Req::Json(r),
+    );
     let r = g.req(0, 42);
     g.case("rule-step-limit", "rules", "The bundle's per-request rule budget is exceeded.", "telco-step-limit", Req::Json(r));
 }
@@ -231,10 +306,22 @@ fn snapshot_errors(g: &mut Gen) {
     g.case("snapshot-bad-encoding", "snapshot", "Snapshot text is not base64url.", "telco", Req::Json(r));
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
         ("snapshot-bad-magic", "Wrong magic bytes.", flip(&good, 0, 0)),
-        ("snapshot-bad-version", "Unsupported format version.", { let mut b = good.clone(); b[4] = 2; b }),
+        ("snapshot-bad-version", "Unsupported format version.", {
+            let mut b = good.clone();
+            b[4] = 2;
+            b
+        }),
         ("snapshot-truncated", "Cut short after 40 bytes.", good[..40].to_vec()),
-        ("snapshot-oversized", "Longer than the 4,096-byte limit.", { let mut b = good.clone(); b.resize(4200, 0); b }),
-        ("snapshot-malformed", "Key id length of zero.", { let mut b = good.clone(); b[5] = 0; b }),
+        ("snapshot-oversized", "Longer than the 4,096-byte limit.", {
+            let mut b = good.clone();
+            b.resize(4200, 0);
+            b
+        }),
+        ("snapshot-malformed", "Key id length of zero.", {
+            let mut b = good.clone();
+            b[5] = 0;
+            b
+        }),
         ("snapshot-bad-signature", "One feature byte flipped after signing.", flip(&good, good.len() - 70, 3)),
         ("snapshot-signature-bit", "One signature bit flipped.", flip(&good, good.len() - 1, 7)),
     ];
@@ -242,10 +329,14 @@ fn snapshot_errors(g: &mut Gen) {
         let r = g.with_snapshot(&bytes);
         g.case(name, "snapshot", what, "telco", Req::Json(r));
     }
-    let untrusted = SnapshotSigner::new("snap-rogue", untrusted_snapshot_key()).and_then(|s| s.sign(&g.fx.bundle.schema, &g.fx.clients[0])).unwrap_or_default();
+    let untrusted = SnapshotSigner::new("snap-rogue", untrusted_snapshot_key())
+        .and_then(|s| s.sign(&g.fx.bundle.schema, &g.fx.clients[0]))
+        .unwrap_or_default();
     let r = g.with_snapshot(&untrusted);
     g.case("snapshot-unknown-key", "snapshot", "Signed under a key id the bundle does not trust.", "telco", Req::Json(r));
-    let wrong_key = SnapshotSigner::new("snap-test-1", untrusted_snapshot_key()).and_then(|s| s.sign(&g.fx.bundle.schema, &g.fx.clients[0])).unwrap_or_default();
+    let wrong_key = SnapshotSigner::new("snap-test-1", untrusted_snapshot_key())
+        .and_then(|s| s.sign(&g.fx.bundle.schema, &g.fx.clients[0]))
+        .unwrap_or_default();
     let r = g.with_snapshot(&wrong_key);
     g.case("snapshot-wrong-key", "snapshot", "Trusted key id, but signed by another key.", "telco", Req::Json(r));
     let mut other = g.fx.bundle.schema.clone();
@@ -268,7 +359,13 @@ fn request_errors(g: &mut Gen) {
     g.case("request-malformed-json", "request", "Not JSON.", "telco", Req::Text("{\"now\": 1800000000, \"seed\":".into()));
     g.case("request-missing-field", "request", "`seed` is missing.", "telco", Req::Text("{\"now\":1800000000,\"slots\":[]}".into()));
     g.case("request-wrong-type", "request", "`now` is a string.", "telco", Req::Text("{\"now\":\"today\",\"seed\":1,\"slots\":[]}".into()));
-    g.case("request-unknown-field", "request", "Unknown top-level field.", "telco", Req::Text("{\"now\":1800000000,\"seed\":1,\"slots\":[],\"colour\":\"red\"}".into()));
+    g.case(
+        "request-unknown-field",
+        "request",
+        "Unknown top-level field.",
+        "telco",
+        Req::Text("{\"now\":1800000000,\"seed\":1,\"slots\":[],\"colour\":\"red\"}".into()),
+    );
     let mut r = g.req(0, 1);
     r.slots = (0..17).map(|_| slot("home_hero", None)).collect();
     g.case("request-too-many-slots", "request", "More slots than the bundle's limit of 16.", "telco", Req::Json(r));
@@ -298,7 +395,11 @@ fn request_errors(g: &mut Gen) {
 fn bundle_errors(g: &mut Gen) {
     let good = g.fx.bundle_bytes.clone();
     g.bundle("bad-magic", flip(&good, 0, 1));
-    g.bundle("bad-version", { let mut b = good.clone(); b[4] = 9; b });
+    g.bundle("bad-version", {
+        let mut b = good.clone();
+        b[4] = 9;
+        b
+    });
     g.bundle("truncated", good[..good.len() / 2].to_vec());
     g.bundle("bad-signature", flip(&good, good.len() / 2, 0));
     g.bundle("undecodable", signed_envelope(&[0xff; 24]));
@@ -328,7 +429,10 @@ fn validation_errors(g: &mut Gen) {
     g.invalid("schema-too-large", |b| {
         b.schema.features.extend((0..1100).map(|i| FeatureDef { name: format!("x{i}"), kind: FeatureKind::Boolean, personal: true }));
     });
-    g.invalid("rule-type", |b| b.offers[0].eligibility = Program { ops: vec![Op::FeatureNum(0), Op::Bool(true), Op::Add, Op::Num(1.0), Op::Gt], ..Program::default() });
+    g.invalid("rule-type", |b| {
+        b.offers[0].eligibility =
+            Program { ops: vec![Op::FeatureNum(0), Op::Bool(true), Op::Add, Op::Num(1.0), Op::Gt], ..Program::default() }
+    });
     g.invalid("rule-not-boolean", |b| b.offers[1].suitability = Program { ops: vec![Op::FeatureNum(0)], ..Program::default() });
     g.invalid("rule-stack", |b| b.offers[0].eligibility = Program { ops: vec![Op::Bool(true), Op::Bool(false)], ..Program::default() });
     g.invalid("rule-bad-index", |b| b.offers[0].applicability = Program { ops: vec![Op::ContextBool(40)], ..Program::default() });
@@ -337,7 +441,9 @@ fn validation_errors(g: &mut Gen) {
         ops.extend(std::iter::repeat_n(Op::Not, 1024));
         b.offers[0].eligibility = Program { ops, ..Program::default() };
     });
-    g.invalid("rule-reads-features-in-context-weight", |b| b.policy.context_weights[0].when = Program { ops: vec![Op::FeatureBool(4)], ..Program::default() });
+    g.invalid("rule-reads-features-in-context-weight", |b| {
+        b.policy.context_weights[0].when = Program { ops: vec![Op::FeatureBool(4)], ..Program::default() }
+    });
     g.invalid("model-shape", |b| {
         if let Body::Linear { weights, .. } = &mut b.models[0].body {
             weights.pop();

@@ -88,7 +88,10 @@ pub enum OfferKind {
 #[serde(rename_all = "snake_case")]
 pub enum Propensity {
     /// Output `output` of model `model`.
-    Model { model: u16, output: u16 },
+    Model {
+        model: u16,
+        output: u16,
+    },
     Constant(f32),
 }
 

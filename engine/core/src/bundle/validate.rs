@@ -63,14 +63,19 @@ impl Bundle {
                 }
                 Propensity::Constant(_) => {}
             }
-            if o.treatments.is_empty() || o.treatments.iter().any(|t| !finite_nonneg(t.weight)) || o.treatments.iter().map(|t| t.weight).sum::<f32>() <= 0.0 {
+            if o.treatments.is_empty()
+                || o.treatments.iter().any(|t| !finite_nonneg(t.weight))
+                || o.treatments.iter().map(|t| t.weight).sum::<f32>() <= 0.0
+            {
                 return Err(invalid(format!("offer `{}` needs at least one treatment and positive finite weights", o.id)));
             }
             unique("treatment", o.treatments.iter().map(|t| t.id.as_str()))?;
         }
         let p = &self.policy;
         match p.exploration {
-            Exploration::EpsilonGreedy { epsilon } if !(0.0..=1.0).contains(&epsilon) => return Err(invalid("epsilon must be in [0, 1]".into())),
+            Exploration::EpsilonGreedy { epsilon } if !(0.0..=1.0).contains(&epsilon) => {
+                return Err(invalid("epsilon must be in [0, 1]".into()))
+            }
             Exploration::Softmax { temperature } if !(temperature.is_finite() && temperature > 0.0) => {
                 return Err(invalid("softmax temperature must be finite and > 0".into()))
             }
@@ -90,14 +95,19 @@ impl Bundle {
         }
         for l in &p.category_levers {
             if !finite_nonneg(l.lever) || !self.offers.iter().any(|o| o.category == l.category) {
-                return Err(invalid(format!("category lever `{}`: the category must have offers and the lever be finite and >= 0", l.category)));
+                return Err(invalid(format!(
+                    "category lever `{}`: the category must have offers and the lever be finite and >= 0",
+                    l.category
+                )));
             }
         }
         if p.channel_caps.iter().any(|c| c.channel as usize >= s.channels.len()) {
             return Err(invalid("a channel cap names a channel that does not exist".into()));
         }
         for post in &self.posteriors {
-            if post.offer as usize >= self.offers.len() || !(post.alpha.is_finite() && post.alpha > 0.0 && post.beta.is_finite() && post.beta > 0.0) {
+            if post.offer as usize >= self.offers.len()
+                || !(post.alpha.is_finite() && post.alpha > 0.0 && post.beta.is_finite() && post.beta > 0.0)
+            {
                 return Err(invalid(format!("posterior for offer {}: offer must exist, alpha and beta finite and > 0", post.offer)));
             }
         }
@@ -108,7 +118,9 @@ impl Bundle {
         }
         let l = &self.limits;
         if l.max_rule_steps > 10_000_000 || l.max_history > 10_000 || l.max_slots > 64 || l.max_context > 64 {
-            return Err(invalid("limits exceed the engine's hard ceilings (10M rule steps, 10k history, 64 slots, 64 context entries)".into()));
+            return Err(invalid(
+                "limits exceed the engine's hard ceilings (10M rule steps, 10k history, 64 slots, 64 context entries)".into(),
+            ));
         }
         Ok(())
     }

@@ -2,7 +2,10 @@
 use super::gates::Gate;
 use super::Engine;
 use crate::bundle::Offer;
-use crate::decision::{Chosen, ConsentState, DecideRequest, DecideResponse, DecisionRecord, DropReason, Dropped, Mode, PlanRequest, ProbabilityKind, SlotDecision};
+use crate::decision::{
+    Chosen, ConsentState, DecideRequest, DecideResponse, DecisionRecord, DropReason, Dropped, Mode, PlanRequest, ProbabilityKind,
+    SlotDecision,
+};
 use crate::policy::{arbitrate, Candidate, Exploration, SlotAsk, SplitMix64};
 use crate::snapshot::{Profile, CONSENT_PROFILING};
 use crate::Error;
@@ -49,13 +52,20 @@ impl Engine {
             let slot = &b.slots[s as usize];
             let ch = slot.channel;
             let consent = prep.channels & (1 << ch) != 0;
-            let capped = b.policy.channel_caps.iter().any(|c| c.channel == ch && book.channel_contacts(ch, c.window_secs) >= c.max as usize);
+            let capped =
+                b.policy.channel_caps.iter().any(|c| c.channel == ch && book.channel_contacts(ch, c.window_secs) >= c.max as usize);
             let before = if req.explain { taken.clone() } else { Vec::new() };
             cands.clear();
             if consent && !capped {
                 cands.extend(self.slot_offers[s as usize].iter().map(|&i| i as usize).filter(|&i| gates[i].failed.is_none()).map(|i| {
                     let (o, g) = (&b.offers[i], &gates[i]);
-                    Candidate { offer: i as u16, category: self.offer_category[i], p: g.p as f64, cvl: g.c as f64 * o.value as f64 * g.l as f64, cold: g.cold }
+                    Candidate {
+                        offer: i as u16,
+                        category: self.offer_category[i],
+                        p: g.p as f64,
+                        cvl: g.c as f64 * o.value as f64 * g.l as f64,
+                        cold: g.cold,
+                    }
                 }));
             }
             let ask = SlotAsk {
@@ -103,7 +113,13 @@ impl Engine {
         }
 
         let record = self.record(req, &prep);
-        Ok(DecideResponse { decision_id: record.decision_id.clone(), mode: prep.mode, slots: out_slots, record, explain: req.explain.then_some(dropped) })
+        Ok(DecideResponse {
+            decision_id: record.decision_id.clone(),
+            mode: prep.mode,
+            slots: out_slots,
+            record,
+            explain: req.explain.then_some(dropped),
+        })
     }
 
     fn record(&self, req: &DecideRequest, prep: &super::request::Prepared) -> DecisionRecord {
@@ -129,7 +145,14 @@ impl Engine {
             history_hash: crate::hex(&history_hash[..8]),
             consent: ConsentState {
                 profiling: prep.client.as_ref().is_some_and(|s| s.consent & CONSENT_PROFILING != 0),
-                channels: b.schema.channels.iter().enumerate().filter(|(i, _)| prep.channels & (1 << i) != 0).map(|(_, c)| c.clone()).collect(),
+                channels: b
+                    .schema
+                    .channels
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| prep.channels & (1 << i) != 0)
+                    .map(|(_, c)| c.clone())
+                    .collect(),
             },
             holdout: prep.mode == Mode::Holdout,
             engine_version: crate::ENGINE_VERSION.to_string(),

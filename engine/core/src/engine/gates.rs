@@ -21,7 +21,6 @@ pub(super) struct Gate {
     pub cold: Option<(f32, f32)>,
 }
 
-
 impl Engine {
     pub(super) fn run_gates(&mut self, prep: &Prepared, now: u64, rng: &mut SplitMix64) -> Result<(), Error> {
         let Engine { bundle, ws, offer_category, category_lever, cold, rules, weight_rules, slot_offers, .. } = self;

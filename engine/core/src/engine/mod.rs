@@ -83,11 +83,8 @@ impl Engine {
         let verified = UnverifiedBundle::parse(bytes)?.verify(public_key)?;
         let hash = verified.hash();
         let bundle = verified.into_bundle();
-        let keys = bundle
-            .trusted_keys
-            .iter()
-            .filter_map(|k| VerifyingKey::from_bytes(&k.public_key).ok().map(|v| (k.kid.clone(), v)))
-            .collect();
+        let keys =
+            bundle.trusted_keys.iter().filter_map(|k| VerifyingKey::from_bytes(&k.public_key).ok().map(|v| (k.kid.clone(), v))).collect();
         let mut offer_ids: Vec<(String, u16)> = bundle.offers.iter().enumerate().map(|(i, o)| (o.id.clone(), i as u16)).collect();
         offer_ids.sort();
         let mut slot_ids: Vec<(String, u16)> = bundle.slots.iter().enumerate().map(|(i, s)| (s.id.clone(), i as u16)).collect();
@@ -108,14 +105,15 @@ impl Engine {
                 }
             }
         }
-        let ws = Workspace {
-            models: vec![crate::models::Lazy::default(); bundle.models.len()],
-            ..Workspace::default()
-        };
+        let ws = Workspace { models: vec![crate::models::Lazy::default(); bundle.models.len()], ..Workspace::default() };
         let slot_offers = (0..bundle.slots.len())
             .map(|s| bundle.offers.iter().enumerate().filter(|(_, o)| o.slots.contains(&(s as u16))).map(|(i, _)| i as u16).collect())
             .collect();
-        let rules = bundle.offers.iter().map(|o| [Compiled::new(&o.eligibility), Compiled::new(&o.applicability), Compiled::new(&o.suitability)]).collect();
+        let rules = bundle
+            .offers
+            .iter()
+            .map(|o| [Compiled::new(&o.eligibility), Compiled::new(&o.applicability), Compiled::new(&o.suitability)])
+            .collect();
         let weight_rules = bundle.policy.context_weights.iter().map(|w| Compiled::new(&w.when)).collect();
         Ok(Engine {
             slot_offers,

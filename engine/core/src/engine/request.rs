@@ -63,7 +63,11 @@ impl Engine {
         self.resolve_history(req)?;
         let client = match (&req.snapshot, profile) {
             (Some(_), Some(_)) => {
-                return Err(RequestError::BadValue { field: "request.snapshot", reason: "a plan request carries a profile, not a snapshot".into() }.into())
+                return Err(RequestError::BadValue {
+                    field: "request.snapshot",
+                    reason: "a plan request carries a profile, not a snapshot".into(),
+                }
+                .into())
             }
             (None, Some(p)) => {
                 let hash = p.decode(&self.bundle.schema, &mut self.ws.profile_bytes, &mut self.ws.features)?;
@@ -72,7 +76,12 @@ impl Engine {
             (None, None) => None,
             (Some(text), None) => {
                 let bytes = decode_text(text)?;
-                let cx = VerifyContext { keys: &self.keys, schema_hash: self.schema_hash, now: req.now, skew_secs: self.bundle.policy.snapshot_skew_secs };
+                let cx = VerifyContext {
+                    keys: &self.keys,
+                    schema_hash: self.schema_hash,
+                    now: req.now,
+                    skew_secs: self.bundle.policy.snapshot_skew_secs,
+                };
                 let unverified = UnverifiedSnapshot::parse(&bytes)?;
                 Some(unverified.verify(&cx, &self.bundle.schema, &mut self.cache, &mut self.ws.features)?.into())
             }

@@ -55,7 +55,8 @@ pub(super) use sse::dot_sse;
 #[cfg(target_arch = "x86_64")]
 mod sse {
     use core::arch::x86_64::{
-        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_setzero_ps, _mm_storeu_ps,
+        _mm256_add_ps, _mm256_loadu_ps, _mm256_mul_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps,
+        _mm_setzero_ps, _mm_storeu_ps,
     };
 
     /// AVX when the CPU has it (one 8-lane register holds exactly the reference's

@@ -16,7 +16,6 @@ pub use linear::{dot, dot_reference};
 use serde::{Deserialize, Serialize};
 pub use trees::{LeafWeight, Node, NodeMode, TreeEnsemble};
 
-
 /// A compiled model.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Model {
@@ -45,9 +44,14 @@ pub enum Input {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     /// `out[o] = bias[o] + Σ weights[o × n_inputs + j] · x[j]`.
-    Linear { weights: Vec<f32>, bias: Vec<f32> },
+    Linear {
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+    },
     Trees(TreeEnsemble),
-    Mlp { layers: Vec<Dense> },
+    Mlp {
+        layers: Vec<Dense>,
+    },
 }
 
 /// One dense layer of an MLP.

@@ -54,12 +54,25 @@ fn linear_with_preprocessing_and_logistic() {
 }
 
 fn stump(mode: NodeMode, missing_true: bool) -> Model {
-    let leaf = |start| Node { mode: NodeMode::Leaf, feature: 0, threshold: 0.0, missing_true: false, true_child: 0, false_child: 0, leaf_start: start, leaf_len: 1 };
+    let leaf = |start| Node {
+        mode: NodeMode::Leaf,
+        feature: 0,
+        threshold: 0.0,
+        missing_true: false,
+        true_child: 0,
+        false_child: 0,
+        leaf_start: start,
+        leaf_len: 1,
+    };
     Model {
         name: "stump".into(),
         inputs: vec![raw(0)],
         body: Body::Trees(TreeEnsemble {
-            nodes: vec![Node { mode, feature: 0, threshold: 5.0, missing_true, true_child: 1, false_child: 2, leaf_start: 0, leaf_len: 0 }, leaf(0), leaf(1)],
+            nodes: vec![
+                Node { mode, feature: 0, threshold: 5.0, missing_true, true_child: 1, false_child: 2, leaf_start: 0, leaf_len: 0 },
+                leaf(0),
+                leaf(1),
+            ],
             roots: vec![0, 0],
             leaves: vec![LeafWeight { target: 0, weight: 1.0 }, LeafWeight { target: 0, weight: -1.0 }],
             base: vec![0.25],
@@ -96,7 +109,13 @@ fn validation_rejects_cycles_bad_shapes_and_huge_models() {
         t.nodes[0].false_child = 0;
     }
     assert_eq!(m.validate(&schema).unwrap_err().code(), "model_tree_structure");
-    let big = Model { name: "big".into(), inputs: vec![raw(0); 4096], body: Body::Linear { weights: vec![0.0; 4096 * 1025], bias: vec![0.0; 1025] }, post: Post::Identity, n_outputs: 1025 };
+    let big = Model {
+        name: "big".into(),
+        inputs: vec![raw(0); 4096],
+        body: Body::Linear { weights: vec![0.0; 4096 * 1025], bias: vec![0.0; 1025] },
+        post: Post::Identity,
+        n_outputs: 1025,
+    };
     assert_eq!(big.validate(&schema).unwrap_err().code(), "model_too_large");
     let zero = Model { n_outputs: 0, ..stump(NodeMode::Leq, false) };
     assert_eq!(zero.validate(&schema).unwrap_err().code(), "model_shape");

@@ -36,7 +36,11 @@ impl Model {
         let params = match &self.body {
             Body::Linear { weights, bias } => {
                 if weights.len() != n_in * n_out || bias.len() != n_out {
-                    return Err(shape(format!("linear needs {n_out}×{n_in} weights and {n_out} biases, has {} and {}", weights.len(), bias.len())));
+                    return Err(shape(format!(
+                        "linear needs {n_out}×{n_in} weights and {n_out} biases, has {} and {}",
+                        weights.len(),
+                        bias.len()
+                    )));
                 }
                 if !finite(weights) || !finite(bias) {
                     return Err(ModelError::NotFinite { model: name() });
@@ -49,7 +53,11 @@ impl Model {
                 for (l, layer) in layers.iter().enumerate() {
                     let (i, o) = (layer.n_in as usize, layer.n_out as usize);
                     if i != width || layer.weights.len() != i.saturating_mul(o) || layer.bias.len() != o {
-                        return Err(shape(format!("layer {l} does not chain: expects {i} inputs (have {width}), {} weights, {} biases", layer.weights.len(), layer.bias.len())));
+                        return Err(shape(format!(
+                            "layer {l} does not chain: expects {i} inputs (have {width}), {} weights, {} biases",
+                            layer.weights.len(),
+                            layer.bias.len()
+                        )));
                     }
                     if !finite(&layer.weights) || !finite(&layer.bias) {
                         return Err(ModelError::NotFinite { model: name() });
@@ -87,7 +95,8 @@ impl Model {
                 if t.roots.iter().any(|&r| r as usize >= n) {
                     return Err(bad(n, "a root is out of range"));
                 }
-                if t.leaves.iter().any(|l| l.target as usize >= n_out || !l.weight.is_finite()) || t.base.len() > n_out || !finite(&t.base) {
+                if t.leaves.iter().any(|l| l.target as usize >= n_out || !l.weight.is_finite()) || t.base.len() > n_out || !finite(&t.base)
+                {
                     return Err(shape("leaf targets and base values must fit the outputs".into()));
                 }
                 n + t.leaves.len()

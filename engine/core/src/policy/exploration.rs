@@ -97,5 +97,9 @@ pub fn beta_sample(alpha: f32, beta: f32, rng: &mut SplitMix64) -> f64 {
     let b = (beta as f64).max(1e-3);
     let x = gamma(a, rng);
     let y = gamma(b, rng);
-    if x + y > 0.0 { x / (x + y) } else { a / (a + b) }
+    if x + y > 0.0 {
+        x / (x + y)
+    } else {
+        a / (a + b)
+    }
 }

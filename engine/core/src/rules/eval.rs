@@ -151,9 +151,15 @@ pub fn eval_in(program: &Program, inputs: &Inputs<'_>, budget: &mut u32, stack: 
                 _ => Value::Null,
             },
             Op::IsNull => Value::Bool(pop!() == Value::Null),
-            Op::CmpFeature { slot: i, cmp, value } => slot(inputs.features, i).map_or(Value::Null, |x| Value::Bool(cmp.test(x as f64, value))),
-            Op::CmpContext { slot: i, cmp, value } => slot(inputs.context, i).map_or(Value::Null, |x| Value::Bool(cmp.test(x as f64, value))),
-            Op::ArithFeature { slot: i, arith, value } => slot(inputs.features, i).and_then(|x| arith.apply(x as f64, value)).map_or(Value::Null, Value::Num),
+            Op::CmpFeature { slot: i, cmp, value } => {
+                slot(inputs.features, i).map_or(Value::Null, |x| Value::Bool(cmp.test(x as f64, value)))
+            }
+            Op::CmpContext { slot: i, cmp, value } => {
+                slot(inputs.context, i).map_or(Value::Null, |x| Value::Bool(cmp.test(x as f64, value)))
+            }
+            Op::ArithFeature { slot: i, arith, value } => {
+                slot(inputs.features, i).and_then(|x| arith.apply(x as f64, value)).map_or(Value::Null, Value::Num)
+            }
             Op::FeatureIs { slot: i, cat } => slot(inputs.features, i).map_or(Value::Null, |x| Value::Bool(x as u16 == cat)),
             Op::FeatureIn { slot: i, set } => slot(inputs.features, i).map_or(Value::Null, |x| {
                 let set = program.cat_sets.get(set as usize).map(Vec::as_slice).unwrap_or(&[]);

@@ -20,7 +20,16 @@ pub enum Compiled {
 }
 
 fn is_clause(op: &Op) -> bool {
-    matches!(op, Op::CmpFeature { .. } | Op::CmpContext { .. } | Op::FeatureIs { .. } | Op::FeatureIn { .. } | Op::FeatureBool(_) | Op::ContextBool(_) | Op::Bool(_))
+    matches!(
+        op,
+        Op::CmpFeature { .. }
+            | Op::CmpContext { .. }
+            | Op::FeatureIs { .. }
+            | Op::FeatureIn { .. }
+            | Op::FeatureBool(_)
+            | Op::ContextBool(_)
+            | Op::Bool(_)
+    )
 }
 
 impl Compiled {
@@ -83,7 +92,9 @@ fn clause(p: &Program, op: &Op, inputs: &Inputs<'_>) -> bool {
         Op::CmpFeature { slot: i, cmp, value } => slot(inputs.features, i).is_some_and(|x| cmp.test(x as f64, value)),
         Op::CmpContext { slot: i, cmp, value } => slot(inputs.context, i).is_some_and(|x| cmp.test(x as f64, value)),
         Op::FeatureIs { slot: i, cat } => slot(inputs.features, i).is_some_and(|x| x as u16 == cat),
-        Op::FeatureIn { slot: i, set } => slot(inputs.features, i).is_some_and(|x| p.cat_sets.get(set as usize).is_some_and(|s| s.binary_search(&(x as u16)).is_ok())),
+        Op::FeatureIn { slot: i, set } => {
+            slot(inputs.features, i).is_some_and(|x| p.cat_sets.get(set as usize).is_some_and(|s| s.binary_search(&(x as u16)).is_ok()))
+        }
         Op::FeatureBool(i) => slot(inputs.features, i).is_some_and(|x| x != 0.0),
         Op::ContextBool(i) => slot(inputs.context, i).is_some_and(|x| x != 0.0),
         Op::Bool(b) => b,

@@ -62,16 +62,34 @@ pub enum Op {
     /// Pop `else`, `then`, `cond`; push `then` if cond is true, `else` if false, null if null.
     Select,
     /// Fused `FeatureNum(slot), Num(value), <cmp>`: the common rule clause in one dispatch.
-    CmpFeature { slot: u16, cmp: Cmp, value: f64 },
+    CmpFeature {
+        slot: u16,
+        cmp: Cmp,
+        value: f64,
+    },
     /// Fused `ContextNum(slot), Num(value), <cmp>`.
-    CmpContext { slot: u16, cmp: Cmp, value: f64 },
+    CmpContext {
+        slot: u16,
+        cmp: Cmp,
+        value: f64,
+    },
     /// Fused `FeatureCat(slot), CatIs(cat)`.
-    FeatureIs { slot: u16, cat: u16 },
+    FeatureIs {
+        slot: u16,
+        cat: u16,
+    },
     /// Fused `FeatureCat(slot), InCats(set)`.
-    FeatureIn { slot: u16, set: u16 },
+    FeatureIn {
+        slot: u16,
+        set: u16,
+    },
     /// Fused `FeatureNum(slot), Num(value), <arith>`: pushes the number (null if missing).
     /// (New ops go last: the bundle encoding numbers variants by position.)
-    ArithFeature { slot: u16, arith: Arith, value: f64 },
+    ArithFeature {
+        slot: u16,
+        arith: Arith,
+        value: f64,
+    },
 }
 
 /// Comparison of a fused clause.
@@ -143,7 +161,18 @@ impl Program {
 
     /// True if the program reads any feature slot.
     pub fn reads_features(&self) -> bool {
-        self.ops.iter().any(|op| matches!(op, Op::FeatureNum(_) | Op::FeatureBool(_) | Op::FeatureCat(_) | Op::CmpFeature { .. } | Op::ArithFeature { .. } | Op::FeatureIs { .. } | Op::FeatureIn { .. }))
+        self.ops.iter().any(|op| {
+            matches!(
+                op,
+                Op::FeatureNum(_)
+                    | Op::FeatureBool(_)
+                    | Op::FeatureCat(_)
+                    | Op::CmpFeature { .. }
+                    | Op::ArithFeature { .. }
+                    | Op::FeatureIs { .. }
+                    | Op::FeatureIn { .. }
+            )
+        })
     }
 }
 

@@ -62,10 +62,18 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
     let mut pop = || stack.pop().ok_or(RuleError::Stack { at, reason: "underflow" });
     let bad = |reason: String| RuleError::Type { at, reason };
     let feature = |i: u16| -> Result<Ty, RuleError> {
-        schema.features.get(i as usize).map(|f| Ty::from(f.slot_type())).ok_or(RuleError::BadIndex { what: "feature", index: i as usize, len: schema.features.len() })
+        schema.features.get(i as usize).map(|f| Ty::from(f.slot_type())).ok_or(RuleError::BadIndex {
+            what: "feature",
+            index: i as usize,
+            len: schema.features.len(),
+        })
     };
     let context = |i: u16| -> Result<Ty, RuleError> {
-        schema.context.get(i as usize).map(|f| Ty::from(f.slot_type())).ok_or(RuleError::BadIndex { what: "context field", index: i as usize, len: schema.context.len() })
+        schema.context.get(i as usize).map(|f| Ty::from(f.slot_type())).ok_or(RuleError::BadIndex {
+            what: "context field",
+            index: i as usize,
+            len: schema.context.len(),
+        })
     };
     let expect = |got: Ty, want: Ty, what: &str| -> Result<(), RuleError> {
         if is(got, want) {
@@ -94,7 +102,11 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
             let a = pop()?;
             expect(a, Ty::Num, "arithmetic/comparison")?;
             expect(b, Ty::Num, "arithmetic/comparison")?;
-            if matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) { Ty::Bool } else { Ty::Num }
+            if matches!(op, Op::Lt | Op::Le | Op::Gt | Op::Ge) {
+                Ty::Bool
+            } else {
+                Ty::Num
+            }
         }
         Op::Neg => {
             expect(pop()?, Ty::Num, "negation")?;
@@ -130,7 +142,8 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
             Ty::Bool
         }
         Op::InCats(n) => {
-            let set = p.cat_sets.get(n as usize).ok_or(RuleError::BadIndex { what: "category set", index: n as usize, len: p.cat_sets.len() })?;
+            let set =
+                p.cat_sets.get(n as usize).ok_or(RuleError::BadIndex { what: "category set", index: n as usize, len: p.cat_sets.len() })?;
             match pop()? {
                 Ty::Null => {}
                 Ty::Cat(len) if set.iter().all(|&c| c < len) => {}
@@ -168,7 +181,11 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
             t => return Err(bad(format!("category test #{cat} on {t:?}"))),
         },
         Op::FeatureIn { slot, set } => {
-            let s = p.cat_sets.get(set as usize).ok_or(RuleError::BadIndex { what: "category set", index: set as usize, len: p.cat_sets.len() })?;
+            let s = p.cat_sets.get(set as usize).ok_or(RuleError::BadIndex {
+                what: "category set",
+                index: set as usize,
+                len: p.cat_sets.len(),
+            })?;
             match feature(slot)? {
                 Ty::Cat(len) if s.iter().all(|&c| c < len) => Ty::Bool,
                 t => return Err(bad(format!("category `in` on {t:?}"))),
@@ -190,7 +207,13 @@ fn step(p: &Program, schema: &Schema, stack: &mut Vec<Ty>, at: usize, op: Op) ->
 fn check_slot_op(op: Op, t: Ty) -> Result<(), String> {
     let ok = matches!(
         (op, t),
-        (Op::FeatureNum(_) | Op::ContextNum(_), Ty::Num) | (Op::FeatureBool(_) | Op::ContextBool(_), Ty::Bool) | (Op::FeatureCat(_) | Op::ContextCat(_), Ty::Cat(_))
+        (Op::FeatureNum(_) | Op::ContextNum(_), Ty::Num)
+            | (Op::FeatureBool(_) | Op::ContextBool(_), Ty::Bool)
+            | (Op::FeatureCat(_) | Op::ContextCat(_), Ty::Cat(_))
     );
-    if ok { Ok(()) } else { Err(format!("{op:?} reads a slot of type {t:?}")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{op:?} reads a slot of type {t:?}"))
+    }
 }

@@ -52,10 +52,11 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], SnapshotError> {
-        let stop = self.pos.checked_add(n).filter(|&s| s <= self.end).ok_or(SnapshotError::Truncated {
-            needed: self.pos.saturating_add(n).saturating_add(SIGNATURE_LEN),
-            got: self.bytes.len(),
-        })?;
+        let stop = self
+            .pos
+            .checked_add(n)
+            .filter(|&s| s <= self.end)
+            .ok_or(SnapshotError::Truncated { needed: self.pos.saturating_add(n).saturating_add(SIGNATURE_LEN), got: self.bytes.len() })?;
         let out = &self.bytes[self.pos..stop];
         self.pos = stop;
         Ok(out)

@@ -12,8 +12,8 @@ mod verify;
 
 pub use cache::VerifiedCache;
 pub use error::SnapshotError;
-pub use profile::{Profile, ProfileWire};
 pub use format::{decode_text, encode_text, UnverifiedSnapshot, MAGIC, VERSION};
+pub use profile::{Profile, ProfileWire};
 #[cfg(feature = "signing")]
 pub use sign::{SnapshotContent, SnapshotSigner};
 pub use verify::{Snapshot, TrustedKey, VerifyContext};

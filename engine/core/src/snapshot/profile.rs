@@ -58,7 +58,9 @@ impl ProfileWire {
             consent |= if c == "profiling" {
                 CONSENT_PROFILING
             } else {
-                let i = schema.channel(c).ok_or_else(|| bad(format!("consent `{c}` is neither `profiling` nor a channel of the schema ({})", schema.channels.join(", "))))?;
+                let i = schema.channel(c).ok_or_else(|| {
+                    bad(format!("consent `{c}` is neither `profiling` nor a channel of the schema ({})", schema.channels.join(", ")))
+                })?;
                 channel_consent_bit(i)
             };
         }
@@ -95,7 +97,9 @@ impl Profile {
         if self.consent & CONSENT_PROFILING != 0 {
             consent.push("profiling".to_string());
         }
-        consent.extend(schema.channels.iter().enumerate().filter(|(i, _)| self.consent & channel_consent_bit(*i) != 0).map(|(_, c)| c.clone()));
+        consent.extend(
+            schema.channels.iter().enumerate().filter(|(i, _)| self.consent & channel_consent_bit(*i) != 0).map(|(_, c)| c.clone()),
+        );
         let features = schema
             .features
             .iter()

@@ -38,7 +38,10 @@ fn schema() -> Schema {
     Schema {
         features: (0..N_FEATURES).map(|i| FeatureDef { name: format!("f{i:03}"), kind: kind_of(i), personal: true }).collect(),
         context: vec![
-            ContextField { name: "page".into(), kind: ContextKind::Category { vocab: vec!["home".into(), "offers".into(), "account".into()] } },
+            ContextField {
+                name: "page".into(),
+                kind: ContextKind::Category { vocab: vec!["home".into(), "offers".into(), "account".into()] },
+            },
             ContextField { name: "hour".into(), kind: ContextKind::Number },
         ],
         channels: vec!["web".into()],
@@ -76,19 +79,45 @@ fn gbdt(rng: &mut SplitMix64) -> Model {
             if k < 63 {
                 let col = (rng.next_u64() % N_FEATURES as u64) as u16;
                 let threshold = (range(col as usize) * rng.next_f64() as f32 * 0.8).max(0.25);
-                nodes.push(Node { mode: NodeMode::Leq, feature: col, threshold, missing_true: rng.next_u64().is_multiple_of(2), true_child: root + 2 * k + 1, false_child: root + 2 * k + 2, leaf_start: 0, leaf_len: 0 });
+                nodes.push(Node {
+                    mode: NodeMode::Leq,
+                    feature: col,
+                    threshold,
+                    missing_true: rng.next_u64().is_multiple_of(2),
+                    true_child: root + 2 * k + 1,
+                    false_child: root + 2 * k + 2,
+                    leaf_start: 0,
+                    leaf_len: 0,
+                });
             } else {
                 leaves.push(LeafWeight { target: 0, weight: (rng.next_f64() as f32 - 0.5) * 0.2 });
-                nodes.push(Node { mode: NodeMode::Leaf, feature: 0, threshold: 0.0, missing_true: false, true_child: 0, false_child: 0, leaf_start: leaves.len() as u32 - 1, leaf_len: 1 });
+                nodes.push(Node {
+                    mode: NodeMode::Leaf,
+                    feature: 0,
+                    threshold: 0.0,
+                    missing_true: false,
+                    true_child: 0,
+                    false_child: 0,
+                    leaf_start: leaves.len() as u32 - 1,
+                    leaf_len: 1,
+                });
             }
         }
     }
     let inputs = (0..N_FEATURES).map(|i| Input::Feature { slot: i as u16, impute: None, offset: 0.0, scale: 1.0 }).collect();
-    Model { name: "gbdt_100x6".into(), inputs, body: Body::Trees(TreeEnsemble { nodes, roots, leaves, base: vec![-1.0], average: false }), post: Post::Logistic, n_outputs: 1 }
+    Model {
+        name: "gbdt_100x6".into(),
+        inputs,
+        body: Body::Trees(TreeEnsemble { nodes, roots, leaves, base: vec![-1.0], average: false }),
+        post: Post::Logistic,
+        n_outputs: 1,
+    }
 }
 
 fn logistic(rng: &mut SplitMix64) -> Model {
-    let inputs = (0..N_FEATURES).map(|i| Input::Feature { slot: i as u16, impute: Some(0.0), offset: range(i) / 2.0, scale: 1.0 / range(i) }).collect();
+    let inputs = (0..N_FEATURES)
+        .map(|i| Input::Feature { slot: i as u16, impute: Some(0.0), offset: range(i) / 2.0, scale: 1.0 / range(i) })
+        .collect();
     let weights = (0..N_OFFERS * N_FEATURES).map(|_| (rng.next_f64() as f32 - 0.5) * 0.1).collect();
     let bias = (0..N_OFFERS).map(|_| -2.0 + rng.next_f64() as f32).collect();
     Model { name: "logit_100".into(), inputs, body: Body::Linear { weights, bias }, post: Post::Logistic, n_outputs: N_OFFERS as u16 }
@@ -113,9 +142,17 @@ fn bundle() -> Bundle {
                 eligibility: e.compile(&s).unwrap_or_else(|err| panic!("{err}")),
                 applicability: Expr::context("hour").ge(0.0).compile(&s).unwrap_or_else(|err| panic!("{err}")),
                 suitability: Program::default(),
-                propensity: if i % 10 == 0 { Propensity::Model { model: 1, output: 0 } } else { Propensity::Model { model: 0, output: i as u16 } },
+                propensity: if i % 10 == 0 {
+                    Propensity::Model { model: 1, output: 0 }
+                } else {
+                    Propensity::Model { model: 0, output: i as u16 }
+                },
                 baseline_propensity: 0.05,
-                treatments: vec![Treatment { id: "default".into(), weight: 1.0, creative: Creative { title: format!("Offer {i}"), ..Creative::default() } }],
+                treatments: vec![Treatment {
+                    id: "default".into(),
+                    weight: 1.0,
+                    creative: Creative { title: format!("Offer {i}"), ..Creative::default() },
+                }],
                 caps: vec![Cap { scope: CapScope::Offer, max: 3, window_secs: 86_400 * 7 }],
             }
         })
@@ -125,10 +162,19 @@ fn bundle() -> Bundle {
         name: "bench-300x100".into(),
         version: 1,
         created_at: NOW,
-        slots: vec![SlotDef { id: "hero".into(), channel: 0, k: 3 }, SlotDef { id: "cards".into(), channel: 0, k: 3 }, SlotDef { id: "sidebar".into(), channel: 0, k: 3 }],
+        slots: vec![
+            SlotDef { id: "hero".into(), channel: 0, k: 3 },
+            SlotDef { id: "cards".into(), channel: 0, k: 3 },
+            SlotDef { id: "sidebar".into(), channel: 0, k: 3 },
+        ],
         offers,
         models,
-        policy: Policy { exploration: Exploration::EpsilonGreedy { epsilon: 0.05 }, holdout: Holdout { share: 0.0, salt: "bench".into() }, max_per_category: 3, ..Policy::default() },
+        policy: Policy {
+            exploration: Exploration::EpsilonGreedy { epsilon: 0.05 },
+            holdout: Holdout { share: 0.0, salt: "bench".into() },
+            max_per_category: 3,
+            ..Policy::default()
+        },
         posteriors: vec![],
         trusted_keys: vec![TrustedKey { kid: super::SNAPSHOT_KID.into(), public_key: super::snapshot_key().verifying_key().to_bytes() }],
         limits: Limits::default(),

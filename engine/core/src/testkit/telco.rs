@@ -42,8 +42,14 @@ pub fn schema() -> Schema {
             boolean("open_complaint", true),
         ],
         context: vec![
-            ContextField { name: "page".into(), kind: ContextKind::Category { vocab: vec!["home".into(), "offers".into(), "account".into(), "checkout".into()] } },
-            ContextField { name: "device".into(), kind: ContextKind::Category { vocab: vec!["mobile".into(), "desktop".into(), "tablet".into()] } },
+            ContextField {
+                name: "page".into(),
+                kind: ContextKind::Category { vocab: vec!["home".into(), "offers".into(), "account".into(), "checkout".into()] },
+            },
+            ContextField {
+                name: "device".into(),
+                kind: ContextKind::Category { vocab: vec!["mobile".into(), "desktop".into(), "tablet".into()] },
+            },
             ContextField { name: "hour".into(), kind: ContextKind::Number },
             ContextField { name: "logged_in".into(), kind: ContextKind::Boolean },
         ],
@@ -72,23 +78,146 @@ fn offers(s: &Schema) -> Vec<Offer> {
     let not_complaining = || f("open_complaint").not();
     let m = |model: u16, output: u16| Propensity::Model { model, output };
     let list = vec![
-        O { id: "fibre_upgrade", category: "broadband", kind: OfferKind::Offer, slots: &[0, 1, 3], value: 30.0, eligibility: f("fiber_eligible").and(f("fiber_owned").not()), applicability: always(), suitability: not_complaining(), propensity: m(0, 0) },
-        O { id: "data_20gb", category: "mobile", kind: OfferKind::Offer, slots: &[0, 1, 2, 4], value: 10.0, eligibility: f("overage_gb").gt(1.0).or(f("data_usage_gb").ge(15.0)), applicability: always(), suitability: always(), propensity: m(0, 1) },
-        O { id: "new_line", category: "mobile", kind: OfferKind::Offer, slots: &[1, 3], value: 15.0, eligibility: f("lines").lt(5.0), applicability: always(), suitability: not_complaining(), propensity: m(0, 2) },
-        O { id: "device_renewal", category: "device", kind: OfferKind::Offer, slots: &[0, 1, 3], value: 40.0, eligibility: f("device_age_months").ge(24.0), applicability: always(), suitability: not_complaining(), propensity: m(1, 0) },
-        O { id: "tv_option", category: "tv", kind: OfferKind::Offer, slots: &[1, 3], value: 12.0, eligibility: f("plan").in_labels(&["plus", "premium"]), applicability: Expr::context("device").is("mobile").not(), suitability: always(), propensity: m(0, 3) },
-        O { id: "family_plan", category: "mobile", kind: OfferKind::Offer, slots: &[0, 1, 3], value: 25.0, eligibility: f("children").ge(1.0).and(f("lines").ge(2.0)), applicability: always(), suitability: not_complaining(), propensity: m(0, 4) },
-        O { id: "loyalty_discount", category: "retention", kind: OfferKind::Offer, slots: &[0, 1, 3, 4], value: 8.0, eligibility: f("tenure_months").ge(36.0), applicability: always(), suitability: always(), propensity: m(2, 0) },
-        O { id: "femtocell", category: "service", kind: OfferKind::Service, slots: &[0, 2], value: 20.0, eligibility: f("indoor_coverage").is("poor"), applicability: always(), suitability: always(), propensity: Propensity::Constant(0.6) },
-        O { id: "premium_upgrade", category: "mobile", kind: OfferKind::Offer, slots: &[1, 3], value: 18.0, eligibility: f("plan").is("premium").not().and(f("monthly_spend").ge(40.0)), applicability: always(), suitability: not_complaining(), propensity: m(0, 5) },
-        O { id: "roaming_pass", category: "mobile", kind: OfferKind::Offer, slots: &[1, 2, 4], value: 9.0, eligibility: f("segment").in_labels(&["business", "youth"]), applicability: always(), suitability: always(), propensity: m(1, 1) },
-        O { id: "streaming_bundle", category: "tv", kind: OfferKind::Offer, slots: &[1, 3], value: 14.0, eligibility: always(), applicability: Expr::context("hour").ge(18.0).or(Expr::context("page").is("offers")), suitability: always(), propensity: Propensity::Constant(0.05) },
-        O { id: "bill_review", category: "service", kind: OfferKind::Service, slots: &[0, 2], value: 15.0, eligibility: f("tickets_90d").ge(2.0).or(f("overage_gb").gt(5.0)), applicability: always(), suitability: always(), propensity: Propensity::Constant(0.3) },
+        O {
+            id: "fibre_upgrade",
+            category: "broadband",
+            kind: OfferKind::Offer,
+            slots: &[0, 1, 3],
+            value: 30.0,
+            eligibility: f("fiber_eligible").and(f("fiber_owned").not()),
+            applicability: always(),
+            suitability: not_complaining(),
+            propensity: m(0, 0),
+        },
+        O {
+            id: "data_20gb",
+            category: "mobile",
+            kind: OfferKind::Offer,
+            slots: &[0, 1, 2, 4],
+            value: 10.0,
+            eligibility: f("overage_gb").gt(1.0).or(f("data_usage_gb").ge(15.0)),
+            applicability: always(),
+            suitability: always(),
+            propensity: m(0, 1),
+        },
+        O {
+            id: "new_line",
+            category: "mobile",
+            kind: OfferKind::Offer,
+            slots: &[1, 3],
+            value: 15.0,
+            eligibility: f("lines").lt(5.0),
+            applicability: always(),
+            suitability: not_complaining(),
+            propensity: m(0, 2),
+        },
+        O {
+            id: "device_renewal",
+            category: "device",
+            kind: OfferKind::Offer,
+            slots: &[0, 1, 3],
+            value: 40.0,
+            eligibility: f("device_age_months").ge(24.0),
+            applicability: always(),
+            suitability: not_complaining(),
+            propensity: m(1, 0),
+        },
+        O {
+            id: "tv_option",
+            category: "tv",
+            kind: OfferKind::Offer,
+            slots: &[1, 3],
+            value: 12.0,
+            eligibility: f("plan").in_labels(&["plus", "premium"]),
+            applicability: Expr::context("device").is("mobile").not(),
+            suitability: always(),
+            propensity: m(0, 3),
+        },
+        O {
+            id: "family_plan",
+            category: "mobile",
+            kind: OfferKind::Offer,
+            slots: &[0, 1, 3],
+            value: 25.0,
+            eligibility: f("children").ge(1.0).and(f("lines").ge(2.0)),
+            applicability: always(),
+            suitability: not_complaining(),
+            propensity: m(0, 4),
+        },
+        O {
+            id: "loyalty_discount",
+            category: "retention",
+            kind: OfferKind::Offer,
+            slots: &[0, 1, 3, 4],
+            value: 8.0,
+            eligibility: f("tenure_months").ge(36.0),
+            applicability: always(),
+            suitability: always(),
+            propensity: m(2, 0),
+        },
+        O {
+            id: "femtocell",
+            category: "service",
+            kind: OfferKind::Service,
+            slots: &[0, 2],
+            value: 20.0,
+            eligibility: f("indoor_coverage").is("poor"),
+            applicability: always(),
+            suitability: always(),
+            propensity: Propensity::Constant(0.6),
+        },
+        O {
+            id: "premium_upgrade",
+            category: "mobile",
+            kind: OfferKind::Offer,
+            slots: &[1, 3],
+            value: 18.0,
+            eligibility: f("plan").is("premium").not().and(f("monthly_spend").ge(40.0)),
+            applicability: always(),
+            suitability: not_complaining(),
+            propensity: m(0, 5),
+        },
+        O {
+            id: "roaming_pass",
+            category: "mobile",
+            kind: OfferKind::Offer,
+            slots: &[1, 2, 4],
+            value: 9.0,
+            eligibility: f("segment").in_labels(&["business", "youth"]),
+            applicability: always(),
+            suitability: always(),
+            propensity: m(1, 1),
+        },
+        O {
+            id: "streaming_bundle",
+            category: "tv",
+            kind: OfferKind::Offer,
+            slots: &[1, 3],
+            value: 14.0,
+            eligibility: always(),
+            applicability: Expr::context("hour").ge(18.0).or(Expr::context("page").is("offers")),
+            suitability: always(),
+            propensity: Propensity::Constant(0.05),
+        },
+        O {
+            id: "bill_review",
+            category: "service",
+            kind: OfferKind::Service,
+            slots: &[0, 2],
+            value: 15.0,
+            eligibility: f("tickets_90d").ge(2.0).or(f("overage_gb").gt(5.0)),
+            applicability: always(),
+            suitability: always(),
+            propensity: Propensity::Constant(0.3),
+        },
     ];
     list.into_iter()
         .map(|o| {
             let treatments = if o.id == "loyalty_discount" {
-                vec![treatment(o.id, "ten_percent", "10% off for a year", Some(36.0)), treatment(o.id, "twenty_percent", "20% off for a year", Some(32.0))]
+                vec![
+                    treatment(o.id, "ten_percent", "10% off for a year", Some(36.0)),
+                    treatment(o.id, "twenty_percent", "20% off for a year", Some(32.0)),
+                ]
             } else {
                 vec![treatment(o.id, "default", &o.id.replace('_', " "), None)]
             };
@@ -118,7 +247,13 @@ fn treatment(offer: &str, id: &str, title: &str, price: Option<f32>) -> Treatmen
     Treatment {
         id: id.into(),
         weight: 1.0,
-        creative: Creative { title: title.into(), text: format!("{title}: see the details"), image: format!("/img/{offer}.svg"), url: format!("/offers/{offer}?t={id}"), price },
+        creative: Creative {
+            title: title.into(),
+            text: format!("{title}: see the details"),
+            image: format!("/img/{offer}.svg"),
+            url: format!("/offers/{offer}?t={id}"),
+            price,
+        },
     }
 }
 
@@ -150,11 +285,35 @@ fn models() -> Vec<Model> {
         0.1, 0.1, 0.0, 0.0, 0.7, 1.1, 0.0, 0.0, -0.4, 1.0, -0.2,
         0.3, 0.8, 0.2, 0.1, 0.0, 0.0, 0.0, -0.2, 0.2, -0.1, 0.5,
     ];
-    let logistic = Model { name: "offers_logit".into(), inputs, body: Body::Linear { weights, bias: vec![-1.0, -1.5, -1.8, -1.2, -1.6, -1.4] }, post: Post::Logistic, n_outputs: 6 };
+    let logistic = Model {
+        name: "offers_logit".into(),
+        inputs,
+        body: Body::Linear { weights, bias: vec![-1.0, -1.5, -1.8, -1.2, -1.6, -1.4] },
+        post: Post::Logistic,
+        n_outputs: 6,
+    };
 
     // A small GBDT, two outputs (device renewal, roaming), NaN-aware.
-    let leaf = |start: u32| Node { mode: NodeMode::Leaf, feature: 0, threshold: 0.0, missing_true: false, true_child: 0, false_child: 0, leaf_start: start, leaf_len: 1 };
-    let split = |feature: u16, threshold: f32, t: u32, f: u32, missing_true: bool| Node { mode: NodeMode::Leq, feature, threshold, missing_true, true_child: t, false_child: f, leaf_start: 0, leaf_len: 0 };
+    let leaf = |start: u32| Node {
+        mode: NodeMode::Leaf,
+        feature: 0,
+        threshold: 0.0,
+        missing_true: false,
+        true_child: 0,
+        false_child: 0,
+        leaf_start: start,
+        leaf_len: 1,
+    };
+    let split = |feature: u16, threshold: f32, t: u32, f: u32, missing_true: bool| Node {
+        mode: NodeMode::Leq,
+        feature,
+        threshold,
+        missing_true,
+        true_child: t,
+        false_child: f,
+        leaf_start: 0,
+        leaf_len: 0,
+    };
     let nodes = vec![
         // tree 0 on device age (col 0): root 0
         split(0, 24.0, 1, 2, true),
@@ -176,7 +335,11 @@ fn models() -> Vec<Model> {
     ];
     let trees = Model {
         name: "device_roaming_gbdt".into(),
-        inputs: vec![Input::Feature { slot: 8, impute: None, offset: 0.0, scale: 1.0 }, Input::Feature { slot: 10, impute: None, offset: 0.0, scale: 1.0 }, Input::OneHot { slot: 11, category: 2 }],
+        inputs: vec![
+            Input::Feature { slot: 8, impute: None, offset: 0.0, scale: 1.0 },
+            Input::Feature { slot: 10, impute: None, offset: 0.0, scale: 1.0 },
+            Input::OneHot { slot: 11, category: 2 },
+        ],
         body: Body::Trees(TreeEnsemble { nodes, roots: vec![0, 5], leaves, base: vec![-0.3, -0.2], average: false }),
         post: Post::Logistic,
         n_outputs: 2,
@@ -188,7 +351,13 @@ fn models() -> Vec<Model> {
         inputs: vec![feature_input(0, 1.0 / 60.0), feature_input(1, 1.0 / 50.0)],
         body: Body::Mlp {
             layers: vec![
-                Dense { n_in: 2, n_out: 3, weights: vec![0.8, -0.2, 0.5, 0.5, -0.7, 0.3], bias: vec![0.1, 0.0, -0.1], activation: Activation::Tanh },
+                Dense {
+                    n_in: 2,
+                    n_out: 3,
+                    weights: vec![0.8, -0.2, 0.5, 0.5, -0.7, 0.3],
+                    bias: vec![0.1, 0.0, -0.1],
+                    activation: Activation::Tanh,
+                },
                 Dense { n_in: 3, n_out: 1, weights: vec![1.2, 0.7, -0.9], bias: vec![-0.8], activation: Activation::Sigmoid },
             ],
         },
@@ -221,9 +390,18 @@ pub fn bundle() -> Bundle {
             exploration: Exploration::EpsilonGreedy { epsilon: 0.1 },
             holdout: Holdout { share: 0.1, salt: "fixture-2027".into() },
             max_per_category: 2,
-            context_weights: vec![ContextWeight { when: page_offers, offers: vec![], weight: 1.2 }, ContextWeight { when: mobile, offers: vec![4, 10], weight: 0.8 }],
-            category_levers: vec![CategoryLever { category: "retention".into(), lever: 1.5 }, CategoryLever { category: "service".into(), lever: 2.0 }],
-            channel_caps: vec![ChannelCap { channel: 1, max: 2, window_secs: 7 * 86_400 }, ChannelCap { channel: 2, max: 1, window_secs: 7 * 86_400 }],
+            context_weights: vec![
+                ContextWeight { when: page_offers, offers: vec![], weight: 1.2 },
+                ContextWeight { when: mobile, offers: vec![4, 10], weight: 0.8 },
+            ],
+            category_levers: vec![
+                CategoryLever { category: "retention".into(), lever: 1.5 },
+                CategoryLever { category: "service".into(), lever: 2.0 },
+            ],
+            channel_caps: vec![
+                ChannelCap { channel: 1, max: 2, window_secs: 7 * 86_400 },
+                ChannelCap { channel: 2, max: 1, window_secs: 7 * 86_400 },
+            ],
             suppression: Some(Suppression { after_impressions: 3, window_secs: 14 * 86_400 }),
             thompson: Thompson { cold_below: 0, estimate_draws: 32 },
             snapshot_skew_secs: 60,

@@ -24,10 +24,23 @@ pub fn run(a: Args) -> Result<()> {
             None => format!("{} rows vs tract-onnx", p.tract_rows),
             Some(why) => format!("tract-onnx cannot run it: {}", why.lines().next().unwrap_or_default()),
         };
-        println!("model `{name}`: parity max |diff| {:.2e} ≤ {:.0e} ({} reference rows; {tract})", p.max_diff, vitrine_compile::onnx::TOLERANCE, p.reference_rows);
+        println!(
+            "model `{name}`: parity max |diff| {:.2e} ≤ {:.0e} ({} reference rows; {tract})",
+            p.max_diff,
+            vitrine_compile::onnx::TOLERANCE,
+            p.reference_rows
+        );
     }
     let bytes = vitrine_engine::bundle::envelope::sign(&bundle, &secret.kid, &secret.key)?;
     vitrine_base::atomic::write(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
-    println!("{} v{}: {} offers, {} slots, {} bytes → {}", bundle.name, bundle.version, bundle.offers.len(), bundle.slots.len(), bytes.len(), a.out.display());
+    println!(
+        "{} v{}: {} offers, {} slots, {} bytes → {}",
+        bundle.name,
+        bundle.version,
+        bundle.offers.len(),
+        bundle.slots.len(),
+        bytes.len(),
+        a.out.display()
+    );
     Ok(())
 }

@@ -38,7 +38,13 @@ pub fn rollback(a: RollbackArgs) -> Result<()> {
 /// Posts to an admin route and prints the server's answer.
 fn admin(s: &Server, route: &str, body: &[u8]) -> Result<()> {
     let url = format!("{}{route}", s.server.trim_end_matches('/'));
-    let res = ureq::post(&url).header("Authorization", &format!("Bearer {}", s.api_key)).config().http_status_as_error(false).build().send(body).with_context(|| format!("POST {url}"))?;
+    let res = ureq::post(&url)
+        .header("Authorization", &format!("Bearer {}", s.api_key))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .send(body)
+        .with_context(|| format!("POST {url}"))?;
     let status = res.status();
     let text = res.into_body().read_to_string().unwrap_or_default();
     if !status.is_success() {

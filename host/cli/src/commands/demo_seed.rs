@@ -24,7 +24,8 @@ pub fn run(a: Args) -> Result<()> {
     let clients = world::clients(a.clients, a.seed);
     vitrine_base::atomic::write(&a.out, world::csv(&clients).as_bytes()).with_context(|| format!("writing {}", a.out.display()))?;
     if let Some(labels) = &a.labels {
-        vitrine_base::atomic::write(labels, world::labels(&clients, a.seed).as_bytes()).with_context(|| format!("writing {}", labels.display()))?;
+        vitrine_base::atomic::write(labels, world::labels(&clients, a.seed).as_bytes())
+            .with_context(|| format!("writing {}", labels.display()))?;
     }
     println!("{} clients (seed {}) → {}", clients.len(), a.seed, a.out.display());
     Ok(())

@@ -26,11 +26,21 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let clients = world::clients(a.clients, a.seed);
-    let options = simulate::Options { host: a.host, edge: a.edge, api_key: a.api_key, rate: a.rate, duration: std::time::Duration::from_secs(super::seconds(&a.duration)?), seed: a.seed };
+    let options = simulate::Options {
+        host: a.host,
+        edge: a.edge,
+        api_key: a.api_key,
+        rate: a.rate,
+        duration: std::time::Duration::from_secs(super::seconds(&a.duration)?),
+        seed: a.seed,
+    };
     let s = simulate::simulate(&clients, &options).map_err(|e| anyhow::anyhow!(e))?;
     println!("{} visits ({} through the edge), modes {:?}, {} errors", s.visits, s.edge_visits, s.modes, s.errors);
     println!("{} impressions, {} clicks, {} conversions", s.impressions, s.clicks, s.conversions);
-    println!("true conversion share per decision: personalised {:.4}, holdout {:.4}, uplift {:+.4}", s.true_treated_rate, s.true_holdout_rate, s.true_uplift);
+    println!(
+        "true conversion share per decision: personalised {:.4}, holdout {:.4}, uplift {:+.4}",
+        s.true_treated_rate, s.true_holdout_rate, s.true_uplift
+    );
     match (s.measured_uplift, s.measured_ci95) {
         (Some(u), Some((lo, hi))) => println!("measured uplift (all traffic in the report range): {u:+.4} [{lo:+.4}, {hi:+.4}]"),
         _ => println!("measured uplift: not enough holdout data yet"),

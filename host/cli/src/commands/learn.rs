@@ -39,7 +39,15 @@ pub fn run(a: Args) -> Result<()> {
     let learned = vitrine_feedback::learn::learn(&current, &store, super::since(&a.since)?, a.reward, a.min_impressions)?;
     for o in &learned.offers {
         let p = o.propensity.map(|(a, b)| format!("; propensity {a:.4} → {b:.4}")).unwrap_or_default();
-        println!("{:<20} {:>8} impressions {:>7} {}s  Beta({}, {}){p}", o.offer, o.impressions, o.successes, a.reward.kind(), o.alpha, o.beta);
+        println!(
+            "{:<20} {:>8} impressions {:>7} {}s  Beta({}, {}){p}",
+            o.offer,
+            o.impressions,
+            o.successes,
+            a.reward.kind(),
+            o.alpha,
+            o.beta
+        );
     }
     let signed = vitrine_engine::bundle::envelope::sign(&learned.bundle, &secret.kid, &secret.key)?;
     vitrine_base::atomic::write(&a.out, &signed).with_context(|| format!("writing {}", a.out.display()))?;

@@ -157,5 +157,6 @@ pub(crate) fn seconds(duration: &str) -> Result<u64> {
 
 /// A `--since` flag: a duration back from now (`7d`) or a unix time.
 pub(crate) fn since(s: &str) -> Result<u64> {
-    vitrine_base::clock::since(s, vitrine_base::clock::now()).ok_or_else(|| anyhow::anyhow!("--since `{s}`: a duration like 7d or a unix time"))
+    vitrine_base::clock::since(s, vitrine_base::clock::now())
+        .ok_or_else(|| anyhow::anyhow!("--since `{s}`: a duration like 7d or a unix time"))
 }

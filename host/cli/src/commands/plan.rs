@@ -47,7 +47,18 @@ pub fn run(a: Args) -> Result<()> {
     let engine = if a.wasm { EngineChoice::Wasm(crate::assets::engine(a.engine.as_deref())?) } else { EngineChoice::Native };
     let bar = crate::progress::bar("planning".into());
     let progress = |done: u64, total: Option<u64>| crate::progress::update(&bar, done, total);
-    let job = PlanJob { bundle: signed.bytes, bundle_key: signed.key, source: Source::from_path(&a.features), config: a.config, out: a.out.clone(), force: a.force, engine, feedback: a.feedback, threads: a.threads, progress: &progress };
+    let job = PlanJob {
+        bundle: signed.bytes,
+        bundle_key: signed.key,
+        source: Source::from_path(&a.features),
+        config: a.config,
+        out: a.out.clone(),
+        force: a.force,
+        engine,
+        feedback: a.feedback,
+        threads: a.threads,
+        progress: &progress,
+    };
     let summary = vitrine_plan::plan(&job);
     bar.finish_and_clear();
     let s = summary?;
@@ -55,8 +66,14 @@ pub fn run(a: Args) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&s)?);
         return Ok(());
     }
-    println!("{} v{} ({} engine, {} threads): {} clients decided in {:.1} s ({:.0} clients/s), {} proposals", s.bundle, s.bundle_version, s.engine, s.threads, s.clients, s.decide_seconds, s.clients_per_second, s.proposals);
-    println!("window {} + {} days, quiet {:?}, at most {} contacts per client, {} days apart", s.start, s.days, s.quiet_days, s.max_contacts, s.min_gap_days);
+    println!(
+        "{} v{} ({} engine, {} threads): {} clients decided in {:.1} s ({:.0} clients/s), {} proposals",
+        s.bundle, s.bundle_version, s.engine, s.threads, s.clients, s.decide_seconds, s.clients_per_second, s.proposals
+    );
+    println!(
+        "window {} + {} days, quiet {:?}, at most {} contacts per client, {} days apart",
+        s.start, s.days, s.quiet_days, s.max_contacts, s.min_gap_days
+    );
     for c in &s.channels {
         println!("  {:<10} {:>10} contacts of {:>10} ({:.1}%)", c.channel, c.contacts, c.capacity, 100.0 * c.capacity_used);
     }

@@ -86,14 +86,25 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into())).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_target(false)
+        .init();
     // What is missing is named before anything is prepared.
     let engine = crate::assets::engine(a.engine.as_deref())?;
     if let Some(dir) = &a.static_dir {
-        anyhow::ensure!(dir.join("index.html").is_file(), "--static-dir {}: no index.html there (the web demo's site is web-demo/site)", dir.display());
+        anyhow::ensure!(
+            dir.join("index.html").is_file(),
+            "--static-dir {}: no index.html there (the web demo's site is web-demo/site)",
+            dir.display()
+        );
     }
     if let Some(dir) = &a.engine_js {
-        anyhow::ensure!(dir.join("vitrine_engine.js").is_file(), "--engine-js {}: no vitrine_engine.js there (build dist/engine-js with `cargo xtask wasm`)", dir.display());
+        anyhow::ensure!(
+            dir.join("vitrine_engine.js").is_file(),
+            "--engine-js {}: no vitrine_engine.js there (build dist/engine-js with `cargo xtask wasm`)",
+            dir.display()
+        );
     }
     let mut config = match (&a.bundle, &a.bundle_key) {
         (Some(bundle), Some(key)) => ServeConfig {
@@ -138,7 +149,13 @@ pub fn run(a: Args) -> Result<()> {
     config.demo_login = a.demo_login;
     if let Some(every) = &a.learn_every {
         let key = a.learn_key.clone().unwrap_or_else(|| a.state.join("keys/bundle-dev.key"));
-        config.learn = Some(LearnLoop { interval: super::seconds(every)?, window: super::seconds(&a.learn_window)?, key, reward: a.learn_reward, min_impressions: a.learn_min_impressions });
+        config.learn = Some(LearnLoop {
+            interval: super::seconds(every)?,
+            window: super::seconds(&a.learn_window)?,
+            key,
+            reward: a.learn_reward,
+            min_impressions: a.learn_min_impressions,
+        });
     }
     if let Some(k) = &config.api_key {
         eprintln!("API key for /v1/snapshot and /v1/admin/*: {k}");

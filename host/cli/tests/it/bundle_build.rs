@@ -2,10 +2,9 @@
 //! with its code and nothing written.
 use std::path::{Path, PathBuf};
 
+use vitrine_base::keys::{self, Role};
 use vitrine_engine::decision::{ContextValue, DecideRequest, SlotRequest};
 use vitrine_engine::snapshot::{encode_text, SnapshotContent, SnapshotSigner, CONSENT_PROFILING};
-use vitrine_base::keys::{self, Role};
-
 
 use crate::common::{example_copy, vitrine};
 
@@ -35,7 +34,15 @@ fn a_built_bundle_decides_on_a_snapshot_signed_by_a_trusted_key() {
     let keys_dir = tmp.path().join("keys");
     keys::generate("bundle-1", Role::Bundle, &keys_dir).unwrap();
     let out = tmp.path().join("telco.vbundle");
-    let built = vitrine(&["bundle", "build", dir.to_str().unwrap(), "--key", keys_dir.join("bundle-1.key").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let built = vitrine(&[
+        "bundle",
+        "build",
+        dir.to_str().unwrap(),
+        "--key",
+        keys_dir.join("bundle-1.key").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
 
     let public = keys::load_public(&keys_dir.join("bundle-1.pub"), Role::Bundle).unwrap();
@@ -47,7 +54,8 @@ fn a_built_bundle_decides_on_a_snapshot_signed_by_a_trusted_key() {
     let signer = SnapshotSigner::new(&snap_key.kid, snap_key.key).unwrap();
     // tenure, spend, usage, fiber_eligible, fiber_owned, coverage (poor), plan (basic), complaint
     let values = [24.0, 55.0, 20.0, 1.0, 0.0, 0.0, 0.0, 0.0].map(Some).to_vec();
-    let content = SnapshotContent { subject: [3; 16], issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | 0b11110, values };
+    let content =
+        SnapshotContent { subject: [3; 16], issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | 0b11110, values };
     let snapshot = encode_text(&signer.sign(&schema, &content).unwrap());
     let req = DecideRequest {
         snapshot: Some(snapshot),
@@ -85,7 +93,11 @@ fn bad_sources_fail_with_their_code_and_write_nothing() {
         ("unknown feature", Box::new(|t| t.replace("data_usage_gb >= 15", "data_usage >= 15")), "rule_unknown_name"),
         ("type error", Box::new(|t| t.replace("data_usage_gb >= 15", "plan >= 15")), "rule_type"),
         ("unknown label", Box::new(|t| t.replace("indoor_coverage == 'poor'", "indoor_coverage == 'bad'")), "rule_unknown_label"),
-        ("unknown slot", Box::new(|t| t.replace("slots = [\"home_hero\", \"offer_cards\"]", "slots = [\"home_hero\", \"offer_card\"]")), "source_unknown_name"),
+        (
+            "unknown slot",
+            Box::new(|t| t.replace("slots = [\"home_hero\", \"offer_cards\"]", "slots = [\"home_hero\", \"offer_card\"]")),
+            "source_unknown_name",
+        ),
         ("unknown channel", Box::new(|t| t.replace("channel = \"email\"\n", "channel = \"mail\"\n")), "source_unknown_name"),
         ("bad duration", Box::new(|t| t.replace("window = \"7d\" }]", "window = \"7 days\" }]")), "source_invalid"),
         ("engine validation", Box::new(|t| t.replace("propensity = 0.6", "propensity = 1.6")), "bundle_invalid"),
@@ -97,7 +109,15 @@ fn bad_sources_fail_with_their_code_and_write_nothing() {
         assert_eq!(err.code(), code, "{name}: {err}");
         keys::generate("bundle-1", Role::Bundle, &tmp.path().join("k")).unwrap();
         let out = tmp.path().join("out.vbundle");
-        let run = vitrine(&["bundle", "build", dir.to_str().unwrap(), "--key", tmp.path().join("k/bundle-1.key").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        let run = vitrine(&[
+            "bundle",
+            "build",
+            dir.to_str().unwrap(),
+            "--key",
+            tmp.path().join("k/bundle-1.key").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert!(!run.status.success(), "{name}");
         assert!(!out.exists() && !out.with_extension("partial").exists(), "{name}: a file was written");
     }
@@ -118,7 +138,15 @@ fn a_snapshot_key_cannot_sign_a_bundle() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = example_copy(tmp.path());
     let out = tmp.path().join("out.vbundle");
-    let run = vitrine(&["bundle", "build", dir.to_str().unwrap(), "--key", dir.join("keys/snap-demo.key").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let run = vitrine(&[
+        "bundle",
+        "build",
+        dir.to_str().unwrap(),
+        "--key",
+        dir.join("keys/snap-demo.key").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("this is a snapshot key; bundle keys are needed here"));
     assert!(!out.exists());

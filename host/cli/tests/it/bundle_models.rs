@@ -3,7 +3,6 @@ use std::path::{Path, PathBuf};
 
 use vitrine_engine::bundle::Propensity;
 
-
 use crate::common::{example_copy, vitrine};
 
 fn models_dir() -> PathBuf {
@@ -82,8 +81,19 @@ fn bundle_build_prints_each_models_parity() {
     let keys = tmp.path().join("keys");
     assert!(vitrine(&["keys", "new", "--kid", "b1", "--role", "bundle", "--out", keys.to_str().unwrap()]).status.success());
     let out = tmp.path().join("b.vbundle");
-    let run = vitrine(&["bundle", "build", dir.to_str().unwrap(), "--key", keys.join("b1.key").to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let run = vitrine(&[
+        "bundle",
+        "build",
+        dir.to_str().unwrap(),
+        "--key",
+        keys.join("b1.key").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(stdout.contains("model `offers`: parity max |diff|") && stdout.contains("32 reference rows; 96 rows vs tract-onnx"), "{stdout}");
+    assert!(
+        stdout.contains("model `offers`: parity max |diff|") && stdout.contains("32 reference rows; 96 rows vs tract-onnx"),
+        "{stdout}"
+    );
 }

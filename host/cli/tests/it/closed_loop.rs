@@ -1,13 +1,12 @@
 //! The closed loop: feedback → `learn` → a new bundle that ranks the better offer higher;
 //! `replay` judges a candidate on logged decisions (on-policy, IPS equals the observed
 //! value exactly).
+use vitrine_base::keys::{self, Role};
 use vitrine_engine::decision::{DecideRequest, DecideResponse, Mode, SlotRequest};
 use vitrine_engine::snapshot::{channel_consent_bit, encode_text, SnapshotContent, SnapshotSigner, CONSENT_PROFILING};
-use vitrine_feedback::{Event, EventKind, FeedbackStore, LoggedDecision, Shown, SqliteStore};
-use vitrine_base::keys::{self, Role};
 use vitrine_feedback::learn::{learn, replay, Reward};
+use vitrine_feedback::{Event, EventKind, FeedbackStore, LoggedDecision, Shown, SqliteStore};
 use vitrine_runtime::{Runtime, RuntimeOptions};
-
 
 const NOW: u64 = 1_800_000_000;
 
@@ -18,23 +17,52 @@ fn snapshot(src: &std::path::Path, bundle: &vitrine_engine::bundle::Bundle, subj
     let web = bundle.schema.channel("web").unwrap();
     // tenure, spend, usage, fiber_eligible, fiber_owned, coverage (good), plan (basic), complaint
     let values = vec![Some(24.0), Some(45.0), Some(20.0), Some(1.0), Some(0.0), Some(2.0), Some(0.0), Some(0.0)];
-    let content = SnapshotContent { subject: [subject; 16], issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | channel_consent_bit(web), values };
+    let content = SnapshotContent {
+        subject: [subject; 16],
+        issued_at: NOW - 60,
+        expires_at: NOW + 3600,
+        consent: CONSENT_PROFILING | channel_consent_bit(web),
+        values,
+    };
     encode_text(&signer.sign(&bundle.schema, &content).unwrap())
 }
 
 fn request(snapshot: &str, seed: u64) -> DecideRequest {
-    DecideRequest { snapshot: Some(snapshot.to_string()), now: NOW, seed, context: Default::default(), slots: vec![SlotRequest { slot: "offer_cards".into(), k: Some(3) }], history: vec![], explain: false }
+    DecideRequest {
+        snapshot: Some(snapshot.to_string()),
+        now: NOW,
+        seed,
+        context: Default::default(),
+        slots: vec![SlotRequest { slot: "offer_cards".into(), k: Some(3) }],
+        history: vec![],
+        explain: false,
+    }
 }
 
 fn priorities(resp: &DecideResponse) -> (f64, f64) {
-    let p = |id: &str| resp.slots[0].offers.iter().find(|o| o.offer == id).map(|o| o.priority).unwrap_or_else(|| panic!("{id} not shown: {resp:?}"));
+    let p = |id: &str| {
+        resp.slots[0].offers.iter().find(|o| o.offer == id).map(|o| o.priority).unwrap_or_else(|| panic!("{id} not shown: {resp:?}"))
+    };
     (p("fibre_upgrade"), p("data_20gb"))
 }
 
 fn events(store: &mut SqliteStore, offer: &str, impressions: u32, clicks: u32) {
     let batch: Vec<Event> = (0..impressions)
         .flat_map(|i| {
-            let base = Event { event_id: format!("{offer}-i{i}"), decision_id: format!("{offer}-d{i}"), kind: EventKind::Impression, offer: offer.into(), treatment: "default".into(), slot: "offer_cards".into(), channel: "web".into(), at: NOW, value: None, selection_probability: None, rank: None, record: None };
+            let base = Event {
+                event_id: format!("{offer}-i{i}"),
+                decision_id: format!("{offer}-d{i}"),
+                kind: EventKind::Impression,
+                offer: offer.into(),
+                treatment: "default".into(),
+                slot: "offer_cards".into(),
+                channel: "web".into(),
+                at: NOW,
+                value: None,
+                selection_probability: None,
+                rank: None,
+                record: None,
+            };
             let click = (i < clicks).then(|| Event { event_id: format!("{offer}-c{i}"), kind: EventKind::Click, ..base.clone() });
             std::iter::once(base).chain(click)
         })
@@ -50,10 +78,12 @@ fn a_bundle_learns_that_b_converts_better_than_a() {
     let key = ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]);
     let public = key.verifying_key().to_bytes();
     let signed = vitrine_engine::bundle::envelope::sign(&bundle, "b", &key).unwrap();
-    let subject = (0..=255u8).find(|s| {
-        let mut e = vitrine_engine::Engine::load(&signed, &public).unwrap();
-        e.decide(&request(&snapshot(&src, &bundle, *s), 1)).unwrap().mode == Mode::Personalised
-    }).unwrap();
+    let subject = (0..=255u8)
+        .find(|s| {
+            let mut e = vitrine_engine::Engine::load(&signed, &public).unwrap();
+            e.decide(&request(&snapshot(&src, &bundle, *s), 1)).unwrap().mode == Mode::Personalised
+        })
+        .unwrap();
     let snap = snapshot(&src, &bundle, subject);
     let before = vitrine_engine::Engine::load(&signed, &public).unwrap().decide(&request(&snap, 1)).unwrap();
     let (fibre, data) = priorities(&before);
@@ -93,16 +123,53 @@ fn replaying_the_logging_bundle_estimates_its_observed_value() {
         let req = serde_json::to_string(&request(&snapshot(&src, &bundle, (i % 251) as u8), i)).unwrap();
         let (out, _) = runtime.decide(req.as_bytes()).unwrap();
         let resp: DecideResponse = serde_json::from_slice(&out).unwrap();
-        let shown: Vec<Shown> = resp.slots.iter().flat_map(|s| s.offers.iter().map(|o| Shown { slot: s.slot.clone(), channel: s.channel.clone(), rank: o.rank, offer: o.offer.clone(), treatment: o.treatment.clone(), selection_probability: o.selection_probability })).collect();
+        let shown: Vec<Shown> = resp
+            .slots
+            .iter()
+            .flat_map(|s| {
+                s.offers.iter().map(|o| Shown {
+                    slot: s.slot.clone(),
+                    channel: s.channel.clone(),
+                    rank: o.rank,
+                    offer: o.offer.clone(),
+                    treatment: o.treatment.clone(),
+                    selection_probability: o.selection_probability,
+                })
+            })
+            .collect();
         // A holdout decision may show nothing in this slot: logged, but no sample.
         let Some(first) = shown.first().map(|s| s.offer.clone()) else {
-            store.write(&[], &[LoggedDecision { record: resp.record.clone(), mode: "holdout".into(), shown, request: Some(req), source: "server".into() }]).unwrap();
+            store
+                .write(
+                    &[],
+                    &[LoggedDecision {
+                        record: resp.record.clone(),
+                        mode: "holdout".into(),
+                        shown,
+                        request: Some(req),
+                        source: "server".into(),
+                    }],
+                )
+                .unwrap();
             continue;
         };
         with_offers += 1;
         let mode = serde_json::to_value(resp.mode).unwrap().as_str().unwrap().to_string();
         let logged = LoggedDecision { record: resp.record.clone(), mode, shown, request: Some(req), source: "server".into() };
-        let click = (i % 3 == 0).then(|| Event { event_id: format!("c{i}"), decision_id: resp.decision_id.clone(), kind: EventKind::Click, offer: first, treatment: "default".into(), slot: "offer_cards".into(), channel: "web".into(), at: NOW, value: None, selection_probability: None, rank: None, record: None });
+        let click = (i % 3 == 0).then(|| Event {
+            event_id: format!("c{i}"),
+            decision_id: resp.decision_id.clone(),
+            kind: EventKind::Click,
+            offer: first,
+            treatment: "default".into(),
+            slot: "offer_cards".into(),
+            channel: "web".into(),
+            at: NOW,
+            value: None,
+            selection_probability: None,
+            rank: None,
+            record: None,
+        });
         clicks += usize::from(click.is_some());
         store.write(&click.into_iter().collect::<Vec<_>>(), &[logged]).unwrap();
     }

@@ -40,7 +40,14 @@ fn simulated_traffic_fills_the_report_and_the_measured_uplift_matches_the_truth(
     let tmp = tempfile::tempdir().unwrap();
     let s = Served::start(tmp.path(), &["--demo"]);
     let clients = world::clients(demo::CLIENTS, demo::SEED);
-    let options = simulate::Options { host: s.base.clone(), edge: None, api_key: s.api_key(), rate: 400.0, duration: Duration::from_secs(6), seed: 1 };
+    let options = simulate::Options {
+        host: s.base.clone(),
+        edge: None,
+        api_key: s.api_key(),
+        rate: 400.0,
+        duration: Duration::from_secs(6),
+        seed: 1,
+    };
     let summary = simulate::simulate(&clients, &options).unwrap();
     assert_eq!(summary.errors, 0);
     assert!(summary.visits > 300, "{summary:?}");

@@ -83,7 +83,8 @@ const MESSAGE: &str = "message clients {
 
 /// The same two clients as the CSV test's `GOOD`, plus an optional third row.
 fn clients(third: Option<(i32, f64, &'static str)>) -> Vec<Col> {
-    let (mut ids, mut tenure, mut spend, mut plan) = (vec![Some("c-001"), Some("c-002")], vec![Some(24), Some(3)], vec![Some(55.5), Some(19.99)], vec![Some("basic"), Some("premium")]);
+    let (mut ids, mut tenure, mut spend, mut plan) =
+        (vec![Some("c-001"), Some("c-002")], vec![Some(24), Some(3)], vec![Some(55.5), Some(19.99)], vec![Some("basic"), Some("premium")]);
     let n = if let Some((t, s, p)) = third {
         ids.push(Some("c-003"));
         tenure.push(Some(t));
@@ -144,7 +145,15 @@ fn parquet_rows_land_exactly_as_csv_rows() {
 
     // Through the CLI, with --schema pointing at bundle.toml.
     let db = tmp.path().join("cli.sqlite");
-    let run = vitrine(&["features", "import", pq.to_str().unwrap(), "--schema", src.join("bundle.toml").to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    let run = vitrine(&[
+        "features",
+        "import",
+        pq.to_str().unwrap(),
+        "--schema",
+        src.join("bundle.toml").to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+    ]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(String::from_utf8_lossy(&run.stdout).contains("imported 2 clients"));
 }
@@ -155,7 +164,10 @@ fn a_bad_parquet_cell_names_row_and_column_and_writes_nothing() {
     let src = example_copy(tmp.path());
     let schema = vitrine_compile::load(&src).unwrap().schema;
     let mut store = FeatureStore::open(&tmp.path().join("f.sqlite"), &schema).unwrap();
-    let cases = [((70_000, 10.0, "basic"), "row 3, column `tenure_months`", "outside the encoded range"), ((1, 10.0, "gold"), "row 3, column `plan`", "not one of")];
+    let cases = [
+        ((70_000, 10.0, "basic"), "row 3, column `tenure_months`", "outside the encoded range"),
+        ((1, 10.0, "gold"), "row 3, column `plan`", "not one of"),
+    ];
     for (third, at, why) in cases {
         let pq = tmp.path().join("bad.parquet");
         write_parquet(&pq, MESSAGE, clients(Some(third)));

@@ -2,9 +2,9 @@
 //! write nothing on a bad row, and snapshots the engine accepts.
 use std::path::Path;
 
+use vitrine_base::keys::{self, Role};
 use vitrine_engine::decision::{DecideRequest, Mode, SlotRequest};
 use vitrine_engine::snapshot::{decode_text, UnverifiedSnapshot};
-use vitrine_base::keys::{self, Role};
 
 use vitrine_store::FeatureStore;
 
@@ -38,16 +38,38 @@ fn import_then_sign_then_decide() {
     assert!(String::from_utf8_lossy(&run.stdout).contains("imported 2 clients"));
 
     let key = src.join("keys/snap-demo.key");
-    let one = vitrine(&["snapshot", "sign", "--db", db.to_str().unwrap(), "--client", "c-001", "--key", key.to_str().unwrap(), "--now", &NOW.to_string(), "--ttl", "1h"]);
+    let one = vitrine(&[
+        "snapshot",
+        "sign",
+        "--db",
+        db.to_str().unwrap(),
+        "--client",
+        "c-001",
+        "--key",
+        key.to_str().unwrap(),
+        "--now",
+        &NOW.to_string(),
+        "--ttl",
+        "1h",
+    ]);
     assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
     let text = String::from_utf8(one.stdout).unwrap().trim().to_string();
 
     // The engine, loaded with a bundle built from the same source, accepts it.
     let bundle = vitrine_compile::load(&src).unwrap();
-    let bkey = keys::generate("bundle-1", Role::Bundle, &tmp.path().join("k")).map(|(s, _)| keys::load_secret(&s, Role::Bundle).unwrap()).unwrap();
+    let bkey =
+        keys::generate("bundle-1", Role::Bundle, &tmp.path().join("k")).map(|(s, _)| keys::load_secret(&s, Role::Bundle).unwrap()).unwrap();
     let bytes = vitrine_engine::bundle::envelope::sign(&bundle, &bkey.kid, &bkey.key).unwrap();
     let mut engine = vitrine_engine::Engine::load(&bytes, &bkey.key.verifying_key().to_bytes()).unwrap();
-    let req = |snapshot: String| DecideRequest { snapshot: Some(snapshot), now: NOW, seed: 1, context: Default::default(), slots: vec![SlotRequest { slot: "home_hero".into(), k: None }], history: vec![], explain: false };
+    let req = |snapshot: String| DecideRequest {
+        snapshot: Some(snapshot),
+        now: NOW,
+        seed: 1,
+        context: Default::default(),
+        slots: vec![SlotRequest { slot: "home_hero".into(), k: None }],
+        history: vec![],
+        explain: false,
+    };
     let resp = engine.decide(&req(text.clone())).unwrap();
     assert_eq!(resp.mode, Mode::Personalised);
     assert_eq!(resp.slots[0].offers[0].offer, "femtocell", "poor coverage, service lever 2");
@@ -57,7 +79,18 @@ fn import_then_sign_then_decide() {
 
     // A client without profiling consent gets the baseline.
     let all = tmp.path().join("all.jsonl");
-    let run = vitrine(&["snapshot", "sign-all", "--db", db.to_str().unwrap(), "--key", key.to_str().unwrap(), "--out", all.to_str().unwrap(), "--now", &NOW.to_string()]);
+    let run = vitrine(&[
+        "snapshot",
+        "sign-all",
+        "--db",
+        db.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--out",
+        all.to_str().unwrap(),
+        "--now",
+        &NOW.to_string(),
+    ]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&all).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 2);

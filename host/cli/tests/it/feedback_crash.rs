@@ -52,7 +52,13 @@ fn every_acknowledged_event_survives_kill_9() {
     let conn = rusqlite::Connection::open(tmp.path().join("feedback.sqlite")).unwrap();
     let mut q = conn.prepare("SELECT COUNT(*) FROM events WHERE event_id = ?1").unwrap();
     let missing: Vec<&String> = acked.iter().filter(|id| q.query_row([id.as_str()], |r| r.get::<_, i64>(0)).unwrap() != 1).collect();
-    assert!(missing.is_empty(), "{} of {} acknowledged events lost, e.g. {:?}", missing.len(), acked.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events lost, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
     let report: serde_json::Value = http().get(&served.url("/v1/report")).call().unwrap().into_body().read_json().unwrap();
     let clicks: u64 = report["rows"].as_array().unwrap().iter().map(|r| r["clicks"].as_u64().unwrap()).sum();
     assert!(clicks >= acked.len() as u64, "report counts {clicks} clicks for {} acked", acked.len());

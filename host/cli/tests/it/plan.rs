@@ -58,8 +58,18 @@ impl World {
     }
 
     fn plan(&self, features: &str, config: &str, out: &str, extra: &[&str]) -> std::process::Output {
-        let mut args = vec!["plan", "--bundle", self.dir.join("demo.vbnd").to_str().unwrap()].into_iter().map(String::from).collect::<Vec<_>>();
-        args.extend(["--bundle-key".into(), self.p("keys/plan-bundle.pub"), "--features".into(), self.p(features), "--config".into(), self.p(config), "--out".into(), self.p(out)]);
+        let mut args =
+            vec!["plan", "--bundle", self.dir.join("demo.vbnd").to_str().unwrap()].into_iter().map(String::from).collect::<Vec<_>>();
+        args.extend([
+            "--bundle-key".into(),
+            self.p("keys/plan-bundle.pub"),
+            "--features".into(),
+            self.p(features),
+            "--config".into(),
+            self.p(config),
+            "--out".into(),
+            self.p(out),
+        ]);
         args.extend(extra.iter().map(|s| s.to_string()));
         vitrine(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
@@ -126,7 +136,8 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(plan.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["clients"], CLIENTS as u64);
 
-    let consent: BTreeMap<String, BTreeMap<String, String>> = table(&w.dir.join("clients.parquet")).into_iter().map(|r| (r["client_id"].clone(), r)).collect();
+    let consent: BTreeMap<String, BTreeMap<String, String>> =
+        table(&w.dir.join("clients.parquet")).into_iter().map(|r| (r["client_id"].clone(), r)).collect();
     let (start, quiet) = (day("2026-11-23"), [day("2026-11-29"), day("2026-11-25")]);
     let mut per_client: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let mut per_client_offers: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -140,17 +151,30 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
         let mut last = f64::INFINITY;
         for r in &rows {
             assert_eq!(r["channel"], channel);
-            assert_eq!(consent[&r["client_id"]][&format!("consent_{channel}")], "true", "{} has not consented to {channel}", r["client_id"]);
+            assert_eq!(
+                consent[&r["client_id"]][&format!("consent_{channel}")],
+                "true",
+                "{} has not consented to {channel}",
+                r["client_id"]
+            );
             let d = day(&r["send_date"]);
             assert!((start..start + 7).contains(&d) && !quiet.contains(&d), "send date {} outside the window or quiet", r["send_date"]);
             let p: f64 = r["priority"].parse().unwrap();
             assert!(p <= last, "rows are in allocation order (priority descending)");
             last = p;
             per_client.entry(r["client_id"].clone()).or_default().push(d);
-            assert!(per_client_offers.entry(r["client_id"].clone()).or_default().insert(r["offer"].clone()), "{} gets {} twice", r["client_id"], r["offer"]);
+            assert!(
+                per_client_offers.entry(r["client_id"].clone()).or_default().insert(r["offer"].clone()),
+                "{} gets {} twice",
+                r["client_id"],
+                r["offer"]
+            );
             contacts.push(r.clone());
         }
-        assert_eq!(summary["channels"].as_array().unwrap().iter().find(|c| c["channel"] == channel).unwrap()["contacts"], rows.len() as u64);
+        assert_eq!(
+            summary["channels"].as_array().unwrap().iter().find(|c| c["channel"] == channel).unwrap()["contacts"],
+            rows.len() as u64
+        );
     }
     assert!(full >= 1, "the test capacities bind on at least one channel");
     for (client, days) in &per_client {
@@ -179,7 +203,8 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
 
     // Same semantics as the edge: replay a sample through engine-abi.wasm under Wasmtime.
     let bundle = std::fs::read(w.dir.join("demo.vbnd")).unwrap();
-    let key = keys::load_public(&w.dir.join("keys/plan-bundle.pub"), Role::Bundle).unwrap().bytes(&w.dir.join("keys/plan-bundle.pub")).unwrap();
+    let key =
+        keys::load_public(&w.dir.join("keys/plan-bundle.pub"), Role::Bundle).unwrap().bytes(&w.dir.join("keys/plan-bundle.pub")).unwrap();
     let engine = vitrine_engine::Engine::load(&bundle, &key).unwrap();
     let config = PlanConfig::load(&w.dir.join("plan.toml"), engine.bundle()).unwrap();
     let schema = engine.bundle().schema.clone();
@@ -187,11 +212,15 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     let store = FeatureStore::open_existing(&w.dir.join("features.sqlite")).unwrap();
     for r in contacts.iter().step_by(contacts.len() / 40 + 1) {
         let c = store.snapshot_content(&r["client_id"], 0, 0).unwrap();
-        let client = Client { id: r["client_id"].clone(), profile: vitrine_engine::snapshot::Profile { subject: c.subject, consent: c.consent, values: c.values } };
+        let client = Client {
+            id: r["client_id"].clone(),
+            profile: vitrine_engine::snapshot::Profile { subject: c.subject, consent: c.consent, values: c.values },
+        };
         let resp: Guest = serde_json::from_slice(&runtime.plan(&plan_json(&config, &schema, &client)).unwrap()).unwrap();
         assert_eq!(resp.decision_id, r["decision_id"]);
         let slot = resp.slots.iter().find(|s| s.channel == r["channel"]).unwrap();
-        let chosen = slot.offers.iter().find(|o| o.offer == r["offer"]).unwrap_or_else(|| panic!("{} not proposed on {}", r["offer"], r["channel"]));
+        let chosen =
+            slot.offers.iter().find(|o| o.offer == r["offer"]).unwrap_or_else(|| panic!("{} not proposed on {}", r["offer"], r["channel"]));
         assert_eq!(chosen.treatment, r["treatment"]);
         // The guest's number as printed, parsed exactly (serde_json's own parser can be an ulp off).
         assert_eq!(chosen.priority.get().parse::<f64>().unwrap(), r["priority"].parse::<f64>().unwrap());
@@ -202,7 +231,9 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     let out = w.plan("clients.csv.export.csv", "plan.toml", "plan-wasm", &["--wasm", "--engine", engine_wasm().to_str().unwrap()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for other in ["plan-export", "plan-wasm"] {
-        for f in ["email.parquet", "push.parquet", "sms.parquet", "email.csv", "sms.csv", "push.csv", "uncontacted.csv", "uncontacted.parquet"] {
+        for f in
+            ["email.parquet", "push.parquet", "sms.parquet", "email.csv", "sms.csv", "push.csv", "uncontacted.csv", "uncontacted.parquet"]
+        {
             assert!(std::fs::read(plan.join(f)).unwrap() == std::fs::read(w.dir.join(other).join(f)).unwrap(), "{other}/{f} differs");
         }
     }
@@ -218,7 +249,10 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
         assert!(std::fs::read(plan.join("email.csv")).unwrap() == std::fs::read(w.dir.join("plan-logged/email.csv")).unwrap());
     }
     let conn = vitrine_feedback::SqliteStore::open_reader(&fb).unwrap();
-    let logged: i64 = rusqlite::Connection::open(&fb).unwrap().query_row("SELECT COUNT(*) FROM decisions WHERE source = 'plan'", [], |r| r.get(0)).unwrap();
+    let logged: i64 = rusqlite::Connection::open(&fb)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM decisions WHERE source = 'plan'", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(logged, CLIENTS as i64, "each decision logged once");
     let report = vitrine_feedback::report::report(&conn, vitrine_feedback::report::Range { from: 0, to: u64::MAX >> 1 }, 0.1).unwrap();
     assert_eq!(report.uplift.holdout_decisions, holdouts.len() as u64);
@@ -243,7 +277,11 @@ fn bad_input_is_named_and_leaves_no_output() {
         for s in want {
             assert!(err.contains(s), "error `{err}` does not name `{s}`");
         }
-        let left: Vec<String> = std::fs::read_dir(&w.dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.contains("bad-plan")).collect();
+        let left: Vec<String> = std::fs::read_dir(&w.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("bad-plan"))
+            .collect();
         assert!(left.is_empty(), "left behind: {left:?}");
     };
     bad(&CONFIG.replace("name = \"sms\"", "name = \"fax\""), "features.sqlite", &["fax", "not a channel", "email, sms"]);
@@ -262,7 +300,10 @@ fn bad_input_is_named_and_leaves_no_output() {
     let text = std::fs::read_to_string(w.dir.join("clients.csv.export.csv")).unwrap();
     let mut lines: Vec<Vec<String>> = text.lines().map(|l| l.split(',').map(String::from).collect()).collect();
     let col = lines[0].iter().position(|h| h == "tenure_months").unwrap();
-    let dropped: Vec<String> = lines.iter().map(|l| l.iter().enumerate().filter(|(i, _)| *i != col).map(|(_, c)| c.clone()).collect::<Vec<_>>().join(",")).collect();
+    let dropped: Vec<String> = lines
+        .iter()
+        .map(|l| l.iter().enumerate().filter(|(i, _)| *i != col).map(|(_, c)| c.clone()).collect::<Vec<_>>().join(","))
+        .collect();
     std::fs::write(w.dir.join("dropped.csv"), dropped.join("\n")).unwrap();
     bad(CONFIG, "dropped.csv", &["tenure_months", "lacks"]);
 

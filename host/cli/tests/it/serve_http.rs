@@ -23,7 +23,8 @@ fn post_json(agent: &ureq::Agent, url: &str, body: &Value) -> (u16, Value) {
 }
 
 fn snapshot(s: &Served, agent: &ureq::Agent, client: &str) -> String {
-    let res = agent.get(&s.url(&format!("/v1/snapshot/{client}"))).header("Authorization", &format!("Bearer {}", s.api_key())).call().unwrap();
+    let res =
+        agent.get(&s.url(&format!("/v1/snapshot/{client}"))).header("Authorization", &format!("Bearer {}", s.api_key())).call().unwrap();
     assert_eq!(res.status().as_u16(), 200);
     res.into_body().read_json::<Value>().unwrap()["snapshot"].as_str().unwrap().to_string()
 }
@@ -79,7 +80,11 @@ fn every_endpoint_over_http() {
     let snap = snapshot(&s, &agent, "c-0001");
 
     // Decide, personalised; the decision is logged.
-    let (status, d) = post_json(&agent, &s.url("/v1/decide"), &json!({ "snapshot": snap, "slots": [{ "slot": "home_hero" }], "context": { "page": "home" } }));
+    let (status, d) = post_json(
+        &agent,
+        &s.url("/v1/decide"),
+        &json!({ "snapshot": snap, "slots": [{ "slot": "home_hero" }], "context": { "page": "home" } }),
+    );
     assert_eq!(status, 200, "{d}");
     assert!(["personalised", "holdout"].contains(&d["mode"].as_str().unwrap()), "{d}");
     let decision = d["decision_id"].as_str().unwrap().to_string();
@@ -112,7 +117,11 @@ fn every_endpoint_over_http() {
     assert!(r["results"][4]["reason"].as_str().unwrap().contains("future"), "{r}");
     let (status, r) = post_json(&agent, &s.url("/v1/events"), &batch);
     assert_eq!((status, r["stored"].as_u64(), r["duplicates"].as_u64()), (202, Some(0), Some(3)), "retries are absorbed: {r}");
-    let (status, e) = post_json(&agent, &s.url("/v1/events"), &json!({ "events": [{ "event_id": "x", "decision_id": "d", "type": "click", "offer": "o", "treatment": "t", "slot": "s", "channel": "web", "at": "yesterday" }] }));
+    let (status, e) = post_json(
+        &agent,
+        &s.url("/v1/events"),
+        &json!({ "events": [{ "event_id": "x", "decision_id": "d", "type": "click", "offer": "o", "treatment": "t", "slot": "s", "channel": "web", "at": "yesterday" }] }),
+    );
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("request_malformed")));
     assert!(e["error"]["message"].as_str().unwrap().starts_with("`events[0].at`: invalid type"), "{e}");
     let (status, e) = post_json(&agent, &s.url("/v1/events"), &json!({ "events": [{ "event_id": "x", "type": "click" }] }));
@@ -123,7 +132,11 @@ fn every_endpoint_over_http() {
     let (status, rep) = get_json(&agent, &s.url("/v1/report"));
     assert_eq!(status, 200);
     let row = rep["rows"].as_array().unwrap().iter().find(|r| r["offer"] == offer.as_str()).unwrap().clone();
-    assert_eq!((row["impressions"].as_u64(), row["clicks"].as_u64(), row["conversions"].as_u64(), row["bundle_version"].as_u64()), (Some(1), Some(1), Some(1), Some(1)), "{row}");
+    assert_eq!(
+        (row["impressions"].as_u64(), row["clicks"].as_u64(), row["conversions"].as_u64(), row["bundle_version"].as_u64()),
+        (Some(1), Some(1), Some(1), Some(1)),
+        "{row}"
+    );
     assert_eq!(row["ctr"]["rate"].as_f64(), Some(1.0));
     let csv = agent.get(&s.url("/v1/report?format=csv")).call().unwrap().into_body().read_to_string().unwrap();
     assert!(csv.starts_with("bundle_version,offer,treatment,slot,channel,impressions,clicks"), "{csv}");

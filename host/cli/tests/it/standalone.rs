@@ -24,7 +24,14 @@ fn the_binary_serves_and_decides_from_an_empty_directory() {
     let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line: {line:?}")).to_string();
     let agent = http();
     let key = std::fs::read_to_string(dir.path().join(".vitrine/api-key")).unwrap();
-    let snapshot: Value = agent.get(&format!("{base}/v1/snapshot/c-0001")).header("Authorization", &format!("Bearer {}", key.trim())).call().unwrap().into_body().read_json().unwrap();
+    let snapshot: Value = agent
+        .get(&format!("{base}/v1/snapshot/c-0001"))
+        .header("Authorization", &format!("Bearer {}", key.trim()))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_json()
+        .unwrap();
     let snapshot = snapshot["snapshot"].as_str().expect("a snapshot").to_string();
     let request = serde_json::json!({ "snapshot": snapshot, "slots": [{ "slot": "home_hero" }, { "slot": "offer_cards" }], "context": { "page": "home" } });
     let res = agent.post(&format!("{base}/v1/decide")).send_json(&request).unwrap();
@@ -50,7 +57,11 @@ fn a_missing_static_dir_or_engine_is_named() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--static-dir nowhere/site: no index.html"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--static-dir nowhere/site: no index.html"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vitrine"))
         .args(["serve", "--listen", "127.0.0.1:0", "--engine", "missing.wasm"])
         .current_dir(dir.path())

@@ -38,7 +38,11 @@ enum Col {
 enum Value {
     Row(Vec<Col>),
     /// Engine outputs `base..base + width`, at ONNX columns `col..`.
-    Score { base: usize, width: usize, col: usize },
+    Score {
+        base: usize,
+        width: usize,
+        col: usize,
+    },
     /// `1 - engine output k` (the negative class of a binary sigmoid MLP).
     Complement(usize),
     /// Predicted labels: not scored by the engine.
@@ -57,7 +61,11 @@ fn post(path: &Path, node: &NodeProto) -> Result<Post, OnnxError> {
         "LOGISTIC" => Ok(Post::Logistic),
         "SOFTMAX" => Ok(Post::Softmax),
         "SOFTMAX_ZERO" => Ok(Post::SoftmaxZero),
-        other => Err(OnnxError::Malformed { path: path.into(), node: node.name.clone(), message: format!("post_transform `{other}` is not supported") }),
+        other => Err(OnnxError::Malformed {
+            path: path.into(),
+            node: node.name.clone(),
+            message: format!("post_transform `{other}` is not supported"),
+        }),
     }
 }
 
@@ -69,7 +77,11 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
     let consts = constants(graph);
     let inputs: Vec<&String> = graph.input.iter().map(|i| &i.name).filter(|n| !consts.contains_key(*n)).collect();
     let [input] = inputs[..] else {
-        return Err(read(format!("{} input tensors; the engine reads one float row (export with a single [N, {}] input)", inputs.len(), input_slots.len())));
+        return Err(read(format!(
+            "{} input tensors; the engine reads one float row (export with a single [N, {}] input)",
+            inputs.len(),
+            input_slots.len()
+        )));
     };
     let n_in = input_slots.len();
     let mut values: HashMap<String, Value> = HashMap::new();
@@ -99,7 +111,8 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
                     return Err(malformed("Gather on the input row must select columns (axis 1)".into()));
                 }
                 let idx = konst(1).ok_or_else(|| malformed("column indices must be a constant".into()))?;
-                let picked = idx.ints.iter().map(|&k| usize::try_from(k).ok().and_then(|k| cols.get(k).copied())).collect::<Option<Vec<_>>>();
+                let picked =
+                    idx.ints.iter().map(|&k| usize::try_from(k).ok().and_then(|k| cols.get(k).copied())).collect::<Option<Vec<_>>>();
                 Value::Row(picked.ok_or_else(|| malformed(format!("column indices {:?} outside a row of {}", idx.ints, cols.len())))?)
             }
             ("Concat", _) => concat(node, &values).map_err(malformed)?,
@@ -108,17 +121,22 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
                 if !float(node, "replaced_value_float", f32::NAN).is_nan() {
                     return Err(malformed("only missing values (NaN) can be imputed".into()));
                 }
-                Value::Row(per_column(cols, &with, |c, v| match c {
-                    // The engine imputes the raw value, before scaling.
-                    Col::Feature { j, offset, scale, .. } => Ok(Col::Feature { j, impute: Some(v / scale + offset), offset, scale }),
-                    Col::OneHot { .. } => Err("cannot impute a one-hot column".to_string()),
-                })
-                .map_err(malformed)?)
+                Value::Row(
+                    per_column(cols, &with, |c, v| match c {
+                        // The engine imputes the raw value, before scaling.
+                        Col::Feature { j, offset, scale, .. } => Ok(Col::Feature { j, impute: Some(v / scale + offset), offset, scale }),
+                        Col::OneHot { .. } => Err("cannot impute a one-hot column".to_string()),
+                    })
+                    .map_err(malformed)?,
+                )
             }
             ("Scaler" | "Sub" | "Div" | "Add" | "Mul", Some(Value::Row(cols))) => {
                 let (a, b) = match node.op_type.as_str() {
                     "Scaler" => (floats(node, "offset"), floats(node, "scale")),
-                    _ => (konst(1).map(|c| c.floats.clone()).ok_or_else(|| malformed("the second operand must be a constant".into()))?, Vec::new()),
+                    _ => (
+                        konst(1).map(|c| c.floats.clone()).ok_or_else(|| malformed("the second operand must be a constant".into()))?,
+                        Vec::new(),
+                    ),
                 };
                 let op = node.op_type.clone();
                 let cols = per_column(cols, &a, |c, a| match c {
@@ -158,7 +176,9 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
                 let mut out = Vec::with_capacity(cols.len() * cats.len());
                 for c in cols {
                     match *c {
-                        Col::Feature { j, offset, scale, .. } if offset == 0.0 && scale == 1.0 => out.extend(cats.iter().map(|&category| Col::OneHot { j, category })),
+                        Col::Feature { j, offset, scale, .. } if offset == 0.0 && scale == 1.0 => {
+                            out.extend(cats.iter().map(|&category| Col::OneHot { j, category }))
+                        }
                         _ => return Err(malformed("OneHotEncoder must read an input column directly".into())),
                     }
                 }
@@ -213,7 +233,9 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
                         same_row(&mut model_row, cols).map_err(&malformed)?;
                         (cols.len(), None)
                     }
-                    (None, Some(Part::Mlp { layers, head })) if node.input.first() == Some(head) => (layers.last().map_or(0, |l| l.n_out as usize), Some(())),
+                    (None, Some(Part::Mlp { layers, head })) if node.input.first() == Some(head) => {
+                        (layers.last().map_or(0, |l| l.n_out as usize), Some(()))
+                    }
                     _ => return Err(malformed(format!("{} must read the input row or the previous layer", node.op_type))),
                 };
                 let w = konst(1).ok_or_else(|| malformed("the weights must be a constant".into()))?;
@@ -239,7 +261,11 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
                         let b = konst(1).ok_or_else(|| malformed("the bias must be a constant".into()))?;
                         let n = layer.n_out as usize;
                         for (o, x) in layer.bias.iter_mut().enumerate() {
-                            *x += if b.floats.len() == 1 { b.floats[0] } else { b.floats.get(o).copied().ok_or_else(|| malformed(format!("bias of {} for {n} units", b.floats.len())))? };
+                            *x += if b.floats.len() == 1 {
+                                b.floats[0]
+                            } else {
+                                b.floats.get(o).copied().ok_or_else(|| malformed(format!("bias of {} for {n} units", b.floats.len())))?
+                            };
                         }
                     }
                     _ if layer.activation == Activation::Identity => {
@@ -263,14 +289,18 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
                 Some(Value::Score { base, width: 1, col: 0 }) => Value::Complement(*base),
                 _ => return Err(malformed("1 - x is supported on a single score only".into())),
             },
-            (op, _) if !SUPPORTED.contains(&op) => return Err(OnnxError::UnsupportedOp { path: path.into(), node: node.name.clone(), op: op.to_string() }),
+            (op, _) if !SUPPORTED.contains(&op) => {
+                return Err(OnnxError::UnsupportedOp { path: path.into(), node: node.name.clone(), op: op.to_string() })
+            }
             (op, _) => return Err(malformed(format!("`{op}` is supported on the input row or a model's scores, not here"))),
         };
         for o in &node.output {
             values.insert(o.clone(), result.clone());
         }
     }
-    let Some(part) = parts.pop() else { return Err(read("no model node (LinearClassifier, LinearRegressor, TreeEnsemble*, MatMul/Gemm)".into())) };
+    let Some(part) = parts.pop() else {
+        return Err(read("no model node (LinearClassifier, LinearRegressor, TreeEnsemble*, MatMul/Gemm)".into()));
+    };
     let mut outputs: BTreeMap<usize, (String, usize)> = BTreeMap::new();
     for o in &graph.output {
         if let Some(&Value::Score { base, width, col }) = values.get(&o.name) {
@@ -284,7 +314,9 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
         .iter()
         .map(|c| match *c {
             Col::Feature { j, impute, offset, scale } => Ok(Input::Feature { slot: input_slots[j], impute, offset, scale }),
-            Col::OneHot { j, category } => u16::try_from(category).map(|category| Input::OneHot { slot: input_slots[j], category }).map_err(|_| read(format!("one-hot category {category} is not a vocabulary index"))),
+            Col::OneHot { j, category } => u16::try_from(category)
+                .map(|category| Input::OneHot { slot: input_slots[j], category })
+                .map_err(|_| read(format!("one-hot category {category} is not a vocabulary index"))),
         })
         .collect::<Result<Vec<_>, _>>()?;
     let (body, post, n_outputs) = match part {
@@ -301,8 +333,32 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
 
 /// Every op the lowering knows (in some position).
 const SUPPORTED: &[&str] = &[
-    "Constant", "Cast", "Identity", "Reshape", "Flatten", "ArgMax", "ArrayFeatureExtractor", "Gather", "Concat", "Imputer", "Scaler", "Sub", "Div", "Add", "Mul",
-    "OneHotEncoder", "LinearClassifier", "LinearRegressor", "TreeEnsembleClassifier", "TreeEnsembleRegressor", "MatMul", "Gemm", "Relu", "Sigmoid", "Tanh", "Softmax",
+    "Constant",
+    "Cast",
+    "Identity",
+    "Reshape",
+    "Flatten",
+    "ArgMax",
+    "ArrayFeatureExtractor",
+    "Gather",
+    "Concat",
+    "Imputer",
+    "Scaler",
+    "Sub",
+    "Div",
+    "Add",
+    "Mul",
+    "OneHotEncoder",
+    "LinearClassifier",
+    "LinearRegressor",
+    "TreeEnsembleClassifier",
+    "TreeEnsembleRegressor",
+    "MatMul",
+    "Gemm",
+    "Relu",
+    "Sigmoid",
+    "Tanh",
+    "Softmax",
 ];
 
 fn mlp_head(parts: &[Part]) -> Option<&String> {
@@ -339,7 +395,9 @@ fn concat(node: &NodeProto, values: &HashMap<String, Value>) -> Result<Value, St
     }
     let args: Vec<Option<&Value>> = node.input.iter().map(|n| values.get(n)).collect();
     match args.as_slice() {
-        [Some(Value::Complement(k)), Some(Value::Score { base, width: 1, col: 0 })] if k == base => Ok(Value::Score { base: *base, width: 1, col: 1 }),
+        [Some(Value::Complement(k)), Some(Value::Score { base, width: 1, col: 0 })] if k == base => {
+            Ok(Value::Score { base: *base, width: 1, col: 1 })
+        }
         _ => {
             let mut out = Vec::new();
             for a in args {
@@ -365,7 +423,11 @@ fn dense(node: &NodeProto, w: &Const, bias: Option<&Const>, n_in: usize) -> Resu
     if n_out == 0 || w.floats.len() != n_in * n_out || !dims_ok {
         return Err(format!("weights of shape {:?} for {n_in} inputs", w.dims));
     }
-    let weights = if trans { w.floats.clone() } else { (0..n_out).flat_map(|o| (0..n_in).map(move |i| (i, o))).map(|(i, o)| w.floats[i * n_out + o]).collect() };
+    let weights = if trans {
+        w.floats.clone()
+    } else {
+        (0..n_out).flat_map(|o| (0..n_in).map(move |i| (i, o))).map(|(i, o)| w.floats[i * n_out + o]).collect()
+    };
     let bias = match bias {
         None => vec![0.0; n_out],
         Some(b) if b.floats.len() == 1 => vec![b.floats[0]; n_out],
@@ -381,15 +443,25 @@ fn trees(path: &Path, node: &NodeProto, n_in: usize) -> Result<(TreeEnsemble, us
     let bad = |message: String| OnnxError::Malformed { path: path.into(), node: node.name.clone(), message };
     let (tree, id, feature) = (ints(node, "nodes_treeids"), ints(node, "nodes_nodeids"), ints(node, "nodes_featureids"));
     let (modes, values) = (strings(node, "nodes_modes"), floats(node, "nodes_values"));
-    let (t_ids, f_ids, missing) = (ints(node, "nodes_truenodeids"), ints(node, "nodes_falsenodeids"), ints(node, "nodes_missing_value_tracks_true"));
+    let (t_ids, f_ids, missing) =
+        (ints(node, "nodes_truenodeids"), ints(node, "nodes_falsenodeids"), ints(node, "nodes_missing_value_tracks_true"));
     let n = tree.len();
     if [id.len(), feature.len(), modes.len(), values.len(), t_ids.len(), f_ids.len()].iter().any(|&l| l != n) {
         return Err(bad("node attribute lists differ in length".into()));
     }
     let classifier = node.op_type == "TreeEnsembleClassifier";
     let p = if classifier { "class" } else { "target" };
-    let (l_tree, l_node, l_target, l_weight) = (ints(node, &format!("{p}_treeids")), ints(node, &format!("{p}_nodeids")), ints(node, &format!("{p}_ids")), floats(node, &format!("{p}_weights")));
-    let n_classes = if classifier { ints(node, "classlabels_int64s").len().max(strings(node, "classlabels_strings").len()) } else { ints(node, "n_targets").first().copied().unwrap_or(1) as usize };
+    let (l_tree, l_node, l_target, l_weight) = (
+        ints(node, &format!("{p}_treeids")),
+        ints(node, &format!("{p}_nodeids")),
+        ints(node, &format!("{p}_ids")),
+        floats(node, &format!("{p}_weights")),
+    );
+    let n_classes = if classifier {
+        ints(node, "classlabels_int64s").len().max(strings(node, "classlabels_strings").len())
+    } else {
+        ints(node, "n_targets").first().copied().unwrap_or(1) as usize
+    };
     let distinct: std::collections::BTreeSet<i64> = l_target.iter().copied().collect();
     let binary = classifier && n_classes == 2 && distinct.len() == 1;
     let n_out = if binary { 1 } else { n_classes };
@@ -408,7 +480,10 @@ fn trees(path: &Path, node: &NodeProto, n_in: usize) -> Result<(TreeEnsemble, us
     let mut leaves_of: HashMap<(i64, i64), Vec<LeafWeight>> = HashMap::new();
     for (k, &t) in l_tree.iter().enumerate() {
         let target = if binary { 0 } else { l_target.get(k).copied().unwrap_or(0) as u16 };
-        leaves_of.entry((t, l_node.get(k).copied().unwrap_or(-1))).or_default().push(LeafWeight { target, weight: l_weight.get(k).copied().unwrap_or(0.0) });
+        leaves_of
+            .entry((t, l_node.get(k).copied().unwrap_or(-1)))
+            .or_default()
+            .push(LeafWeight { target, weight: l_weight.get(k).copied().unwrap_or(0.0) });
     }
     let (mut nodes, mut leaves, mut roots) = (Vec::new(), Vec::new(), Vec::new());
     for t in trees {

@@ -45,18 +45,24 @@ pub fn reference_path(model: &Path) -> PathBuf {
 pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], schema: &Schema) -> Result<Parity, OnnxError> {
     let reference = reference_path(path);
     let shipped = match std::fs::read_to_string(&reference) {
-        Ok(text) => Some(serde_json::from_str::<Reference>(&text).map_err(|e| OnnxError::Read { path: reference.clone(), message: e.to_string() })?),
+        Ok(text) => Some(
+            serde_json::from_str::<Reference>(&text).map_err(|e| OnnxError::Read { path: reference.clone(), message: e.to_string() })?,
+        ),
         Err(_) => None,
     };
-    let mut gate = Gate { lowered, input_slots, n_features: schema.features.len(), worst: (0.0, String::new()), scratch: Scratch::default() };
+    let mut gate =
+        Gate { lowered, input_slots, n_features: schema.features.len(), worst: (0.0, String::new()), scratch: Scratch::default() };
     let mut sample_rows: Vec<Vec<f32>> = Vec::new();
     if let Some(r) = &shipped {
         for (k, row) in r.rows.iter().enumerate() {
             let row: Vec<f32> = (0..input_slots.len()).map(|j| row.get(j).copied().flatten().map_or(f32::NAN, |v| v as f32)).collect();
             let out = gate.score(&row);
             for (i, (name, col)) in lowered.outputs.iter().enumerate() {
-                let want = r.outputs.get(name).and_then(|v| v.get(k)).and_then(|v| v.get(*col).or(Some(v)).and_then(serde_json::Value::as_f64));
-                let Some(want) = want else { return Err(OnnxError::Read { path: reference.clone(), message: format!("no value for `{name}`[{k}][{col}]") }) };
+                let want =
+                    r.outputs.get(name).and_then(|v| v.get(k)).and_then(|v| v.get(*col).or(Some(v)).and_then(serde_json::Value::as_f64));
+                let Some(want) = want else {
+                    return Err(OnnxError::Read { path: reference.clone(), message: format!("no value for `{name}`[{k}][{col}]") });
+                };
                 gate.compare(out[i], want, name, *col);
             }
             sample_rows.push(row);
@@ -113,7 +119,12 @@ fn against_tract(path: &Path, gate: &mut Gate<'_>, rows: &[Vec<f32>]) -> Result<
         .and_then(|m| m.into_optimized())
         .and_then(|m| m.into_runnable())
         .map_err(|e| format!("{e:#}"))?;
-    let names: Vec<String> = plan.model().outputs.iter().map(|o| plan.model().outlet_label(*o).map_or_else(|| plan.model().node(o.node).name.clone(), str::to_string)).collect();
+    let names: Vec<String> = plan
+        .model()
+        .outputs
+        .iter()
+        .map(|o| plan.model().outlet_label(*o).map_or_else(|| plan.model().node(o.node).name.clone(), str::to_string))
+        .collect();
     for row in rows {
         let input = tract_ndarray::Array2::from_shape_vec((1, n_in), row.clone()).map_err(|e| e.to_string())?;
         let result = plan.run(tvec!(Tensor::from(input).into())).map_err(|e| format!("{e:#}"))?;

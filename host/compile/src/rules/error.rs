@@ -56,6 +56,16 @@ impl RuleSourceError {
 
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: `{}`\n  | {}\n  | {:>width$}", self.file, self.line, self.column, self.text, self.source_line, "^", width = self.column)
+        write!(
+            f,
+            "{}:{}:{}: `{}`\n  | {}\n  | {:>width$}",
+            self.file,
+            self.line,
+            self.column,
+            self.text,
+            self.source_line,
+            "^",
+            width = self.column
+        )
     }
 }

@@ -3,8 +3,8 @@ use cel::common::ast::{operators as op, CallExpr, Expr as Cel, IdedExpr, Literal
 use vitrine_engine::rules::{BinOp, Expr};
 use vitrine_engine::schema::{ContextKind, FeatureKind, Schema};
 
-use vitrine_base::suggest::closest;
 use super::{RuleSourceError, Span};
+use vitrine_base::suggest::closest;
 
 /// Deepest nesting accepted (the engine also bounds program length).
 const MAX_DEPTH: usize = 64;
@@ -28,7 +28,11 @@ impl Lowerer<'_> {
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
         let source_line = self.source[line_start..].lines().next().unwrap_or_default().to_string();
-        let text = if stop > start { self.source[start..stop].to_string() } else { source_line.chars().skip(column - 1).take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').collect() };
+        let text = if stop > start {
+            self.source[start..stop].to_string()
+        } else {
+            source_line.chars().skip(column - 1).take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').collect()
+        };
         Box::new(Span { file: self.file.to_string(), line, column, text, source_line })
     }
 
@@ -46,15 +50,18 @@ impl Lowerer<'_> {
         }
         let d = depth + 1;
         match &e.expr {
-            Cel::Literal(lit) => match lit {
-                LiteralValue::Boolean(b) => Ok(Expr::Bool(*b.inner())),
-                LiteralValue::Int(i) => Ok(Expr::Num(*i.inner() as f64)),
-                LiteralValue::UInt(u) => Ok(Expr::Num(*u.inner() as f64)),
-                LiteralValue::Double(x) => Ok(Expr::Num(*x.inner())),
-                LiteralValue::Null => Ok(Expr::Null),
-                LiteralValue::String(_) => Err(self.type_error(e.id, "a string can only be compared with a categorical feature or context field (`==`, `!=`, `in`)")),
-                LiteralValue::Bytes(_) => Err(self.unsupported(e.id, "bytes literal")),
-            },
+            Cel::Literal(lit) => {
+                match lit {
+                    LiteralValue::Boolean(b) => Ok(Expr::Bool(*b.inner())),
+                    LiteralValue::Int(i) => Ok(Expr::Num(*i.inner() as f64)),
+                    LiteralValue::UInt(u) => Ok(Expr::Num(*u.inner() as f64)),
+                    LiteralValue::Double(x) => Ok(Expr::Num(*x.inner())),
+                    LiteralValue::Null => Ok(Expr::Null),
+                    LiteralValue::String(_) => Err(self
+                        .type_error(e.id, "a string can only be compared with a categorical feature or context field (`==`, `!=`, `in`)")),
+                    LiteralValue::Bytes(_) => Err(self.unsupported(e.id, "bytes literal")),
+                }
+            }
             Cel::Ident(name) => self.name(e.id, name, None),
             Cel::Select(s) => {
                 let Cel::Ident(ns) = &s.operand.expr else { return Err(self.unsupported(e.id, "field selection on an expression")) };
@@ -82,7 +89,12 @@ impl Lowerer<'_> {
     fn name(&self, id: u64, name: &str, ns: Option<&str>) -> Result<Expr, RuleSourceError> {
         let feature = self.schema.feature(name).is_some();
         let context = self.schema.context_field(name).is_some();
-        let unknown = |what: &'static str, known: Vec<&str>| RuleSourceError::UnknownName { span: self.span(id), what, name: name.to_string(), suggestion: closest(name, known.into_iter()) };
+        let unknown = |what: &'static str, known: Vec<&str>| RuleSourceError::UnknownName {
+            span: self.span(id),
+            what,
+            name: name.to_string(),
+            suggestion: closest(name, known.into_iter()),
+        };
         let features = || self.schema.features.iter().map(|f| f.name.as_str());
         let contexts = || self.schema.context.iter().map(|f| f.name.as_str());
         match ns {
@@ -156,7 +168,9 @@ impl Lowerer<'_> {
             (op::EQUALS, 2) => bin(BinOp::Eq),
             (op::NOT_EQUALS, 2) => bin(BinOp::Ne),
             (op::IN, 2) => {
-                let Cel::List(list) = &args[1].expr else { return Err(self.unsupported(args[1].id, "`in` over something other than a list literal")) };
+                let Cel::List(list) = &args[1].expr else {
+                    return Err(self.unsupported(args[1].id, "`in` over something other than a list literal"));
+                };
                 let lhs = arg(0)?;
                 if list.elements.iter().any(|e| matches!(e.expr, Cel::Literal(LiteralValue::String(_)))) {
                     let (field, vocab) = self.vocab(&args[0], &lhs)?;
@@ -178,7 +192,9 @@ impl Lowerer<'_> {
             }
             (op::CONDITIONAL, 3) => Ok(Expr::Select(Box::new(arg(0)?), Box::new(arg(1)?), Box::new(arg(2)?))),
             ("duration", 1) => match &args[0].expr {
-                Cel::Literal(LiteralValue::String(s)) => vitrine_base::duration::secs_f64(s.inner()).map(Expr::Num).ok_or_else(|| self.type_error(args[0].id, "a duration is a number with a unit: s, m, h or d (e.g. \"36h\", \"7d\")")),
+                Cel::Literal(LiteralValue::String(s)) => vitrine_base::duration::secs_f64(s.inner())
+                    .map(Expr::Num)
+                    .ok_or_else(|| self.type_error(args[0].id, "a duration is a number with a unit: s, m, h or d (e.g. \"36h\", \"7d\")")),
                 _ => Err(self.unsupported(id, "duration() of a non-literal")),
             },
             (op::MODULO, _) => Err(self.unsupported(id, "`%` (modulo)")),
@@ -187,4 +203,3 @@ impl Lowerer<'_> {
         }
     }
 }
-

@@ -17,10 +17,6 @@
 mod error;
 mod lower;
 
-
-
-
-
 pub use error::{RuleSourceError, Span};
 use vitrine_engine::rules::Program;
 use vitrine_engine::schema::Schema;

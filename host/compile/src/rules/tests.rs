@@ -84,7 +84,8 @@ fn errors_point_into_the_source() {
 
 fn num_atom() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["tenure_months", "monthly_spend", "lines", "overage_gb", "client.children", "hour", "ctx.hour"]).prop_map(String::from),
+        prop::sample::select(vec!["tenure_months", "monthly_spend", "lines", "overage_gb", "client.children", "hour", "ctx.hour"])
+            .prop_map(String::from),
         (0u32..80).prop_map(|n| format!("{}.0", n)),
         (0u32..40).prop_map(|n| format!("{}.5", n)),
     ]
@@ -102,7 +103,8 @@ fn num_expr() -> impl Strategy<Value = String> {
 
 fn bool_atom() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["fiber_eligible", "open_complaint", "client.fiber_owned", "logged_in", "true", "false"]).prop_map(String::from),
+        prop::sample::select(vec!["fiber_eligible", "open_complaint", "client.fiber_owned", "logged_in", "true", "false"])
+            .prop_map(String::from),
         (num_expr(), prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]), num_expr()).prop_map(|(a, o, b)| format!("{a} {o} {b}")),
         (prop::sample::select(vec!["plan", "client.plan"]), prop::sample::select(vec!["basic", "plus", "premium"]), any::<bool>())
             .prop_map(|(v, l, eq)| format!("{v} {} '{l}'", if eq { "==" } else { "!=" })),

@@ -3,9 +3,9 @@
 //! unsupported ops and broken parity are refused.
 use std::path::{Path, PathBuf};
 
+use vitrine_compile::onnx::{check_parity, lower, RANDOM_ROWS};
 use vitrine_engine::models::Body;
 use vitrine_engine::schema::{FeatureDef, FeatureKind, Quant, Schema};
-use vitrine_compile::onnx::{check_parity, lower, RANDOM_ROWS};
 
 fn model(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models/out").join(format!("{name}.onnx"))
@@ -19,7 +19,11 @@ fn slots(n: u16) -> Vec<u16> {
 
 fn schema() -> Schema {
     let features = (0..20)
-        .map(|i| FeatureDef { name: format!("f{i}"), kind: FeatureKind::Numeric { quant: Quant::U8 { scale: 1.0, offset: 0.0 } }, personal: false })
+        .map(|i| FeatureDef {
+            name: format!("f{i}"),
+            kind: FeatureKind::Numeric { quant: Quant::U8 { scale: 1.0, offset: 0.0 } },
+            personal: false,
+        })
         .map(|mut f| {
             if f.name == "f18" {
                 f.kind = FeatureKind::Categorical { vocab: ["a", "b", "c", "d"].map(String::from).to_vec() };
@@ -31,7 +35,11 @@ fn schema() -> Schema {
 }
 
 fn width(name: &str) -> u16 {
-    if name == "prep_pipeline" { 9 } else { 8 }
+    if name == "prep_pipeline" {
+        9
+    } else {
+        8
+    }
 }
 
 #[test]

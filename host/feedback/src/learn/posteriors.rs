@@ -46,8 +46,15 @@ pub struct Learned {
 }
 
 /// Learns from feedback events at or after `since` (unix seconds).
-pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, since: u64, reward: Reward, min_impressions: u64) -> Result<Learned, LearnError> {
-    let counts: Vec<(String, u64, u64)> = feedback.offer_counts(since, reward.kind())?.into_iter().map(|c| (c.offer, c.impressions, c.successes)).collect();
+pub fn learn(
+    current: &Bundle,
+    feedback: &dyn FeedbackRead,
+    since: u64,
+    reward: Reward,
+    min_impressions: u64,
+) -> Result<Learned, LearnError> {
+    let counts: Vec<(String, u64, u64)> =
+        feedback.offer_counts(since, reward.kind())?.into_iter().map(|c| (c.offer, c.impressions, c.successes)).collect();
     let mut next = current.clone();
     next.version = current.version + 1;
     next.posteriors.clear();

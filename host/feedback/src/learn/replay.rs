@@ -49,7 +49,14 @@ struct Sample {
 /// typed reply, its response or the core's error (`Err` from `decide` itself aborts the
 /// replay: the candidate could not run); `candidate_version` is its bundle version. The
 /// host passes its Wasmtime runtime here.
-pub fn replay<D, E>(decide: D, candidate_version: u64, feedback: &dyn FeedbackRead, since: u64, reward: Reward, resamples: usize) -> Result<ReplayReport, LearnError>
+pub fn replay<D, E>(
+    decide: D,
+    candidate_version: u64,
+    feedback: &dyn FeedbackRead,
+    since: u64,
+    reward: Reward,
+    resamples: usize,
+) -> Result<ReplayReport, LearnError>
 where
     D: Fn(&[u8]) -> Result<Result<DecideResponse, ErrorBody>, E>,
     E: std::fmt::Display,
@@ -70,7 +77,11 @@ where
             .collect();
         let reply = decide(request.as_bytes()).map_err(|e| LearnError::Candidate(e.to_string()))?;
         let picks: BTreeMap<String, (String, f64)> = match reply {
-            Ok(resp) => resp.slots.into_iter().filter_map(|s| s.offers.into_iter().next().map(|o| (s.slot, (o.offer, o.selection_probability)))).collect(),
+            Ok(resp) => resp
+                .slots
+                .into_iter()
+                .filter_map(|s| s.offers.into_iter().next().map(|o| (s.slot, (o.offer, o.selection_probability))))
+                .collect(),
             // The candidate refuses the request (e.g. a slot it no longer has): it shows nothing.
             Err(_) => BTreeMap::new(),
         };
@@ -100,7 +111,13 @@ where
                 }
                 _ => 0.0,
             };
-            Logged { reward: *r, logged_probability: s.probability, target_probability: target, q_logged: q(&s.offer), q_target: pick.as_ref().map_or(0.0, |(o, _)| q(o)) }
+            Logged {
+                reward: *r,
+                logged_probability: s.probability,
+                target_probability: target,
+                q_logged: q(&s.offer),
+                q_target: pick.as_ref().map_or(0.0, |(o, _)| q(o)),
+            }
         })
         .collect();
     let estimates = evaluate(&logged, resamples, 7)?;

@@ -78,17 +78,8 @@ mod tests {
             MeasureError::BadCount { count: 2, total: 1 },
             MeasureError::BadZ { z: -1.0 },
             MeasureError::BadShare { share: 1.0 },
-            MeasureError::BadProbability {
-                row: 0,
-                field: "logged_probability",
-                value: 0.0,
-                range: "(0, 1]",
-            },
-            MeasureError::NonFinite {
-                row: 0,
-                field: "reward",
-                value: f64::NAN,
-            },
+            MeasureError::BadProbability { row: 0, field: "logged_probability", value: 0.0, range: "(0, 1]" },
+            MeasureError::NonFinite { row: 0, field: "reward", value: f64::NAN },
             MeasureError::Overflow { estimator: "ips" },
         ];
         let codes: Vec<&str> = all.iter().map(MeasureError::code).collect();
@@ -107,15 +98,7 @@ mod tests {
 
     #[test]
     fn messages_name_the_row() {
-        let e = MeasureError::BadProbability {
-            row: 7,
-            field: "logged_probability",
-            value: 1.5,
-            range: "(0, 1]",
-        };
-        assert_eq!(
-            e.to_string(),
-            "row 7: logged_probability = 1.5 is not a probability in (0, 1]"
-        );
+        let e = MeasureError::BadProbability { row: 7, field: "logged_probability", value: 1.5, range: "(0, 1]" };
+        assert_eq!(e.to_string(), "row 7: logged_probability = 1.5 is not a probability in (0, 1]");
     }
 }

@@ -97,17 +97,8 @@ impl Sums {
     /// (logged mean, IPS, SNIPS, DR) for a sample of `n` rows.
     fn estimates(&self, n: usize) -> [f64; 4] {
         let n = n as f64;
-        let snips = if self.weight == 0.0 {
-            0.0
-        } else {
-            self.weighted_reward / self.weight
-        };
-        [
-            self.reward / n,
-            self.weighted_reward / n,
-            snips,
-            self.dr / n,
-        ]
+        let snips = if self.weight == 0.0 { 0.0 } else { self.weighted_reward / self.weight };
+        [self.reward / n, self.weighted_reward / n, snips, self.dr / n]
     }
 }
 
@@ -115,38 +106,19 @@ impl Sums {
 fn terms(row: usize, s: &Logged) -> Result<Terms, MeasureError> {
     let p = s.logged_probability;
     if !(p > 0.0 && p <= 1.0) {
-        return Err(MeasureError::BadProbability {
-            row,
-            field: "logged_probability",
-            value: p,
-            range: "(0, 1]",
-        });
+        return Err(MeasureError::BadProbability { row, field: "logged_probability", value: p, range: "(0, 1]" });
     }
     let t = s.target_probability;
     if !(0.0..=1.0).contains(&t) {
-        return Err(MeasureError::BadProbability {
-            row,
-            field: "target_probability",
-            value: t,
-            range: "[0, 1]",
-        });
+        return Err(MeasureError::BadProbability { row, field: "target_probability", value: t, range: "[0, 1]" });
     }
-    for (field, value) in [
-        ("reward", s.reward),
-        ("q_logged", s.q_logged),
-        ("q_target", s.q_target),
-    ] {
+    for (field, value) in [("reward", s.reward), ("q_logged", s.q_logged), ("q_target", s.q_target)] {
         if !value.is_finite() {
             return Err(MeasureError::NonFinite { row, field, value });
         }
     }
     let weight = t / p;
-    Ok(Terms {
-        reward: s.reward,
-        weight,
-        weighted_reward: weight * s.reward,
-        dr: s.q_target + weight * (s.reward - s.q_logged),
-    })
+    Ok(Terms { reward: s.reward, weight, weighted_reward: weight * s.reward, dr: s.q_target + weight * (s.reward - s.q_logged) })
 }
 
 /// Linear-interpolation percentile (`q` in `[0, 1]`) of an ascending slice;
@@ -164,10 +136,7 @@ fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 /// Sorts the bootstrap values (total order) and takes their 2.5th/97.5th percentiles.
 fn percentile_interval(values: &mut [f64]) -> Option<Interval> {
     values.sort_unstable_by(f64::total_cmp);
-    Some(Interval {
-        low: percentile(values, 0.025)?,
-        high: percentile(values, 0.975)?,
-    })
+    Some(Interval { low: percentile(values, 0.025)?, high: percentile(values, 0.975)? })
 }
 
 /// Evaluates the candidate policy on `samples`.
@@ -187,20 +156,12 @@ fn percentile_interval(values: &mut [f64]) -> Option<Interval> {
 /// or `q_target` (`measure_non_finite`). Errors with `measure_overflow` when a
 /// point estimate or interval bound leaves the finite range (e.g. a
 /// `logged_probability` of 1e-300 times a large reward).
-pub fn evaluate(
-    samples: &[Logged],
-    resamples: usize,
-    seed: u64,
-) -> Result<Option<OffPolicy>, MeasureError> {
+pub fn evaluate(samples: &[Logged], resamples: usize, seed: u64) -> Result<Option<OffPolicy>, MeasureError> {
     if samples.is_empty() {
         return Ok(None);
     }
     let n = samples.len();
-    let rows = samples
-        .iter()
-        .enumerate()
-        .map(|(i, s)| terms(i, s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = samples.iter().enumerate().map(|(i, s)| terms(i, s)).collect::<Result<Vec<_>, _>>()?;
 
     let mut full = Sums::default();
     let mut sum_w2 = 0.0;
@@ -210,15 +171,9 @@ pub fn evaluate(
         sum_w2 += t.weight * t.weight;
         max_weight = max_weight.max(t.weight);
     }
-    let effective_sample_size = if sum_w2 == 0.0 {
-        0.0
-    } else {
-        full.weight * full.weight / sum_w2
-    };
+    let effective_sample_size = if sum_w2 == 0.0 { 0.0 } else { full.weight * full.weight / sum_w2 };
     if !(effective_sample_size.is_finite() && full.weight.is_finite()) {
-        return Err(MeasureError::Overflow {
-            estimator: "weights",
-        });
+        return Err(MeasureError::Overflow { estimator: "weights" });
     }
     let point = full.estimates(n);
 
@@ -238,19 +193,8 @@ pub fn evaluate(
     }
 
     const NAMES: [&str; 4] = ["logged", "ips", "snips", "dr"];
-    let mut estimates = [Estimate {
-        value: 0.0,
-        ci95: Interval {
-            low: 0.0,
-            high: 0.0,
-        },
-    }; 4];
-    for (((slot, column), value), estimator) in estimates
-        .iter_mut()
-        .zip(boot.iter_mut())
-        .zip(point)
-        .zip(NAMES)
-    {
+    let mut estimates = [Estimate { value: 0.0, ci95: Interval { low: 0.0, high: 0.0 } }; 4];
+    for (((slot, column), value), estimator) in estimates.iter_mut().zip(boot.iter_mut()).zip(point).zip(NAMES) {
         let ci95 = percentile_interval(column).ok_or(MeasureError::Overflow { estimator })?;
         if !(value.is_finite() && ci95.low.is_finite() && ci95.high.is_finite()) {
             return Err(MeasureError::Overflow { estimator });
@@ -258,35 +202,15 @@ pub fn evaluate(
         *slot = Estimate { value, ci95 };
     }
     let [logged, ips, snips, dr] = estimates;
-    Ok(Some(OffPolicy {
-        n,
-        logged,
-        ips,
-        snips,
-        dr,
-        effective_sample_size,
-        max_weight,
-    }))
+    Ok(Some(OffPolicy { n, logged, ips, snips, dr, effective_sample_size, max_weight }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(
-        reward: f64,
-        logged_probability: f64,
-        target_probability: f64,
-        q_logged: f64,
-        q_target: f64,
-    ) -> Logged {
-        Logged {
-            reward,
-            logged_probability,
-            target_probability,
-            q_logged,
-            q_target,
-        }
+    fn row(reward: f64, logged_probability: f64, target_probability: f64, q_logged: f64, q_target: f64) -> Logged {
+        Logged { reward, logged_probability, target_probability, q_logged, q_target }
     }
 
     /// A deterministic, reasonably sized log: clicks with rate depending on the row.
@@ -298,11 +222,7 @@ mod tests {
                 let v = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
                 let p = 0.2 + 0.6 * u;
                 let t = 0.1 + 0.8 * v;
-                let reward = if (rng.next_u64() >> 11) as f64 / ((1u64 << 53) as f64) < 0.3 {
-                    1.0
-                } else {
-                    0.0
-                };
+                let reward = if (rng.next_u64() >> 11) as f64 / ((1u64 << 53) as f64) < 0.3 { 1.0 } else { 0.0 };
                 row(reward, p, t, 0.3, 0.32)
             })
             .collect()
@@ -341,15 +261,7 @@ mod tests {
         let samples: Vec<Logged> = synthetic(200)
             .into_iter()
             .enumerate()
-            .map(|(i, s)| {
-                row(
-                    s.reward,
-                    s.logged_probability,
-                    s.target_probability,
-                    s.reward,
-                    0.1 + (i % 7) as f64 * 0.05,
-                )
-            })
+            .map(|(i, s)| row(s.reward, s.logged_probability, s.target_probability, s.reward, 0.1 + (i % 7) as f64 * 0.05))
             .collect();
         let r = evaluate(&samples, 50, 3).unwrap().unwrap();
         let mean_q = sum(samples.iter().map(|s| s.q_target)) / samples.len() as f64;
@@ -360,11 +272,7 @@ mod tests {
     fn hand_computed_three_rows() {
         // w = 2, 2, 0.25; w·r = 2, 0, 0.25; DR terms = 0.7 + 2·0.4 = 1.5,
         // 0.3 + 2·(−0.2) = −0.1, 0.4 + 0.25·0.5 = 0.525.
-        let samples = [
-            row(1.0, 0.5, 1.0, 0.6, 0.7),
-            row(0.0, 0.25, 0.5, 0.2, 0.3),
-            row(1.0, 0.8, 0.2, 0.5, 0.4),
-        ];
+        let samples = [row(1.0, 0.5, 1.0, 0.6, 0.7), row(0.0, 0.25, 0.5, 0.2, 0.3), row(1.0, 0.8, 0.2, 0.5, 0.4)];
         let r = evaluate(&samples, 500, 11).unwrap().unwrap();
         let tol = 1e-12;
         assert!((r.logged.value - 2.0 / 3.0).abs() < tol);
@@ -393,16 +301,8 @@ mod tests {
     fn intervals_contain_the_estimates() {
         let samples = synthetic(500);
         let r = evaluate(&samples, 1000, 2024).unwrap().unwrap();
-        for (name, e) in [
-            ("logged", r.logged),
-            ("ips", r.ips),
-            ("snips", r.snips),
-            ("dr", r.dr),
-        ] {
-            assert!(
-                e.ci95.low <= e.value && e.value <= e.ci95.high,
-                "{name}: {e:?}"
-            );
+        for (name, e) in [("logged", r.logged), ("ips", r.ips), ("snips", r.snips), ("dr", r.dr)] {
+            assert!(e.ci95.low <= e.value && e.value <= e.ci95.high, "{name}: {e:?}");
             assert!(e.ci95.low < e.ci95.high, "{name}: {e:?}");
         }
         assert!(r.effective_sample_size > 0.0 && r.effective_sample_size <= 500.0);
@@ -458,12 +358,7 @@ mod tests {
             }
         }
         // The edges are allowed.
-        assert!(evaluate(
-            &[row(1.0, 1.0, 0.0, 0.5, 0.5), row(0.0, 1e-9, 1.0, 0.0, 0.0)],
-            10,
-            1
-        )
-        .is_ok());
+        assert!(evaluate(&[row(1.0, 1.0, 0.0, 0.5, 0.5), row(0.0, 1e-9, 1.0, 0.0, 0.0)], 10, 1).is_ok());
     }
 
     #[test]
@@ -486,10 +381,7 @@ mod tests {
 
     #[test]
     fn overflow_is_an_error_not_a_nan() {
-        let samples = [
-            row(1e300, 1e-300, 1.0, 0.0, 0.0),
-            row(1e300, 1e-300, 1.0, 0.0, 0.0),
-        ];
+        let samples = [row(1e300, 1e-300, 1.0, 0.0, 0.0), row(1e300, 1e-300, 1.0, 0.0, 0.0)];
         let e = evaluate(&samples, 10, 1).unwrap_err();
         assert_eq!(e.code(), "measure_overflow");
     }

@@ -35,10 +35,7 @@ pub struct Interval {
 /// or when `z` is negative or not finite (`measure_bad_z`).
 pub fn wilson(successes: u64, trials: u64, z: f64) -> Result<Option<Interval>, MeasureError> {
     if successes > trials {
-        return Err(MeasureError::BadCount {
-            count: successes,
-            total: trials,
-        });
+        return Err(MeasureError::BadCount { count: successes, total: trials });
     }
     if !(z.is_finite() && z >= 0.0) {
         return Err(MeasureError::BadZ { z });
@@ -52,16 +49,8 @@ pub fn wilson(successes: u64, trials: u64, z: f64) -> Result<Option<Interval>, M
     let denom = 1.0 + z2 / n;
     let center = (p + z2 / (2.0 * n)) / denom;
     let half = z / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    let low = if successes == 0 {
-        0.0
-    } else {
-        (center - half).clamp(0.0, 1.0)
-    };
-    let high = if successes == trials {
-        1.0
-    } else {
-        (center + half).clamp(0.0, 1.0)
-    };
+    let low = if successes == 0 { 0.0 } else { (center - half).clamp(0.0, 1.0) };
+    let high = if successes == trials { 1.0 } else { (center + half).clamp(0.0, 1.0) };
     Ok(Some(Interval { low, high }))
 }
 
@@ -83,12 +72,7 @@ pub struct Rate {
 pub fn rate(successes: u64, trials: u64) -> Result<Rate, MeasureError> {
     let ci95 = wilson(successes, trials, Z95)?;
     let rate = (trials > 0).then(|| successes as f64 / trials as f64);
-    Ok(Rate {
-        successes,
-        trials,
-        rate,
-        ci95,
-    })
+    Ok(Rate { successes, trials, rate, ci95 })
 }
 
 /// Treated vs control (holdout) comparison of one rate.
@@ -129,29 +113,16 @@ pub fn uplift(
     let var_c = p_c * (1.0 - p_c) / control_trials as f64;
     let absolute = p_t - p_c;
     let se = (var_t + var_c).sqrt();
-    let absolute_ci95 = Interval {
-        low: absolute - Z95 * se,
-        high: absolute + Z95 * se,
-    };
+    let absolute_ci95 = Interval { low: absolute - Z95 * se, high: absolute + Z95 * se };
     let relative = (p_c > 0.0).then(|| (p_t - p_c) / p_c);
     let relative_ci95 = if p_c > 0.0 && p_t > 0.0 {
         let ratio = p_t / p_c;
         let se_ratio = ratio * (var_t / (p_t * p_t) + var_c / (p_c * p_c)).sqrt();
-        Some(Interval {
-            low: ratio - Z95 * se_ratio - 1.0,
-            high: ratio + Z95 * se_ratio - 1.0,
-        })
+        Some(Interval { low: ratio - Z95 * se_ratio - 1.0, high: ratio + Z95 * se_ratio - 1.0 })
     } else {
         None
     };
-    Ok(Some(Uplift {
-        treated,
-        control,
-        absolute,
-        absolute_ci95,
-        relative,
-        relative_ci95,
-    }))
+    Ok(Some(Uplift { treated, control, absolute, absolute_ci95, relative, relative_ci95 }))
 }
 
 /// Result of the sample-ratio-mismatch check.
@@ -177,21 +148,12 @@ pub struct SampleRatio {
 /// `expected_share` of control; `p = erfc(sqrt(chi2/2))`, mismatch when
 /// `p < 0.001`. `None` when `total == 0`. Errors when `control > total`
 /// (`measure_bad_count`) or `expected_share` is not in `(0, 1)` (`measure_bad_share`).
-pub fn sample_ratio(
-    control: u64,
-    total: u64,
-    expected_share: f64,
-) -> Result<Option<SampleRatio>, MeasureError> {
+pub fn sample_ratio(control: u64, total: u64, expected_share: f64) -> Result<Option<SampleRatio>, MeasureError> {
     if control > total {
-        return Err(MeasureError::BadCount {
-            count: control,
-            total,
-        });
+        return Err(MeasureError::BadCount { count: control, total });
     }
     if !(expected_share > 0.0 && expected_share < 1.0) {
-        return Err(MeasureError::BadShare {
-            share: expected_share,
-        });
+        return Err(MeasureError::BadShare { share: expected_share });
     }
     if total == 0 {
         return Ok(None);
@@ -201,8 +163,8 @@ pub fn sample_ratio(
     let observed_treated = (total - control) as f64;
     let expected_control = n * expected_share;
     let expected_treated = n * (1.0 - expected_share);
-    let chi2 = (observed_control - expected_control).powi(2) / expected_control
-        + (observed_treated - expected_treated).powi(2) / expected_treated;
+    let chi2 =
+        (observed_control - expected_control).powi(2) / expected_control + (observed_treated - expected_treated).powi(2) / expected_treated;
     let p_value = libm::erfc((chi2 / 2.0).sqrt());
     Ok(Some(SampleRatio {
         expected_share,
@@ -250,20 +212,11 @@ mod tests {
     fn wilson_rejects_bad_input() {
         let e = wilson(11, 10, Z95).unwrap_err();
         assert_eq!(e.code(), "measure_bad_count");
-        assert_eq!(
-            e,
-            MeasureError::BadCount {
-                count: 11,
-                total: 10
-            }
-        );
+        assert_eq!(e, MeasureError::BadCount { count: 11, total: 10 });
         assert_eq!(wilson(1, 0, Z95).unwrap_err().code(), "measure_bad_count");
         assert_eq!(wilson(1, 2, f64::NAN).unwrap_err().code(), "measure_bad_z");
         assert_eq!(wilson(1, 2, -1.0).unwrap_err().code(), "measure_bad_z");
-        assert_eq!(
-            wilson(1, 2, f64::INFINITY).unwrap_err().code(),
-            "measure_bad_z"
-        );
+        assert_eq!(wilson(1, 2, f64::INFINITY).unwrap_err().code(), "measure_bad_z");
     }
 
     #[test]
@@ -281,15 +234,7 @@ mod tests {
         let ci = r.ci95.unwrap();
         assert!(ci.low < 0.25 && 0.25 < ci.high);
         let empty = rate(0, 0).unwrap();
-        assert_eq!(
-            empty,
-            Rate {
-                successes: 0,
-                trials: 0,
-                rate: None,
-                ci95: None
-            }
-        );
+        assert_eq!(empty, Rate { successes: 0, trials: 0, rate: None, ci95: None });
         assert_eq!(rate(3, 2).unwrap_err().code(), "measure_bad_count");
     }
 
@@ -333,14 +278,8 @@ mod tests {
 
         assert_eq!(uplift(0, 0, 5, 100).unwrap(), None);
         assert_eq!(uplift(5, 100, 0, 0).unwrap(), None);
-        assert_eq!(
-            uplift(101, 100, 5, 100).unwrap_err().code(),
-            "measure_bad_count"
-        );
-        assert_eq!(
-            uplift(1, 100, 6, 5).unwrap_err().code(),
-            "measure_bad_count"
-        );
+        assert_eq!(uplift(101, 100, 5, 100).unwrap_err().code(), "measure_bad_count");
+        assert_eq!(uplift(1, 100, 6, 5).unwrap_err().code(), "measure_bad_count");
     }
 
     #[test]
@@ -373,16 +312,9 @@ mod tests {
     #[test]
     fn srm_rejects_bad_input() {
         assert_eq!(sample_ratio(0, 0, 0.5).unwrap(), None);
-        assert_eq!(
-            sample_ratio(11, 10, 0.5).unwrap_err().code(),
-            "measure_bad_count"
-        );
+        assert_eq!(sample_ratio(11, 10, 0.5).unwrap_err().code(), "measure_bad_count");
         for share in [0.0, 1.0, -0.5, 2.0, f64::NAN, f64::INFINITY] {
-            assert_eq!(
-                sample_ratio(5, 10, share).unwrap_err().code(),
-                "measure_bad_share",
-                "{share}"
-            );
+            assert_eq!(sample_ratio(5, 10, share).unwrap_err().code(), "measure_bad_share", "{share}");
         }
         // All units in one arm: a large but finite statistic.
         let s = sample_ratio(1000, 1000, 0.5).unwrap().unwrap();

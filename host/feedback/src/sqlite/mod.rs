@@ -70,7 +70,8 @@ impl SqliteStore {
 
     /// A second, read-only store for readers (WAL lets it read while the writer writes).
     pub fn open_reader(path: &Path) -> Result<SqliteStore, FeedbackError> {
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        let conn =
+            Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(SqliteStore { conn })
     }
@@ -111,14 +112,40 @@ impl FeedbackStore for SqliteStore {
         {
             let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO events (event_id, decision_id, kind, offer, treatment, slot, channel, at, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
             for e in events {
-                let n = insert.execute(params![e.event_id, e.decision_id, e.kind.as_str(), e.offer, e.treatment, e.slot, e.channel, e.at as i64, e.value])?;
+                let n = insert.execute(params![
+                    e.event_id,
+                    e.decision_id,
+                    e.kind.as_str(),
+                    e.offer,
+                    e.treatment,
+                    e.slot,
+                    e.channel,
+                    e.at as i64,
+                    e.value
+                ])?;
                 outcomes.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
             }
         }
         for e in events {
             if let Some(record) = &e.record {
-                let shown = e.selection_probability.map(|p| crate::Shown { slot: e.slot.clone(), channel: e.channel.clone(), rank: e.rank.unwrap_or(1), offer: e.offer.clone(), treatment: e.treatment.clone(), selection_probability: p });
-                insert_decision(&tx, &LoggedDecision { record: record.clone(), mode: mode_of(record).to_string(), shown: shown.into_iter().collect(), request: None, source: "edge".into() })?;
+                let shown = e.selection_probability.map(|p| crate::Shown {
+                    slot: e.slot.clone(),
+                    channel: e.channel.clone(),
+                    rank: e.rank.unwrap_or(1),
+                    offer: e.offer.clone(),
+                    treatment: e.treatment.clone(),
+                    selection_probability: p,
+                });
+                insert_decision(
+                    &tx,
+                    &LoggedDecision {
+                        record: record.clone(),
+                        mode: mode_of(record).to_string(),
+                        shown: shown.into_iter().collect(),
+                        request: None,
+                        source: "edge".into(),
+                    },
+                )?;
             }
         }
         tx.commit()?;

@@ -50,7 +50,9 @@ impl FeedbackRead for SqliteStore {
                 EXISTS (SELECT 1 FROM events c WHERE c.decision_id = d.decision_id AND c.kind = 'conversion')
              FROM decisions d WHERE d.at >= ?1 AND d.at < ?2 AND d.mode IN ('personalised', 'holdout')",
         )?;
-        let rows = q.query_map(params![at(from), at(to)], |r| Ok(DecisionOutcome { holdout: r.get(0)?, at: count(r.get(1)?), clicked: r.get(2)?, converted: r.get(3)? }))?;
+        let rows = q.query_map(params![at(from), at(to)], |r| {
+            Ok(DecisionOutcome { holdout: r.get(0)?, at: count(r.get(1)?), clicked: r.get(2)?, converted: r.get(3)? })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -74,7 +76,9 @@ impl FeedbackRead for SqliteStore {
             "SELECT offer, SUM(kind = 'impression'), COUNT(DISTINCT CASE WHEN kind = ?2 THEN decision_id END)
              FROM events WHERE at >= ?1 GROUP BY offer ORDER BY offer",
         )?;
-        let rows = q.query_map(params![at(since), reward], |r| Ok(OfferCounts { offer: r.get(0)?, impressions: count(r.get(1)?), successes: count(r.get(2)?) }))?;
+        let rows = q.query_map(params![at(since), reward], |r| {
+            Ok(OfferCounts { offer: r.get(0)?, impressions: count(r.get(1)?), successes: count(r.get(2)?) })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -85,7 +89,9 @@ impl FeedbackRead for SqliteStore {
     }
 
     fn first_picks(&self, decision: &str) -> Result<Vec<FirstPick>, FeedbackError> {
-        let mut q = self.conn.prepare_cached("SELECT slot, offer, selection_probability FROM shown WHERE decision_id = ?1 AND rank = 1 ORDER BY slot")?;
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT slot, offer, selection_probability FROM shown WHERE decision_id = ?1 AND rank = 1 ORDER BY slot")?;
         let rows = q.query_map([decision], |r| Ok(FirstPick { slot: r.get(0)?, offer: r.get(1)?, selection_probability: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -12,7 +12,10 @@ fn deployment_facts_follow_swaps_and_rollbacks() {
     let rt = Runtime::new(&std::fs::read(engine_wasm()).unwrap(), v1, key.verifying_key().to_bytes(), RuntimeOptions::default()).unwrap();
     let d = rt.current();
     let native = vitrine_engine::Engine::load(&d.bundle, &key.verifying_key().to_bytes()).unwrap().info();
-    assert_eq!((d.name(), d.version(), d.facts.hash.as_str(), d.facts.holdout_share), (bundle.name.as_str(), bundle.version, native.hash.as_str(), 0.25));
+    assert_eq!(
+        (d.name(), d.version(), d.facts.hash.as_str(), d.facts.holdout_share),
+        (bundle.name.as_str(), bundle.version, native.hash.as_str(), 0.25)
+    );
 
     bundle.version += 1;
     bundle.name = "renamed".into();

@@ -37,7 +37,10 @@ fn an_endless_or_greedy_module_is_cut_off_and_the_host_keeps_serving() {
     let request = br#"{"now": 1800000000, "seed": 1, "slots": [{"slot": "home_hero"}]}"#;
     assert!(rt.decide(request).is_ok());
 
-    for (what, body) in [("endless loop", "(loop (br 0)) (i64.const 0)"), ("memory bomb", "(loop (br_if 0 (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) (unreachable)")] {
+    for (what, body) in [
+        ("endless loop", "(loop (br 0)) (i64.const 0)"),
+        ("memory bomb", "(loop (br_if 0 (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) (unreachable)"),
+    ] {
         let deployment = rt.swap_module(hostile(body).as_bytes()).unwrap_or_else(|e| panic!("{what}: {e}"));
         assert_eq!(deployment.version(), 7);
         let started = Instant::now();

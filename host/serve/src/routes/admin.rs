@@ -9,7 +9,10 @@ use crate::state::AppState;
 
 fn deployed(state: &AppState, d: &vitrine_runtime::Deployment) -> Response {
     state.metrics.bundle_version(d.version());
-    json(StatusCode::OK, &serde_json::json!({ "bundle": d.name(), "version": d.version(), "sha256": d.bundle_sha256, "engine": d.module.hash, "history": state.runtime.history() }))
+    json(
+        StatusCode::OK,
+        &serde_json::json!({ "bundle": d.name(), "version": d.version(), "sha256": d.bundle_sha256, "engine": d.module.hash, "history": state.runtime.history() }),
+    )
 }
 
 /// `POST /v1/admin/bundle` (API key): verify and hot-swap a signed bundle.

@@ -11,7 +11,12 @@ use super::{error, Shared};
 /// (`Authorization: Bearer <key>` or `X-Api-Key`); 401 otherwise.
 pub async fn require_api_key(State(state): Shared, req: Request, next: Next) -> Response {
     match &state.api_key {
-        Some(key) if !matches(key, req.headers()) => error(StatusCode::UNAUTHORIZED, "unauthorised", "http", "this route needs the API key (Authorization: Bearer <key> or X-Api-Key)"),
+        Some(key) if !matches(key, req.headers()) => error(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "http",
+            "this route needs the API key (Authorization: Bearer <key> or X-Api-Key)",
+        ),
         _ => next.run(req).await,
     }
 }

@@ -10,9 +10,16 @@ use super::{json, Shared};
 pub async fn bundle(State(state): Shared, headers: HeaderMap) -> Response {
     let d = state.runtime.current();
     let etag = format!("\"{}\"", d.bundle_sha256);
-    let matches = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     let version = d.version().to_string();
-    let mut res = if matches { StatusCode::NOT_MODIFIED.into_response() } else { (StatusCode::OK, Body::from(d.bundle.as_ref().clone())).into_response() };
+    let mut res = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (StatusCode::OK, Body::from(d.bundle.as_ref().clone())).into_response()
+    };
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
@@ -32,4 +39,3 @@ pub async fn bundle(State(state): Shared, headers: HeaderMap) -> Response {
 pub async fn bundle_key(State(state): Shared) -> Response {
     json(StatusCode::OK, &serde_json::json!({ "public_key": state.bundle_key_hex }))
 }
-

@@ -39,10 +39,20 @@ pub async fn decide(State(state): Shared, body: Bytes) -> Response {
             let shown = resp
                 .slots
                 .iter()
-                .flat_map(|s| s.offers.iter().map(move |o| Shown { slot: s.slot.clone(), channel: s.channel.clone(), rank: o.rank, offer: o.offer.clone(), treatment: o.treatment.clone(), selection_probability: o.selection_probability }))
+                .flat_map(|s| {
+                    s.offers.iter().map(move |o| Shown {
+                        slot: s.slot.clone(),
+                        channel: s.channel.clone(),
+                        rank: o.rank,
+                        offer: o.offer.clone(),
+                        treatment: o.treatment.clone(),
+                        selection_probability: o.selection_probability,
+                    })
+                })
                 .collect();
             let mode = serde_json::to_value(resp.mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let logged = LoggedDecision { record: resp.record, mode, shown, request: String::from_utf8(request).ok(), source: "server".into() };
+            let logged =
+                LoggedDecision { record: resp.record, mode, shown, request: String::from_utf8(request).ok(), source: "server".into() };
             if let Err(e) = state.writer.decision(logged) {
                 tracing::warn!(error = %e, "decision not logged");
             }
@@ -62,4 +72,3 @@ pub async fn decide(State(state): Shared, body: Bytes) -> Response {
         }
     }
 }
-

@@ -25,7 +25,12 @@ pub async fn events(State(state): Shared, body: Bytes) -> Response {
         Err(message) => return malformed(message),
     };
     if batch.events.len() > state.limits.max_batch {
-        return error(StatusCode::PAYLOAD_TOO_LARGE, "request_too_many", "request", format!("{} events in one batch; at most {}", batch.events.len(), state.limits.max_batch));
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request_too_many",
+            "request",
+            format!("{} events in one batch; at most {}", batch.events.len(), state.limits.max_batch),
+        );
     }
     let t = now();
     let mut results: Vec<Option<Outcome>> = Vec::with_capacity(batch.events.len());
@@ -78,6 +83,8 @@ pub async fn events(State(state): Shared, body: Bytes) -> Response {
             Outcome::Rejected { .. } => counts[2] += 1,
         })
         .collect();
-    json(StatusCode::ACCEPTED, &serde_json::json!({ "stored": counts[0], "duplicates": counts[1], "rejected": counts[2], "results": results }))
+    json(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({ "stored": counts[0], "duplicates": counts[1], "rejected": counts[2], "results": results }),
+    )
 }
-

@@ -21,4 +21,3 @@ pub async fn healthz(State(state): Shared) -> Response {
 pub async fn openapi() -> Response {
     (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], include_str!("../openapi.json")).into_response()
 }
-

@@ -45,7 +45,11 @@ pub(crate) fn parse_with_path<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> R
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        if path == "." { e.into_inner().to_string() } else { format!("`{path}`: {}", e.into_inner()) }
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("`{path}`: {}", e.into_inner())
+        }
     })
 }
 
@@ -70,5 +74,3 @@ pub async fn observe(State(state): Shared, req: Request, next: Next) -> Response
     state.metrics.request(&route, res.status().as_u16(), started.elapsed());
     res
 }
-
-

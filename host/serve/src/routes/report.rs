@@ -20,7 +20,10 @@ pub async fn report(State(state): Shared, Query(q): Query<ReportQuery>) -> Respo
     let range = Range { from: q.from.unwrap_or(to.saturating_sub(30 * 86_400)), to };
     let share = state.runtime.current().facts.holdout_share;
     let path = state.feedback_path.clone();
-    let built = tokio::task::spawn_blocking(move || vitrine_feedback::SqliteStore::open_reader(&path).and_then(|store| report::report(&store, range, share))).await;
+    let built = tokio::task::spawn_blocking(move || {
+        vitrine_feedback::SqliteStore::open_reader(&path).and_then(|store| report::report(&store, range, share))
+    })
+    .await;
     let r = match built {
         Ok(Ok(r)) => r,
         Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.code(), "feedback", e.to_string()),
@@ -32,4 +35,3 @@ pub async fn report(State(state): Shared, Query(q): Query<ReportQuery>) -> Respo
         Some(other) => malformed(format!("format `{other}`: expected json or csv")),
     }
 }
-

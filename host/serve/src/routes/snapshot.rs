@@ -27,10 +27,12 @@ fn signed_snapshot(State(state): &Shared, client: String) -> Response {
         store.snapshot_content(&client, issued, state.snapshot_ttl).map(|content| signer.sign(store.schema(), &content))
     };
     match signed {
-        Ok(Ok(bytes)) => json(StatusCode::OK, &serde_json::json!({ "client_id": client, "snapshot": encode_text(&bytes), "expires_at": issued + state.snapshot_ttl })),
+        Ok(Ok(bytes)) => json(
+            StatusCode::OK,
+            &serde_json::json!({ "client_id": client, "snapshot": encode_text(&bytes), "expires_at": issued + state.snapshot_ttl }),
+        ),
         Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.code(), "snapshot", e.to_string()),
         Err(e @ vitrine_store::StoreError::UnknownClient(_)) => error(StatusCode::NOT_FOUND, e.code(), "store", e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.code(), "store", e.to_string()),
     }
 }
-
