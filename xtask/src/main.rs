@@ -35,34 +35,28 @@ fn main() -> Result<()> {
             run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root))
         }
         Some("demo") => {
+            step(1, 4, "the engine's Wasm faces (dist/)");
             wasm::build(&root)?;
+            step(2, 4, "the web demo (npm, esbuild)");
             setup::web_demo(&root)?;
-            run(Command::new("cargo")
-                .args([
-                    "run",
-                    "--release",
-                    "--quiet",
-                    "-p",
-                    "vitrine-host",
-                    "--bin",
-                    "vitrine",
-                    "--",
-                    "serve",
-                    "--demo",
-                    "--state",
-                    ".vitrine-demo",
-                    "--static-dir",
-                    "web-demo/site",
-                    "--demo-login",
-                ])
+            step(3, 4, "the vitrine binary (release; cargo shows its progress)");
+            build_vitrine(&root)?;
+            step(4, 4, "vitrine serve --demo on http://127.0.0.1:8080 (storefront /, dashboard /dashboard.html)");
+            run(Command::new(root.join("target/release/vitrine"))
+                .args(["serve", "--demo", "--state", ".vitrine-demo", "--static-dir", "web-demo/site", "--engine-js", "dist/engine-js"])
+                .arg("--demo-login")
                 .args(&args[1..])
                 .env_remove("RUST_BACKTRACE")
                 .current_dir(&root))
         }
         Some("serve") => {
+            step(1, 3, "the engine's Wasm faces (dist/)");
             wasm::build(&root)?;
-            run(Command::new("cargo")
-                .args(["run", "--release", "--quiet", "-p", "vitrine-host", "--bin", "vitrine", "--", "serve"])
+            step(2, 3, "the vitrine binary (release; cargo shows its progress)");
+            build_vitrine(&root)?;
+            step(3, 3, "vitrine serve on http://127.0.0.1:8080");
+            run(Command::new(root.join("target/release/vitrine"))
+                .arg("serve")
                 .args(&args[1..])
                 .env_remove("RUST_BACKTRACE")
                 .current_dir(&root))
@@ -81,6 +75,19 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// `cargo build --release` of the `vitrine` binary (after `dist/`, which it embeds).
+fn build_vitrine(root: &Path) -> Result<()> {
+    run(Command::new("cargo")
+        .args(["build", "--release", "-p", "vitrine-cli", "--bin", "vitrine"])
+        .env_remove("RUST_BACKTRACE")
+        .current_dir(root))
+}
+
+/// A step line for long commands, so a first run shows where it is.
+pub(crate) fn step(n: usize, of: usize, what: &str) {
+    eprintln!("xtask: [{n}/{of}] {what}");
+}
+
 /// Runs `cmd`, failing with its command line if it fails.
 pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let line = format!("{cmd:?}");
@@ -93,23 +100,40 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
 }
 
 fn test(root: &Path) -> Result<()> {
+    const STEPS: usize = 7;
+    step(1, STEPS, "the engine's Wasm faces (dist/)");
     wasm::build(root)?;
+    // Habits CI keeps: formatting and lints on the whole workspace.
+    step(2, STEPS, "cargo fmt --check");
+    run(Command::new("cargo").args(["fmt", "--all", "--check"]).current_dir(root))?;
+    step(3, STEPS, "cargo clippy --workspace --all-targets -- -D warnings");
+    run(Command::new("cargo")
+        .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        .env_remove("RUST_BACKTRACE")
+        .current_dir(root))?;
     // Every Rust test: engine unit/property tests, golden vectors (native regeneration
-    // check and Wasmtime), doc tests.
+    // check and Wasmtime), each host crate's unit tests and its one integration binary,
+    // doc tests.
+    step(4, STEPS, "cargo test (engine, vectors, host crates)");
     run(Command::new("cargo")
         .args(["test", "--workspace", "--exclude", "vitrine-engine-js", "--exclude", "vitrine-engine-abi"])
         .env_remove("RUST_BACKTRACE")
         .current_dir(root))?;
+    // The JS against the engine's TypeScript types.
+    step(5, STEPS, "tsc --noEmit (web demo, against dist/engine-js's .d.ts)");
+    setup::web_demo(root)?;
+    run(Command::new("npm").args(["run", "--silent", "check"]).current_dir(root.join("web-demo")))?;
     // The same vectors under node, through dist/engine-js; the storefront in Chromium
     // against `vitrine serve` (the binary `cargo test` just built).
+    step(6, STEPS, "node suites (vectors, shared helpers, .d.ts vs wire, Chromium, workerd)");
     setup::chromium()?;
-    setup::web_demo(root)?;
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/node/"]).current_dir(root))?;
     // The Spark planner (local[2], engine-abi.wasm through wasmtime-py) against `vitrine plan`.
+    step(7, STEPS, "the Spark planner (local[2]) against vitrine plan");
     setup::java()?;
     let python = setup::spark_venv(root)?;
     run(Command::new(&python)
-        .args(["edge-host/spark/test_plan_spark.py", "--vitrine", "target/debug/vitrine", "--wasm", "dist/engine-abi.wasm"])
+        .args(["host/spark/test_plan_spark.py", "--vitrine", "target/debug/vitrine", "--wasm", "dist/engine-abi.wasm"])
         .env("PYSPARK_PYTHON", &python)
         .env_remove("RUST_BACKTRACE")
         .current_dir(root))?;
@@ -120,9 +144,10 @@ fn bench(root: &Path) -> Result<()> {
     wasm::build(root)?;
     run(Command::new("cargo").args(["bench", "-p", "vitrine-engine", "--bench", "decide"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
     run(Command::new("cargo")
-        .args(["bench", "-p", "vitrine-host", "--bench", "rules", "--bench", "models", "--bench", "serving"])
+        .args(["bench", "-p", "vitrine-compile", "--bench", "rules", "--bench", "models"])
         .env_remove("RUST_BACKTRACE")
         .current_dir(root))?;
+    run(Command::new("cargo").args(["bench", "-p", "vitrine-cli", "--bench", "serving"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
     run(Command::new("cargo")
         .args(["run", "--release", "-p", "vitrine-conformance", "--bin", "wasm-bench"])
         .env_remove("RUST_BACKTRACE")

@@ -62,7 +62,10 @@ pub fn npm_tools(root: &Path) -> Result<()> {
 /// The web demo's npm packages and build (esbuild bundles the dashboard with uPlot).
 pub fn web_demo(root: &Path) -> Result<()> {
     let dir = root.join("web-demo");
-    if !dir.join("node_modules/uplot").exists() || !dir.join("node_modules/.bin/esbuild").exists() {
+    if ["node_modules/uplot", "node_modules/.bin/esbuild", "node_modules/.bin/tsc", "node_modules/.bin/workerd"]
+        .iter()
+        .any(|p| !dir.join(p).exists())
+    {
         run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
     }
     run(Command::new("npm").args(["run", "--silent", "build"]).current_dir(&dir))
@@ -78,13 +81,13 @@ pub fn java() -> Result<()> {
 }
 
 /// A Python virtualenv under target/ with the Spark planner's packages
-/// (`edge-host/spark/requirements.txt`); returns its interpreter.
+/// (`host/spark/requirements.txt`); returns its interpreter.
 pub fn spark_venv(root: &Path) -> Result<std::path::PathBuf> {
     let venv = root.join("target/spark-venv");
     let python = venv.join("bin/python");
-    let requirements = root.join("edge-host/spark/requirements.txt");
+    let requirements = root.join("host/spark/requirements.txt");
     let stamp = venv.join("requirements.installed");
-    let want = std::fs::read_to_string(&requirements).context("reading edge-host/spark/requirements.txt")?;
+    let want = std::fs::read_to_string(&requirements).context("reading host/spark/requirements.txt")?;
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(want.as_str()) && python.exists() {
         return Ok(python);
     }
