@@ -106,6 +106,7 @@ fn test(root: &Path) -> Result<()> {
     // Habits CI keeps: formatting and lints on the whole workspace.
     step(2, STEPS, "cargo fmt --check");
     run(Command::new("cargo").args(["fmt", "--all", "--check"]).current_dir(root))?;
+    no_compiler_in(root, &["vitrine-serve", "vitrine-runtime"])?;
     step(3, STEPS, "cargo clippy --workspace --all-targets -- -D warnings");
     run(Command::new("cargo")
         .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
@@ -137,6 +138,24 @@ fn test(root: &Path) -> Result<()> {
         .env("PYSPARK_PYTHON", &python)
         .env_remove("RUST_BACKTRACE")
         .current_dir(root))?;
+    Ok(())
+}
+
+/// The crate graph's invariant: the server and the runtime do not link the bundle
+/// compiler (`cel`, `tract-onnx`), checked on their normal dependency trees.
+fn no_compiler_in(root: &Path, crates: &[&str]) -> Result<()> {
+    for krate in crates {
+        let out = Command::new("cargo")
+            .args(["tree", "--quiet", "-p", krate, "-e", "normal", "--prefix", "none", "--format", "{p}"])
+            .current_dir(root)
+            .output()
+            .context("cargo tree")?;
+        anyhow::ensure!(out.status.success(), "cargo tree -p {krate} failed: {}", String::from_utf8_lossy(&out.stderr));
+        let tree = String::from_utf8_lossy(&out.stdout);
+        let linked: Vec<&str> = tree.lines().filter(|l| l.starts_with("cel ") || l.starts_with("tract-")).collect();
+        anyhow::ensure!(linked.is_empty(), "{krate} links the bundle compiler: {linked:?}");
+        eprintln!("xtask: {krate} links neither cel nor tract-onnx ({} crates in its tree)", tree.lines().count());
+    }
     Ok(())
 }
 

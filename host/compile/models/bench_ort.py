@@ -5,7 +5,7 @@ generate.py):
 
     /tmp/venv-models/bin/python host/compile/models/bench_ort.py
 
-The engine side is `cargo run --release -p vitrine-host --example score_rows` (run
+The engine side is `cargo run --release -p vitrine-compile --example score_rows` (run
 with RUST_BACKTRACE unset); onnxruntime runs single-threaded on the CPU provider,
 one `InferenceSession.run` per row, as a server scoring one client would.
 """
@@ -51,7 +51,7 @@ def ort_ns_per_row(stem: str) -> float:
 def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "RUST_BACKTRACE"}
     out = subprocess.run(
-        ["cargo", "run", "--quiet", "--release", "-p", "vitrine-host", "--example", "score_rows", "--", *MODELS],
+        ["cargo", "run", "--quiet", "--release", "-p", "vitrine-compile", "--example", "score_rows", "--", *MODELS],
         cwd=ROOT, env=env, check=True, capture_output=True, text=True,
     ).stdout
     engine = {d["model"]: d["ns_per_row"] for d in map(json.loads, out.splitlines())}

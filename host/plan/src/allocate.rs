@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::PlanConfig;
 use crate::output::{Outputs, Refusals};
-use crate::{PlanError, CAPACITY_REFUSED, DAYS_MASK};
+use crate::state::ClientState;
+use crate::PlanError;
 
 /// Proposals sorted in memory before a run is spilled.
 pub const RUN_LEN: usize = 1 << 20;
@@ -198,11 +199,11 @@ pub struct Allocation {
 
 /// Walks `merge` once in the global order and accepts a proposal when its client has
 /// contacts left, a send day exists and its channel has capacity; writes each accepted
-/// contact. `state` is per client (see `plan/mod.rs`): each check precedes the acceptance
+/// contact. `state` is per client (`state.rs`): each check precedes the acceptance
 /// that consumes it, so no cap can be exceeded.
 pub fn greedy(
     mut merge: Merge,
-    state: &mut [u64],
+    state: &mut [ClientState],
     config: &PlanConfig,
     bundle: &vitrine_engine::bundle::Bundle,
     out: &mut Outputs,
@@ -210,22 +211,22 @@ pub fn greedy(
     let mut a = Allocation { used: vec![0; config.channels.len()], ..Allocation::default() };
     while let Some(c) = merge.next_cand()? {
         let st = &mut state[c.client as usize];
-        let days = *st & DAYS_MASK;
-        if days.count_ones() >= config.max_contacts {
+        let days = st.days();
+        if st.contacts() >= config.max_contacts {
             a.refused.client_cap += 1;
             continue;
         }
         let ch = c.pref as usize;
         if a.used[ch] >= config.channels[ch].capacity {
             a.refused.channel_capacity += 1;
-            *st |= CAPACITY_REFUSED;
+            st.refused_for_capacity();
             continue;
         }
         let Some(day) = config.first_free_day(days) else {
             a.refused.no_send_day += 1;
             continue;
         };
-        *st |= 1 << day;
+        st.contact_on(day);
         a.used[ch] += 1;
         *a.per_offer.entry((c.pref, c.offer)).or_default() += 1;
         let o = &bundle.offers[c.offer as usize];

@@ -40,14 +40,15 @@ pub struct Uncontacted {
 }
 
 impl Uncontacted {
-    pub(super) fn count(&mut self, reason: &str) {
-        match reason {
-            "holdout" => self.holdout += 1,
-            "no_channel_consent" => self.no_channel_consent += 1,
-            "no_eligible_offer" => self.no_eligible_offer += 1,
-            "channel_capacity" => self.channel_capacity += 1,
-            _ => self.no_send_day += 1,
-        }
+    pub(super) fn count(&mut self, reason: crate::state::Reason) {
+        use crate::state::Reason;
+        *match reason {
+            Reason::Holdout => &mut self.holdout,
+            Reason::NoChannelConsent => &mut self.no_channel_consent,
+            Reason::NoEligibleOffer => &mut self.no_eligible_offer,
+            Reason::ChannelCapacity => &mut self.channel_capacity,
+            Reason::NoSendDay => &mut self.no_send_day,
+        } += 1;
     }
 }
 

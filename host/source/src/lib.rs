@@ -123,3 +123,65 @@ pub fn schema(cx: &Ctx<'_>, s: &format::Schema) -> Result<Schema, SourceError> {
     schema.validate().map_err(|e| SourceError::Engine(e.into()))?;
     Ok(schema)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+trusted_snapshot_keys = ["keys/missing.pub"]
+[bundle]
+name = "t"
+version = 1
+[schema]
+channels = ["web"]
+features = [
+  { name = "tenure", type = "numeric", encoding = "u8", scale = 0.5 },
+  { name = "plan", type = "categorical", vocab = ["basic", "plus"], personal = false },
+]
+[[slots]]
+id = "hero"
+channel = "web"
+k = 1
+[[offers]]
+id = "o"
+category = "c"
+slots = ["hero"]
+value = 1.0
+propensity = { model = "m", output = "probabilities" }
+eligibility = "@rules/missing.cel"
+treatments = [{ id = "default", title = "O" }]
+[[models]]
+name = "m"
+file = "models/missing.onnx"
+inputs = ["tenure"]
+"#;
+
+    #[test]
+    fn the_schema_is_read_without_compiling_rules_models_or_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bundle.toml"), TOML).unwrap();
+        // The rule file, the model and the trusted key are all missing: only a compiler
+        // would notice.
+        for path in [dir.path().to_path_buf(), dir.path().join("bundle.toml")] {
+            let schema = read_schema(&path).unwrap();
+            assert_eq!(schema.features.len(), 2);
+            assert_eq!(schema.features[0].kind, FeatureKind::Numeric { quant: Quant::U8 { scale: 0.5, offset: 0.0 } });
+            assert!(!schema.features[1].personal);
+            assert_eq!(schema.channels, ["web"]);
+        }
+    }
+
+    #[test]
+    fn schema_errors_are_positioned_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bundle.toml"), TOML.replace("encoding = \"u8\"", "encoding = \"u9\"")).unwrap();
+        let e = read_schema(dir.path()).unwrap_err();
+        assert_eq!(e.code(), "source_invalid", "{e}");
+        assert!(e.to_string().contains("feature `tenure`") && e.to_string().contains("u9"), "{e}");
+        std::fs::write(dir.path().join("bundle.toml"), "[bundle\nname = 1").unwrap();
+        let e = read_schema(dir.path()).unwrap_err();
+        assert!(matches!(e, SourceError::Toml { line: 1, .. }), "{e}");
+        assert_eq!(read_schema(&dir.path().join("nowhere")).unwrap_err().code(), "source_io");
+    }
+}

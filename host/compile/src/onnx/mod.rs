@@ -6,6 +6,7 @@
 mod error;
 mod graph;
 mod lower;
+mod ops;
 mod parity;
 
 pub use error::OnnxError;
