@@ -16,7 +16,7 @@ export async function startHost(extra = []) {
   const state = mkdtempSync(join(tmpdir(), "vitrine-node-"));
   const host = spawn(join(root, "target/debug/vitrine"), [
     "serve", "--state", state, "--listen", "127.0.0.1:0", "--engine", join(root, "dist/engine-abi.wasm"),
-    "--static-dir", join(root, "web-demo/site"), ...extra,
+    "--static-dir", join(root, "web-demo/site"), "--engine-js", join(root, "dist/engine-js"), ...extra,
   ], { env: { ...process.env, RUST_LOG: "warn" }, stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: host.stdout }).once("line", resolve);
