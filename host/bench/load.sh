@@ -15,10 +15,12 @@ PORT=${PORT:-18181}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 cd "$ROOT"
 [ -f dist/engine-abi.wasm ] || cargo xtask wasm
-env -u RUST_BACKTRACE cargo build --release -q -p vitrine-cli --bin vitrine
+# BIN=path/to/vitrine measures that binary (e.g. one built with another profile).
+BIN=${BIN:-}
+if [ -z "$BIN" ]; then env -u RUST_BACKTRACE cargo build --release -q -p vitrine-cli --bin vitrine; BIN=target/release/vitrine; fi
 STATE=$(mktemp -d)
 trap 'kill $SERVER 2>/dev/null || true; rm -rf "$STATE"' EXIT
-RUST_LOG=warn target/release/vitrine serve --state "$STATE" --listen "127.0.0.1:$PORT" >"$STATE/stdout" 2>"$STATE/stderr" &
+RUST_LOG=warn "$BIN" serve --state "$STATE" --listen "127.0.0.1:$PORT" >"$STATE/stdout" 2>"$STATE/stderr" &
 SERVER=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 KEY=$(cat "$STATE/api-key")

@@ -11,7 +11,7 @@ unset RUST_BACKTRACE
 N=${1:-1000000}
 ENGINES=${2:-"native wasm"}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$root/target/release/vitrine
+bin=${BIN:-$root/target/release/vitrine}   # BIN=… measures another build
 work=${WORK:-$root/target/plan-bench}
 mkdir -p "$work/bundle/models" "$work/bundle/keys"
 cd "$work"

@@ -2,8 +2,9 @@
 //!
 //! - `decide [CLIENT]`: build `dist/`, then decide for a fixture client natively and
 //!   under Wasmtime and print the decision (the main job, for now).
-//! - `demo [ARGS]`: build `dist/` and serve the storefront (`web-demo/site`) with
-//!   `vitrine serve` on 127.0.0.1:8080 (the main job).
+//! - `demo [--release] [ARGS]`: build `dist/` and serve the storefront (`web-demo/site`)
+//!   with `vitrine serve --demo` on 127.0.0.1:8080 (the main job); the debug binary the
+//!   tests build unless `--release`.
 //! - `serve [ARGS]`: build `dist/` and run `vitrine serve` (release) on its embedded
 //!   default state (`.vitrine/`), on 127.0.0.1:8080.
 //! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
@@ -35,17 +36,30 @@ fn main() -> Result<()> {
             run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root))
         }
         Some("demo") => {
+            // The debug build is the one `cargo xtask test` makes: after the tests the demo
+            // starts in seconds. `--release` builds the optimised host (BENCHMARKS.md has both
+            // first-run times).
+            let release = args.iter().any(|a| a == "--release");
+            let rest: Vec<&String> = args[1..].iter().filter(|a| *a != "--release").collect();
             step(1, 4, "the engine's Wasm faces (dist/)");
             wasm::build(&root)?;
             step(2, 4, "the web demo (npm, esbuild)");
             setup::web_demo(&root)?;
-            step(3, 4, "the vitrine binary (release; cargo shows its progress)");
-            build_vitrine(&root)?;
+            step(
+                3,
+                4,
+                if release {
+                    "the vitrine binary (release; cargo shows its progress)"
+                } else {
+                    "the vitrine binary (debug, as the tests build it; cargo shows its progress)"
+                },
+            );
+            let bin = build_vitrine(&root, release)?;
             step(4, 4, "vitrine serve --demo on http://127.0.0.1:8080 (storefront /, dashboard /dashboard.html)");
-            run(Command::new(root.join("target/release/vitrine"))
+            run(Command::new(bin)
                 .args(["serve", "--demo", "--state", ".vitrine-demo", "--static-dir", "web-demo/site", "--engine-js", "dist/engine-js"])
                 .arg("--demo-login")
-                .args(&args[1..])
+                .args(rest)
                 .env_remove("RUST_BACKTRACE")
                 .current_dir(&root))
         }
@@ -53,13 +67,9 @@ fn main() -> Result<()> {
             step(1, 3, "the engine's Wasm faces (dist/)");
             wasm::build(&root)?;
             step(2, 3, "the vitrine binary (release; cargo shows its progress)");
-            build_vitrine(&root)?;
+            let bin = build_vitrine(&root, true)?;
             step(3, 3, "vitrine serve on http://127.0.0.1:8080");
-            run(Command::new(root.join("target/release/vitrine"))
-                .arg("serve")
-                .args(&args[1..])
-                .env_remove("RUST_BACKTRACE")
-                .current_dir(&root))
+            run(Command::new(bin).arg("serve").args(&args[1..]).env_remove("RUST_BACKTRACE").current_dir(&root))
         }
         Some("test") => test(&root),
         Some("bench") => bench(&root),
@@ -75,12 +85,16 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// `cargo build --release` of the `vitrine` binary (after `dist/`, which it embeds).
-fn build_vitrine(root: &Path) -> Result<()> {
-    run(Command::new("cargo")
-        .args(["build", "--release", "-p", "vitrine-cli", "--bin", "vitrine"])
-        .env_remove("RUST_BACKTRACE")
-        .current_dir(root))
+/// Builds the `vitrine` binary (after `dist/`, which it embeds), debug or release;
+/// returns its path.
+fn build_vitrine(root: &Path, release: bool) -> Result<PathBuf> {
+    let mut cmd = Command::new("cargo");
+    cmd.args(["build", "-p", "vitrine-cli", "--bin", "vitrine"]);
+    if release {
+        cmd.arg("--release");
+    }
+    run(cmd.env_remove("RUST_BACKTRACE").current_dir(root))?;
+    Ok(root.join(if release { "target/release/vitrine" } else { "target/debug/vitrine" }))
 }
 
 /// A step line for long commands, so a first run shows where it is.

@@ -8,12 +8,9 @@ use vitrine_feedback::SqliteStore;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The current signed bundle.
-    #[arg(long)]
-    bundle: PathBuf,
-    /// Its signer's public key (KID.pub).
-    #[arg(long)]
-    bundle_key: PathBuf,
+    /// The current signed bundle and its signer's public key.
+    #[command(flatten)]
+    bundle: super::signed_bundle::BundleArgs,
     /// The bundle-role secret key that signs the new version.
     #[arg(long)]
     key: PathBuf,
@@ -33,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let current = vitrine_base::signed::read(&a.bundle, &a.bundle_key)?.bundle;
+    let current = a.bundle.read()?.bundle;
     let secret = keys::load_secret(&a.key, Role::Bundle)?;
     let store = SqliteStore::open_reader(&a.feedback)?;
     let learned = vitrine_feedback::learn::learn(&current, &store, super::since(&a.since)?, a.reward, a.min_impressions)?;

@@ -11,6 +11,7 @@ mod learn;
 mod plan;
 mod replay;
 mod serve;
+mod signed_bundle;
 mod snapshot_sign;
 mod snapshot_sign_all;
 

@@ -6,11 +6,9 @@ use vitrine_plan::{EngineChoice, PlanJob, Source};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The signed bundle.
-    #[arg(long)]
-    bundle: PathBuf,
-    #[arg(long)]
-    bundle_key: PathBuf,
+    /// The signed bundle and its signer's public key.
+    #[command(flatten)]
+    bundle: super::signed_bundle::BundleArgs,
     /// The feature store (SQLite), or a .parquet/.csv export of it (`vitrine features export`).
     #[arg(long)]
     features: PathBuf,
@@ -43,7 +41,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let signed = vitrine_base::signed::read(&a.bundle, &a.bundle_key)?;
+    let signed = a.bundle.read()?;
     let engine = if a.wasm { EngineChoice::Wasm(crate::assets::engine(a.engine.as_deref())?) } else { EngineChoice::Native };
     let bar = crate::progress::bar("planning".into());
     let progress = |done: u64, total: Option<u64>| crate::progress::update(&bar, done, total);

@@ -9,11 +9,9 @@ use vitrine_runtime::{Runtime, RuntimeOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The candidate signed bundle.
-    #[arg(long)]
-    bundle: PathBuf,
-    #[arg(long)]
-    bundle_key: PathBuf,
+    /// The candidate signed bundle and its signer's public key.
+    #[command(flatten)]
+    bundle: super::signed_bundle::BundleArgs,
     #[arg(long)]
     feedback: PathBuf,
     /// Decisions this recent (a duration like 7d) or after this unix time.
@@ -34,7 +32,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let signed = vitrine_base::signed::read(&a.bundle, &a.bundle_key)?;
+    let signed = a.bundle.read()?;
     let wasm = crate::assets::engine(a.engine.as_deref())?;
     let runtime = Runtime::new(&wasm, signed.bytes, signed.key, RuntimeOptions::default())?;
     let store = SqliteStore::open_reader(&a.feedback)?;

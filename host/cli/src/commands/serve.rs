@@ -49,6 +49,15 @@ pub struct Args {
     /// Open connections at most.
     #[arg(long, default_value_t = Limits::default().max_connections)]
     max_connections: usize,
+    /// Events older than this are rejected (per event, with a reason).
+    #[arg(long, default_value = "7d")]
+    max_event_age: String,
+    /// Events further than this in the future are rejected (clock skew allowance).
+    #[arg(long, default_value = "5m")]
+    max_event_skew: String,
+    /// Events per `/v1/events` request at most (more gets 413).
+    #[arg(long, default_value_t = Limits::default().max_batch)]
+    max_batch: usize,
     /// Warm engine instances kept idle.
     #[arg(long, default_value_t = 16)]
     warm: usize,
@@ -143,6 +152,9 @@ pub fn run(a: Args) -> Result<()> {
     }
     config.limits.max_body = a.max_body;
     config.limits.max_connections = a.max_connections;
+    config.limits.max_event_age = super::seconds(&a.max_event_age)?;
+    config.limits.max_event_skew = super::seconds(&a.max_event_skew)?;
+    config.limits.max_batch = a.max_batch;
     config.warm = a.warm;
     config.static_dir = a.static_dir;
     config.engine_js = a.engine_js;

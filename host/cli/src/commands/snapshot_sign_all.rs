@@ -3,36 +3,26 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use vitrine_engine::snapshot::encode_text;
-use vitrine_store::{FeatureStore, StoreError};
+use vitrine_store::StoreError;
 
-use super::snapshot_sign::{signer, DEFAULT_TTL};
+use super::snapshot_sign::Signing;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    #[arg(long)]
-    db: PathBuf,
-    /// A snapshot-role secret key file.
-    #[arg(long)]
-    key: PathBuf,
     /// JSON lines {"client_id", "snapshot"} (written whole or not at all).
     #[arg(long)]
     out: PathBuf,
-    /// Validity, e.g. 1h, 1d.
-    #[arg(long, default_value = DEFAULT_TTL)]
-    ttl: String,
-    /// Issue time in unix seconds (default: now).
-    #[arg(long)]
-    now: Option<u64>,
+    #[command(flatten)]
+    signing: Signing,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let store = FeatureStore::open_existing(&a.db)?;
-    let signer = signer(&a.key)?;
+    let (store, signer, now, ttl) = a.signing.open()?;
     let total = store.len()?;
     let bar = indicatif::ProgressBar::new(total);
     let mut lines = String::with_capacity(total as usize * 800);
     let started = std::time::Instant::now();
-    store.for_each(a.now.unwrap_or_else(vitrine_base::clock::now), super::seconds(&a.ttl)?, |id, content| {
+    store.for_each(now, ttl, |id, content| {
         let snapshot = signer.sign(store.schema(), &content).map_err(|e| StoreError::Corrupt(format!("client `{id}`: {e}")))?;
         lines.push_str(&serde_json::json!({ "client_id": id, "snapshot": encode_text(&snapshot) }).to_string());
         lines.push('\n');
