@@ -89,9 +89,12 @@ fn root() -> PathBuf {
 /// returns its path.
 fn build_vitrine(root: &Path, release: bool) -> Result<PathBuf> {
     let mut cmd = Command::new("cargo");
-    cmd.args(["build", "-p", "vitrine-cli", "--bin", "vitrine"]);
     if release {
-        cmd.arg("--release");
+        cmd.args(["build", "--release", "-p", "vitrine-cli", "--bin", "vitrine"]);
+    } else {
+        // The test command's features (dev-dependencies unified in): a plain `cargo build`
+        // would rebuild cranelift and a dozen crates with other features after the tests.
+        cmd.args(["test", "-p", "vitrine-cli", "--no-run"]);
     }
     run(cmd.env_remove("RUST_BACKTRACE").current_dir(root))?;
     Ok(root.join(if release { "target/release/vitrine" } else { "target/debug/vitrine" }))
