@@ -68,9 +68,11 @@ pub struct Offer {
     pub applicability: Program,
     /// Should we (e.g. not during an open complaint)?
     pub suitability: Program,
-    pub propensity: Propensity,
-    /// Propensity used in the non-personalised ranking (no consent, holdout, anonymous).
-    pub baseline_propensity: f32,
+    /// How the personalised ranking scores the offer: a propensity or an uplift.
+    pub score: Score,
+    /// Fixed priority in the business-as-usual ranking (the `bau` arm, anonymous
+    /// visitors, clients without profiling consent); `None`: V × L.
+    pub bau_priority: Option<f32>,
     pub treatments: Vec<Treatment>,
     pub caps: Vec<Cap>,
 }
@@ -81,6 +83,36 @@ pub struct Offer {
 pub enum OfferKind {
     Offer,
     Service,
+}
+
+/// What the personalised ranking multiplies with C × V × L.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Score {
+    /// P(response | shown).
+    Propensity(Propensity),
+    /// P(sale | contacted) − P(sale | not contacted).
+    Uplift(Uplift),
+}
+
+/// One output column of one model.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelOutput {
+    pub model: u16,
+    pub output: u16,
+}
+
+/// Where an uplift comes from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Uplift {
+    /// A T-learner: a treated and a control output (one graph or two models).
+    TwoModel { treated: ModelOutput, control: ModelOutput },
+    /// An S-learner: one output of a model with a treatment input column, evaluated
+    /// with the treatment at 1 and at 0.
+    Treatment(ModelOutput),
+    /// One output that is the uplift itself (class transformation, X-learner).
+    Direct(ModelOutput),
 }
 
 /// Where P comes from.

@@ -1,6 +1,6 @@
 //! Load-time validation: after this, every index in the bundle is in range, every
 //! program type-checks and every number the engine multiplies is finite.
-use super::{Bundle, BundleError, Propensity};
+use super::{Bundle, BundleError, ModelOutput, Propensity, Score, Uplift};
 use crate::limits::{MAX_K, MAX_OFFERS};
 use crate::policy::Exploration;
 use crate::Error;
@@ -45,23 +45,35 @@ impl Bundle {
             if o.slots.iter().any(|&x| x as usize >= self.slots.len()) {
                 return Err(invalid(format!("offer `{}` names a slot that does not exist", o.id)));
             }
-            if !finite_nonneg(o.value) || !finite_nonneg(o.lever) || !finite_nonneg(o.baseline_propensity) {
-                return Err(invalid(format!("offer `{}`: value, lever and baseline propensity must be finite and >= 0", o.id)));
+            if !finite_nonneg(o.value) || !finite_nonneg(o.lever) || !o.bau_priority.is_none_or(finite_nonneg) {
+                return Err(invalid(format!("offer `{}`: value, lever and BAU priority must be finite and >= 0", o.id)));
             }
             o.eligibility.verify(s).map_err(|e| within(e.into(), "eligibility"))?;
             o.applicability.verify(s).map_err(|e| within(e.into(), "applicability"))?;
             o.suitability.verify(s).map_err(|e| within(e.into(), "suitability"))?;
-            match o.propensity {
-                Propensity::Model { model, output } => {
-                    let ok = self.models.get(model as usize).is_some_and(|m| output < m.n_outputs);
-                    if !ok {
-                        return Err(invalid(format!("offer `{}`: model {model} output {output} does not exist", o.id)));
-                    }
+            let output = |m: ModelOutput| -> Result<(), Error> {
+                match self.models.get(m.model as usize) {
+                    Some(model) if m.output < model.n_outputs => Ok(()),
+                    _ => Err(invalid(format!("offer `{}`: model {} output {} does not exist", o.id, m.model, m.output))),
                 }
-                Propensity::Constant(p) if !(0.0..=1.0).contains(&p) => {
+            };
+            match o.score {
+                Score::Propensity(Propensity::Model { model, output: out }) => output(ModelOutput { model, output: out })?,
+                Score::Propensity(Propensity::Constant(p)) if !(0.0..=1.0).contains(&p) => {
                     return Err(invalid(format!("offer `{}`: constant propensity {p} is not in [0, 1]", o.id)));
                 }
-                Propensity::Constant(_) => {}
+                Score::Propensity(Propensity::Constant(_)) => {}
+                Score::Uplift(Uplift::TwoModel { treated, control }) => {
+                    output(treated)?;
+                    output(control)?;
+                }
+                Score::Uplift(Uplift::Direct(m)) => output(m)?,
+                Score::Uplift(Uplift::Treatment(m)) => {
+                    output(m)?;
+                    if !self.models[m.model as usize].has_treatment_input() {
+                        return Err(invalid(format!("offer `{}`: model {} has no treatment input (an S-learner needs one)", o.id, m.model)));
+                    }
+                }
             }
             if o.treatments.is_empty()
                 || o.treatments.iter().any(|t| !finite_nonneg(t.weight))
@@ -81,8 +93,12 @@ impl Bundle {
             }
             _ => {}
         }
-        if !(0.0..=1.0).contains(&p.holdout.share) {
-            return Err(invalid("holdout share must be in [0, 1]".into()));
+        let a = &p.arms;
+        if !(0.0..=1.0).contains(&a.bau) || !(0.0..=1.0).contains(&a.no_contact) || a.bau + a.no_contact > 1.0 {
+            return Err(invalid(format!("arm shares must be in [0, 1] and sum to at most 1 (bau {}, no_contact {})", a.bau, a.no_contact)));
+        }
+        if p.channel_costs.iter().any(|c| c.channel as usize >= s.channels.len() || !finite_nonneg(c.cost)) {
+            return Err(invalid("a channel cost names a channel that does not exist or is not finite and >= 0".into()));
         }
         for (i, w) in p.context_weights.iter().enumerate() {
             w.when.verify(s).map_err(|e| Error::from(e).within(format!("context weight {i}")))?;

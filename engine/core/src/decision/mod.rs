@@ -10,7 +10,7 @@ pub use error::RequestError;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{Creative, OfferKind};
-use crate::policy::HistoryKind;
+use crate::policy::{Arm, HistoryKind};
 
 /// One decision to make.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -93,12 +93,23 @@ pub struct DecideResponse {
 pub enum Mode {
     /// Rules, models, policy and exploration on the client's features.
     Personalised,
-    /// No snapshot: the non-personalised baseline.
+    /// No snapshot: the business-as-usual ranking.
     Anonymous,
-    /// No profiling consent: the baseline, reading no personal feature.
+    /// No profiling consent: the business-as-usual ranking, reading no personal feature.
     NoProfilingConsent,
-    /// In the control group: the baseline, flagged for uplift measurement.
-    Holdout,
+    /// In the `bau` arm: the business-as-usual ranking (non-personal eligibility, fixed
+    /// priorities, no models, no exploration).
+    Bau,
+    /// In the `no_contact` arm: no commercial offer (service actions stay unless the
+    /// bundle says otherwise).
+    NoContact,
+}
+
+impl Mode {
+    /// Whether the business-as-usual ranking decides (no models, no exploration).
+    pub fn is_bau(self) -> bool {
+        matches!(self, Mode::Anonymous | Mode::NoProfilingConsent | Mode::Bau)
+    }
 }
 
 /// The offers chosen for one slot.
@@ -118,7 +129,8 @@ pub struct Chosen {
     pub category: String,
     pub treatment: String,
     pub creative: Creative,
-    /// Propensity.
+    /// The score: a propensity, or for an uplift-scored offer P(sale | contacted) when
+    /// the model gives it (else the uplift); 1 in the business-as-usual ranking.
     pub p: f32,
     /// Context weight.
     pub c: f32,
@@ -126,8 +138,21 @@ pub struct Chosen {
     pub v: f32,
     /// Business lever.
     pub l: f32,
-    /// P × C × V × L.
+    /// P × C × V × L − cost (uplift × C × V × L − cost when uplift-scored); the fixed
+    /// BAU priority in the business-as-usual ranking.
     pub priority: f64,
+    /// Cost of the contact on this slot's channel.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cost: f32,
+    /// Uplift-scored offers: P(sale | contacted), when the model gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_treated: Option<f32>,
+    /// Uplift-scored offers: P(sale | not contacted), when the model gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p_control: Option<f32>,
+    /// Uplift-scored offers: P(sale | contacted) − P(sale | not contacted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uplift: Option<f32>,
     /// Probability that this offer (and treatment) was chosen at this rank, given the
     /// picks before it: what off-policy estimators need.
     pub selection_probability: f64,
@@ -158,8 +183,26 @@ pub struct DecisionRecord {
     pub slots: Vec<SlotRequest>,
     pub history_hash: String,
     pub consent: ConsentState,
-    pub holdout: bool,
+    /// The subject's experiment arm (absent for an anonymous visitor); see
+    /// [`crate::policy::arms`] to recompute it.
+    pub arm: Option<Arm>,
+    /// Uplift-scored commercial offers the personalised ranking would have shown, for a
+    /// client in the `no_contact` arm: the control half of the Qini curve.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<Withheld>,
     pub engine_version: String,
+}
+
+/// An offer withheld from a `no_contact` client, with its predicted uplift.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Withheld {
+    pub slot: String,
+    pub offer: String,
+    pub uplift: f32,
+}
+
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
 }
 
 /// Consent as the engine applied it.
@@ -194,4 +237,8 @@ pub enum DropReason {
     AlreadyOnPage,
     CategoryLimit,
     Outranked,
+    /// Expected incremental value (uplift × C × V × L − cost) not positive.
+    NoUplift,
+    /// A commercial offer, and the client is in the `no_contact` arm.
+    NoContactArm,
 }

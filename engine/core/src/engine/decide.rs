@@ -4,7 +4,7 @@ use super::Engine;
 use crate::bundle::Offer;
 use crate::decision::{
     Chosen, ConsentState, DecideRequest, DecideResponse, DecisionRecord, DropReason, Dropped, Mode, PlanRequest, ProbabilityKind,
-    SlotDecision,
+    SlotDecision, Withheld,
 };
 use crate::policy::{arbitrate, Candidate, Exploration, SlotAsk, SplitMix64};
 use crate::snapshot::{Profile, CONSENT_PROFILING};
@@ -55,18 +55,17 @@ impl Engine {
             let capped =
                 b.policy.channel_caps.iter().any(|c| c.channel == ch && book.channel_contacts(ch, c.window_secs) >= c.max as usize);
             let before = if req.explain { taken.clone() } else { Vec::new() };
+            let cost = channel_cost(b, ch);
             cands.clear();
             if consent && !capped {
-                cands.extend(self.slot_offers[s as usize].iter().map(|&i| i as usize).filter(|&i| gates[i].failed.is_none()).map(|i| {
-                    let (o, g) = (&b.offers[i], &gates[i]);
-                    Candidate {
-                        offer: i as u16,
-                        category: self.offer_category[i],
-                        p: g.p as f64,
-                        cvl: g.c as f64 * o.value as f64 * g.l as f64,
-                        cold: g.cold,
-                    }
-                }));
+                cands.extend(
+                    self.slot_offers[s as usize]
+                        .iter()
+                        .map(|&i| i as usize)
+                        .filter(|&i| gates[i].failed.is_none())
+                        .map(|i| candidate(b, &gates[i], i, self.offer_category[i], cost))
+                        .filter(|c| !gates[c.offer as usize].needs_positive(cost) || c.priority() > 0.0),
+                );
             }
             let ask = SlotAsk {
                 k,
@@ -93,6 +92,10 @@ impl Engine {
                     v: o.value,
                     l: g.l,
                     priority: pick.priority,
+                    cost: if g.bau.is_some() { 0.0 } else { cost },
+                    p_treated: g.p_treated,
+                    p_control: g.p_control,
+                    uplift: g.uplift,
                     selection_probability: pick.probability * t_prob,
                     probability_kind: if pick.estimated { ProbabilityKind::Estimated } else { ProbabilityKind::Exact },
                 });
@@ -103,7 +106,9 @@ impl Engine {
                     if picks.iter().any(|p| p.offer as usize == i) {
                         continue;
                     }
-                    let reason = explain(&gates[i], consent, capped, before.get(i).copied().unwrap_or(false), || {
+                    let g = &gates[i];
+                    let worthless = g.failed.is_none() && g.needs_positive(cost) && candidate(b, g, i, 0, cost).priority() <= 0.0;
+                    let reason = explain(g, consent, capped, worthless, before.get(i).copied().unwrap_or(false), || {
                         b.policy.max_per_category != 0 && per_category[self.offer_category[i] as usize] >= b.policy.max_per_category
                     });
                     dropped.push(Dropped { slot: slot.id.clone(), offer: o.id.clone(), reason });
@@ -112,7 +117,13 @@ impl Engine {
             out_slots.push(SlotDecision { slot: slot.id.clone(), channel: b.schema.channels[ch as usize].clone(), offers });
         }
 
-        let record = self.record(req, &prep);
+        let withheld = if prep.mode == Mode::NoContact && prep.client.is_some_and(|c| c.consent & CONSENT_PROFILING != 0) {
+            self.withheld(&prep)
+        } else {
+            Vec::new()
+        };
+        let mut record = self.record(req, &prep);
+        record.withheld = withheld;
         Ok(DecideResponse {
             decision_id: record.decision_id.clone(),
             mode: prep.mode,
@@ -154,9 +165,57 @@ impl Engine {
                     .map(|(_, c)| c.clone())
                     .collect(),
             },
-            holdout: prep.mode == Mode::Holdout,
+            arm: prep.arm,
+            withheld: Vec::new(),
             engine_version: crate::ENGINE_VERSION.to_string(),
         }
+    }
+    /// For a `no_contact` client: the uplift-scored commercial offers the personalised
+    /// ranking would have shown (greedy, no exploration, positive incremental value).
+    fn withheld(&mut self, prep: &super::request::Prepared) -> Vec<Withheld> {
+        let b = &self.bundle;
+        let super::Workspace { gates, arbiter, .. } = &mut self.ws;
+        let mut taken = vec![false; b.offers.len()];
+        let mut per_category = vec![0u8; self.category_lever.len()];
+        let (mut rng, mut estimator) = (SplitMix64::new(0), SplitMix64::new(0));
+        let mut out = Vec::new();
+        for &(s, k) in &prep.slots {
+            let slot = &b.slots[s as usize];
+            let cost = channel_cost(b, slot.channel);
+            let cands: Vec<Candidate> = self.slot_offers[s as usize]
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|&i| gates[i].failed == Some(DropReason::NoContactArm) && gates[i].uplift.is_some())
+                .map(|i| candidate(b, &gates[i], i, self.offer_category[i], cost))
+                .filter(|c| c.priority() > 0.0)
+                .collect();
+            let ask = SlotAsk { k, exploration: Exploration::None, max_per_category: b.policy.max_per_category, estimate_draws: 0 };
+            for pick in arbitrate(&cands, ask, &mut taken, &mut per_category, &mut rng, &mut estimator, arbiter) {
+                let i = pick.offer as usize;
+                out.push(Withheld { slot: slot.id.clone(), offer: b.offers[i].id.clone(), uplift: gates[i].uplift.unwrap_or(0.0) });
+            }
+        }
+        out
+    }
+}
+
+/// The cost of one contact on channel `ch`.
+fn channel_cost(b: &crate::bundle::Bundle, ch: u8) -> f32 {
+    b.policy.channel_costs.iter().filter(|c| c.channel == ch).map(|c| c.cost).sum()
+}
+
+/// An offer's candidacy for a slot whose channel costs `cost` per contact.
+fn candidate(b: &crate::bundle::Bundle, g: &Gate, i: usize, category: u16, cost: f32) -> Candidate {
+    match g.bau {
+        Some(priority) => Candidate { offer: i as u16, category, p: 1.0, cvl: priority as f64, cost: 0.0, cold: None },
+        None => Candidate {
+            offer: i as u16,
+            category,
+            p: g.score as f64,
+            cvl: g.c as f64 * b.offers[i].value as f64 * g.l as f64,
+            cost: cost as f64,
+            cold: g.cold,
+        },
     }
 }
 
@@ -182,13 +241,15 @@ fn choose_treatment(o: &Offer, rng: &mut SplitMix64) -> (usize, f64) {
     (last, o.treatments[last].weight as f64 / total)
 }
 
-fn explain(g: &Gate, consent: bool, capped: bool, taken_before: bool, category_full: impl Fn() -> bool) -> DropReason {
+fn explain(g: &Gate, consent: bool, capped: bool, worthless: bool, taken_before: bool, category_full: impl Fn() -> bool) -> DropReason {
     if let Some(r) = g.failed {
         r
     } else if !consent {
         DropReason::ChannelConsent
     } else if capped {
         DropReason::ChannelCap
+    } else if worthless {
+        DropReason::NoUplift
     } else if taken_before {
         DropReason::AlreadyOnPage
     } else if category_full() {

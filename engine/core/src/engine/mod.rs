@@ -49,6 +49,8 @@ struct Workspace {
     features: Vec<f32>,
     context: Vec<f32>,
     models: Vec<crate::models::Lazy>,
+    /// The same models evaluated with the treatment input at 0 (S-learners).
+    controls: Vec<crate::models::Lazy>,
     scratch: Scratch,
     gates: Vec<gates::Gate>,
     weights_on: Vec<bool>,
@@ -58,8 +60,8 @@ struct Workspace {
     candidates: Vec<crate::policy::Candidate>,
     /// Encoded body of the last profile (plan requests).
     profile_bytes: Vec<u8>,
-    /// The last subject's holdout assignment (a fixed function of subject and bundle).
-    holdout_memo: Option<([u8; 16], bool)>,
+    /// The last subject's arm (a fixed function of subject and bundle).
+    arm_memo: Option<([u8; 16], crate::policy::Arm)>,
 }
 
 /// Summary of a loaded bundle (`info()` on every face).
@@ -105,7 +107,11 @@ impl Engine {
                 }
             }
         }
-        let ws = Workspace { models: vec![crate::models::Lazy::default(); bundle.models.len()], ..Workspace::default() };
+        let ws = Workspace {
+            models: vec![crate::models::Lazy::default(); bundle.models.len()],
+            controls: vec![crate::models::Lazy::default(); bundle.models.len()],
+            ..Workspace::default()
+        };
         let slot_offers = (0..bundle.slots.len())
             .map(|s| bundle.offers.iter().enumerate().filter(|(_, o)| o.slots.contains(&(s as u16))).map(|(i, _)| i as u16).collect())
             .collect();

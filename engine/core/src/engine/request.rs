@@ -2,7 +2,7 @@
 use super::Engine;
 use crate::decision::{ContextValue, DecideRequest, Mode, RequestError};
 use crate::limits::{MAX_K, MAX_SEED};
-use crate::policy::in_holdout;
+use crate::policy::Arm;
 use crate::schema::ContextKind;
 use crate::snapshot::{channel_consent_bit, decode_text, Profile, Snapshot, UnverifiedSnapshot, VerifyContext, CONSENT_PROFILING};
 use crate::Error;
@@ -14,6 +14,8 @@ pub(super) struct Prepared {
     pub slots: Vec<(u16, usize)>,
     pub client: Option<Client>,
     pub mode: Mode,
+    /// The subject's arm (none when anonymous).
+    pub arm: Option<Arm>,
     /// Bit `i` set: channel `i` may be used.
     pub channels: u16,
 }
@@ -87,46 +89,48 @@ impl Engine {
             }
         };
         let n_channels = self.bundle.schema.channels.len();
-        let (mode, channels) = match &client {
+        let (mode, arm, channels) = match &client {
             None => {
                 self.ws.features.clear();
                 self.ws.features.resize(self.bundle.schema.features.len(), f32::NAN);
-                (Mode::Anonymous, (1u16 << n_channels) - 1)
+                (Mode::Anonymous, None, (1u16 << n_channels) - 1)
             }
             Some(s) => {
                 let channels = (0..n_channels).filter(|&i| s.consent & channel_consent_bit(i) != 0).fold(0u16, |m, i| m | (1 << i));
-                let mode = if s.consent & CONSENT_PROFILING == 0 {
-                    Mode::NoProfilingConsent
-                } else if self.holdout(&s.subject) {
-                    Mode::Holdout
-                } else {
-                    Mode::Personalised
+                // Intention to treat: the arm is the subject's whatever its consent.
+                let arm = self.arm(&s.subject);
+                let profiling = s.consent & CONSENT_PROFILING != 0;
+                let mode = match arm {
+                    Arm::NoContact => Mode::NoContact,
+                    _ if !profiling => Mode::NoProfilingConsent,
+                    Arm::Bau => Mode::Bau,
+                    Arm::Personalised => Mode::Personalised,
                 };
-                (mode, channels)
+                (mode, Some(arm), channels)
             }
         };
-        if mode != Mode::Personalised {
-            // The baseline reads no personal feature.
+        let profiling = client.as_ref().is_some_and(|s| s.consent & CONSENT_PROFILING != 0);
+        if mode.is_bau() || !profiling {
+            // The business-as-usual ranking reads no personal feature.
             for (x, f) in self.ws.features.iter_mut().zip(&self.bundle.schema.features) {
                 if f.personal {
                     *x = f32::NAN;
                 }
             }
         }
-        Ok(Prepared { slots, client, mode, channels })
+        Ok(Prepared { slots, client, mode, arm, channels })
     }
 
-    /// Holdout assignment of `subject`, memoised for the last subject seen.
-    fn holdout(&mut self, subject: &[u8; 16]) -> bool {
-        if let Some((s, h)) = self.ws.holdout_memo {
+    /// The arm of `subject`, memoised for the last subject seen.
+    fn arm(&mut self, subject: &[u8; 16]) -> Arm {
+        if let Some((s, a)) = self.ws.arm_memo {
             if s == *subject {
-                return h;
+                return a;
             }
         }
-        let p = &self.bundle.policy.holdout;
-        let h = in_holdout(subject, &p.salt, p.share);
-        self.ws.holdout_memo = Some((*subject, h));
-        h
+        let a = self.bundle.policy.arms.assign(subject);
+        self.ws.arm_memo = Some((*subject, a));
+        a
     }
 
     fn resolve_context(&mut self, req: &DecideRequest) -> Result<(), RequestError> {

@@ -37,6 +37,9 @@ pub enum Input {
     Context { slot: u16, impute: Option<f32>, offset: f32, scale: f32 },
     /// 1.0 if the categorical feature equals `category`, else 0.0 (missing gives 0.0).
     OneHot { slot: u16, category: u16 },
+    /// An S-learner's treatment flag, `(t - offset) * scale`: `t` is 1 (contacted)
+    /// unless the engine evaluates the control (`t` = 0).
+    Treatment { offset: f32, scale: f32 },
 }
 
 /// The model proper.
@@ -173,8 +176,9 @@ impl Lazy {
 }
 
 impl Model {
-    /// Output `o` for this request, computing only what it needs.
-    pub fn output(&self, o: usize, features: &[f32], context: &[f32], lazy: &mut Lazy, scratch: &mut Scratch) -> f32 {
+    /// Output `o` for this request, computing only what it needs; `treatment` feeds a
+    /// [`Input::Treatment`] column (1 = contacted, 0 = not; one `lazy` per value).
+    pub fn output(&self, o: usize, features: &[f32], context: &[f32], treatment: f32, lazy: &mut Lazy, scratch: &mut Scratch) -> f32 {
         let n_out = self.n_outputs as usize;
         if let (Body::Linear { weights, bias }, Post::Identity | Post::Logistic) = (&self.body, self.post) {
             if !lazy.row_ready {
@@ -182,7 +186,7 @@ impl Model {
                     Some(plan) => plan.assemble(features, &mut lazy.row),
                     None => {
                         lazy.row.clear();
-                        lazy.row.extend(self.inputs.iter().map(|input| column(input, features, context)));
+                        lazy.row.extend(self.inputs.iter().map(|input| column(input, features, context, treatment)));
                     }
                 }
                 lazy.out.clear();
@@ -205,7 +209,7 @@ impl Model {
             if identity {
                 self.score_row(features, scratch, &mut lazy.out);
             } else {
-                self.score(features, context, scratch, &mut lazy.out);
+                self.score_at(features, context, treatment, scratch, &mut lazy.out);
             }
             lazy.all_done = true;
         }
@@ -222,11 +226,21 @@ impl Model {
             && self.inputs.iter().enumerate().all(|(i, input)| matches!(*input, Input::Feature { slot, impute: None, offset, scale } if slot as usize == i && offset == 0.0 && scale == 1.0))
     }
 
-    /// Scores one client into `out` (`n_outputs` long).
+    /// Whether one input column is an S-learner's treatment flag.
+    pub fn has_treatment_input(&self) -> bool {
+        self.inputs.iter().any(|i| matches!(i, Input::Treatment { .. }))
+    }
+
+    /// Scores one client into `out` (`n_outputs` long), a treatment input at 1.
     pub fn score(&self, features: &[f32], context: &[f32], scratch: &mut Scratch, out: &mut [f32]) {
+        self.score_at(features, context, 1.0, scratch, out);
+    }
+
+    /// As [`Model::score`], with the treatment input at `treatment`.
+    pub fn score_at(&self, features: &[f32], context: &[f32], treatment: f32, scratch: &mut Scratch, out: &mut [f32]) {
         let mut row = std::mem::take(&mut scratch.row);
         row.clear();
-        row.extend(self.inputs.iter().map(|input| column(input, features, context)));
+        row.extend(self.inputs.iter().map(|input| column(input, features, context, treatment)));
         self.score_row(&row, scratch, out);
         scratch.row = row;
     }
@@ -250,7 +264,7 @@ impl Model {
     }
 }
 
-fn column(input: &Input, features: &[f32], context: &[f32]) -> f32 {
+fn column(input: &Input, features: &[f32], context: &[f32], treatment: f32) -> f32 {
     let read = |values: &[f32], slot: u16| values.get(slot as usize).copied().unwrap_or(f32::NAN);
     match *input {
         Input::Feature { slot, impute, offset, scale } | Input::Context { slot, impute, offset, scale } => {
@@ -268,6 +282,7 @@ fn column(input: &Input, features: &[f32], context: &[f32]) -> f32 {
                 0.0
             }
         }
+        Input::Treatment { offset, scale } => (treatment - offset) * scale,
     }
 }
 

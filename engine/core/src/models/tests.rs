@@ -130,7 +130,7 @@ fn lazy_outputs_have_the_bits_of_a_full_score() {
         let mut lazy = super::Lazy::default();
         let mut scratch = Scratch::default();
         for o in (0..m.n_outputs as usize).rev() {
-            assert_eq!(m.output(o, &features, &[], &mut lazy, &mut scratch).to_bits(), full[o].to_bits(), "{} output {o}", m.name);
+            assert_eq!(m.output(o, &features, &[], 1.0, &mut lazy, &mut scratch).to_bits(), full[o].to_bits(), "{} output {o}", m.name);
         }
     }
 }

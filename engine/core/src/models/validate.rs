@@ -17,6 +17,7 @@ impl Model {
                     slot,
                     matches!(schema.features.get(slot as usize).map(|f| &f.kind), Some(FeatureKind::Categorical { vocab }) if (category as usize) < vocab.len()),
                 ),
+                Input::Treatment { offset, scale } => ("treatment", 0, offset.is_finite() && scale.is_finite()),
             };
             if !ok {
                 return Err(ModelError::BadIndex { model: name(), input: i, what, index: slot as usize });

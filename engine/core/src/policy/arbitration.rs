@@ -9,12 +9,21 @@ use super::{Exploration, SplitMix64};
 pub struct Candidate {
     pub offer: u16,
     pub category: u16,
-    /// Propensity used (a Thompson draw for cold-start offers).
+    /// The score used: a propensity (a Thompson draw for cold-start offers) or an uplift.
     pub p: f64,
     /// C × V × L.
     pub cvl: f64,
+    /// Cost of the contact on the slot's channel.
+    pub cost: f64,
     /// Beta posterior for cold-start offers.
     pub cold: Option<(f32, f32)>,
+}
+
+impl Candidate {
+    /// Expected (incremental) value: score × C × V × L − cost.
+    pub fn priority(&self) -> f64 {
+        self.p * self.cvl - self.cost
+    }
 }
 
 /// One slot to fill.
@@ -67,7 +76,7 @@ pub fn arbitrate(
             break;
         }
         prio.clear();
-        prio.extend(remaining.iter().map(|c| c.p * c.cvl));
+        prio.extend(remaining.iter().map(Candidate::priority));
         selection_probabilities(prio, ask.exploration, probs);
         let i = draw(probs, rng.next_f64());
         let chosen = remaining[i];
@@ -77,7 +86,7 @@ pub fn arbitrate(
         } else {
             (probs[i], false)
         };
-        picks.push(Pick { offer: chosen.offer, priority: chosen.p * chosen.cvl, probability, estimated });
+        picks.push(Pick { offer: chosen.offer, priority: chosen.priority(), probability, estimated });
         if let Some(t) = taken.get_mut(chosen.offer as usize) {
             *t = true;
         }
@@ -98,8 +107,8 @@ fn estimate(remaining: &[Candidate], i: usize, ask: SlotAsk, rng: &mut SplitMix6
     for _ in 0..ask.estimate_draws {
         prio.clear();
         prio.extend(remaining.iter().map(|c| match c.cold {
-            Some((a, b)) => beta_sample(a, b, rng) * c.cvl,
-            None => c.p * c.cvl,
+            Some((a, b)) => beta_sample(a, b, rng) * c.cvl - c.cost,
+            None => c.priority(),
         }));
         selection_probabilities(prio, ask.exploration, probs);
         sum += probs[i];

@@ -1,15 +1,15 @@
-//! Stage 5: policy. Consent, holdout, contact pressure, exploration and per-slot
-//! arbitration (priority = P × C × V × L).
+//! Stage 5: policy. Consent, experiment arms, contact pressure and cost, exploration
+//! and per-slot arbitration (priority = score × C × V × L − cost).
 mod arbitration;
+pub mod arms;
 mod contact;
 mod exploration;
-mod holdout;
 mod rng;
 
 pub use arbitration::{arbitrate, Arbiter, Candidate, Pick, SlotAsk};
 pub use contact::{ContactBook, HistoryKind};
 pub use exploration::{beta_sample, selection_probabilities};
-pub use holdout::in_holdout;
+pub use arms::{Arm, Arms};
 pub use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,11 @@ use crate::rules::Program;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Policy {
     pub exploration: Exploration,
-    pub holdout: Holdout,
+    /// The experiment arms (`personalised`, `bau`, `no_contact`).
+    pub arms: Arms,
+    /// Cost of one contact per channel (index into `schema.channels`), subtracted from
+    /// an offer's expected value; channels not listed cost nothing.
+    pub channel_costs: Vec<ChannelCost>,
     /// At most this many offers of one category per page (0 = no limit).
     pub max_per_category: u8,
     /// Context weights C: the product of the weights whose rule holds.
@@ -40,7 +44,8 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             exploration: Exploration::None,
-            holdout: Holdout { share: 0.0, salt: String::new() },
+            arms: Arms::default(),
+            channel_costs: Vec::new(),
             max_per_category: 0,
             context_weights: Vec::new(),
             category_levers: Vec::new(),
@@ -64,11 +69,11 @@ pub enum Exploration {
     Softmax { temperature: f64 },
 }
 
-/// The control group: a salted hash of the subject below `share` gets the baseline.
+/// The cost of one contact on a channel.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Holdout {
-    pub share: f32,
-    pub salt: String,
+pub struct ChannelCost {
+    pub channel: u8,
+    pub cost: f32,
 }
 
 /// A context weight: when `when` (a rule over context only) holds, multiply C by

@@ -1,5 +1,5 @@
 use super::exploration::draw;
-use super::{arbitrate, beta_sample, in_holdout, selection_probabilities, Candidate, Exploration, SlotAsk, SplitMix64};
+use super::{arbitrate, beta_sample, selection_probabilities, Candidate, Exploration, SlotAsk, SplitMix64};
 
 fn probs(prio: &[f64], e: Exploration) -> Vec<f64> {
     let mut p = Vec::new();
@@ -50,19 +50,36 @@ fn beta_draws_have_the_right_mean_and_stay_in_range() {
 }
 
 #[test]
-fn holdout_share_is_respected() {
-    let n = 20_000u32;
-    let hits = (0..n).filter(|i| in_holdout(&i.to_le_bytes(), "salt", 0.1)).count();
-    assert!((hits as f64 / n as f64 - 0.1).abs() < 0.01, "{hits}");
-    assert!(!in_holdout(b"anyone", "salt", 0.0));
-    // A new salt reshuffles the groups.
-    let moved = (0..1000u32).filter(|i| in_holdout(&i.to_le_bytes(), "a", 0.5) != in_holdout(&i.to_le_bytes(), "b", 0.5)).count();
+fn arm_shares_are_respected_and_recomputable() {
+    use super::arms::{assign, uniform, Arm};
+    let n = 40_000u32;
+    let mut counts = [0usize; 3];
+    for i in 0..n {
+        let arm = assign(&i.to_le_bytes(), "salt", 0.1, 0.05);
+        counts[Arm::ALL.iter().position(|a| *a == arm).unwrap()] += 1;
+        // The documented recipe gives the same arm.
+        let u = uniform(&i.to_le_bytes(), "salt");
+        let want = if u < 0.05 { Arm::NoContact } else if u < 0.15 { Arm::Bau } else { Arm::Personalised };
+        assert_eq!(arm, want);
+    }
+    for (c, share) in counts.iter().zip([0.85, 0.1, 0.05]) {
+        assert!((*c as f64 / n as f64 - share).abs() < 0.006, "{counts:?}");
+    }
+    assert_eq!(assign(b"anyone", "salt", 0.0, 0.0), Arm::Personalised);
+    // A new salt reshuffles the arms.
+    let moved = (0..1000u32).filter(|i| assign(&i.to_le_bytes(), "a", 0.5, 0.0) != assign(&i.to_le_bytes(), "b", 0.5, 0.0)).count();
     assert!(moved > 300, "{moved}");
 }
 
 #[test]
+fn cost_lowers_priority() {
+    let c = Candidate { offer: 0, category: 0, p: 0.2, cvl: 10.0, cost: 0.5, cold: None };
+    assert!((c.priority() - 1.5).abs() < 1e-12);
+}
+
+#[test]
 fn arbitration_respects_page_and_category_limits() {
-    let c = |offer, category, p| Candidate { offer, category, p, cvl: 1.0, cold: None };
+    let c = |offer, category, p| Candidate { offer, category, p, cvl: 1.0, cost: 0.0, cold: None };
     let cands = [c(0, 0, 0.9), c(1, 0, 0.8), c(2, 0, 0.7), c(3, 1, 0.1)];
     let ask = SlotAsk { k: 3, exploration: Exploration::None, max_per_category: 2, estimate_draws: 0 };
     let mut taken = vec![false; 4];

@@ -3,11 +3,11 @@
 //! offers, one 100-tree depth-6 GBDT scoring a propensity 10 offers use, 3 slots of
 //! top-3.
 use super::{subject, Fixture, NOW};
-use crate::bundle::{Bundle, Creative, Offer, OfferKind, Propensity, SlotDef, Treatment};
+use crate::bundle::{Bundle, Creative, ModelOutput, Offer, OfferKind, Propensity, Score, SlotDef, Treatment, Uplift};
 use crate::decision::ContextValue;
 use crate::limits::Limits;
 use crate::models::{Body, Input, LeafWeight, Model, Node, NodeMode, Post, TreeEnsemble};
-use crate::policy::{Cap, CapScope, Exploration, Holdout, Policy, SplitMix64};
+use crate::policy::{Cap, CapScope, Exploration, Policy, SplitMix64};
 use crate::rules::Expr;
 use crate::schema::{ContextField, ContextKind, FeatureDef, FeatureKind, Quant, Schema};
 use crate::snapshot::{SnapshotContent, TrustedKey};
@@ -142,12 +142,12 @@ fn bundle() -> Bundle {
                 eligibility: e.compile(&s).unwrap_or_else(|err| panic!("{err}")),
                 applicability: Expr::context("hour").ge(0.0).compile(&s).unwrap_or_else(|err| panic!("{err}")),
                 suitability: Program::default(),
-                propensity: if i % 10 == 0 {
+                score: Score::Propensity(if i % 10 == 0 {
                     Propensity::Model { model: 1, output: 0 }
                 } else {
                     Propensity::Model { model: 0, output: i as u16 }
-                },
-                baseline_propensity: 0.05,
+                }),
+                bau_priority: None,
                 treatments: vec![Treatment {
                     id: "default".into(),
                     weight: 1.0,
@@ -171,7 +171,6 @@ fn bundle() -> Bundle {
         models,
         policy: Policy {
             exploration: Exploration::EpsilonGreedy { epsilon: 0.05 },
-            holdout: Holdout { share: 0.0, salt: "bench".into() },
             max_per_category: 3,
             ..Policy::default()
         },
@@ -205,6 +204,29 @@ fn clients() -> Vec<SnapshotContent> {
                 .collect(),
         })
         .collect()
+}
+
+/// The benchmark bundle with every offer scored by a T-learner: the 100-output
+/// logistic model as the treated model, a second one (other weights) as the control.
+fn uplift_bundle() -> Bundle {
+    let mut b = bundle();
+    b.name = "bench-300x100-uplift".into();
+    let mut rng = SplitMix64::new(4049);
+    let mut control = logistic(&mut rng);
+    control.name = "logit_100_control".into();
+    b.models.push(control);
+    for (i, o) in b.offers.iter_mut().enumerate() {
+        o.score = Score::Uplift(Uplift::TwoModel {
+            treated: ModelOutput { model: 0, output: i as u16 },
+            control: ModelOutput { model: 2, output: i as u16 },
+        });
+    }
+    b
+}
+
+pub(super) fn uplift_fixture() -> Fixture {
+    let f = fixture();
+    Fixture::new(uplift_bundle(), f.clients, f.context, f.slots)
 }
 
 pub(super) fn fixture() -> Fixture {

@@ -56,10 +56,23 @@ impl Fixture {
         telco::fixture()
     }
 
+    /// The telco fixture with uplift-scored commercial offers (T-, S- and direct
+    /// uplift) and contact costs on SMS and email.
+    pub fn telco_uplift() -> Self {
+        let t = telco::fixture();
+        Fixture::new(telco::uplift_bundle(), t.clients, t.context, t.slots)
+    }
+
     /// The benchmark bundle: 300 features, 100 offers, a 100-output logistic model and
     /// a 100-tree depth-6 GBDT, 3 slots of top-3.
     pub fn bench() -> Self {
         bench::fixture()
+    }
+
+    /// The benchmark bundle with its 100 offers scored by a T-learner (two 100-output
+    /// logistic models: treated and control).
+    pub fn bench_uplift() -> Self {
+        bench::uplift_fixture()
     }
 
     /// Re-signs after `bundle` was changed.

@@ -1,10 +1,10 @@
 //! The small telco fixture: readable, and exercising every stage.
 use super::{subject, Fixture, NOW};
-use crate::bundle::{Bundle, Creative, Offer, OfferKind, Propensity, SlotDef, Treatment};
+use crate::bundle::{Bundle, Creative, ModelOutput, Offer, OfferKind, Propensity, Score, SlotDef, Treatment, Uplift};
 use crate::decision::ContextValue;
 use crate::limits::Limits;
 use crate::models::{Activation, Body, Dense, Input, LeafWeight, Model, Node, NodeMode, Post, TreeEnsemble};
-use crate::policy::{Cap, CapScope, CategoryLever, ChannelCap, ContextWeight, Exploration, Holdout, Policy, Suppression, Thompson};
+use crate::policy::{Arms, Cap, CapScope, CategoryLever, ChannelCap, ChannelCost, ContextWeight, Exploration, Policy, Suppression, Thompson};
 use crate::rules::Expr;
 use crate::schema::{ContextField, ContextKind, FeatureDef, FeatureKind, Quant, Schema};
 use crate::snapshot::{channel_consent_bit, SnapshotContent, TrustedKey, CONSENT_PROFILING};
@@ -234,8 +234,8 @@ fn offers(s: &Schema) -> Vec<Offer> {
                 eligibility: o.eligibility.compile(s).unwrap_or_else(|e| panic!("{}: {e}", o.id)),
                 applicability: o.applicability.compile(s).unwrap_or_else(|e| panic!("{}: {e}", o.id)),
                 suitability: o.suitability.compile(s).unwrap_or_else(|e| panic!("{}: {e}", o.id)),
-                propensity: o.propensity,
-                baseline_propensity: 0.1,
+                score: Score::Propensity(o.propensity),
+                bau_priority: None,
                 treatments,
                 caps: vec![Cap { scope: CapScope::Offer, max: 3, window_secs: 7 * 86_400 }],
             }
@@ -388,7 +388,8 @@ pub fn bundle() -> Bundle {
         models: models(),
         policy: Policy {
             exploration: Exploration::EpsilonGreedy { epsilon: 0.1 },
-            holdout: Holdout { share: 0.1, salt: "fixture-2027".into() },
+            arms: Arms { salt: "fixture-2027".into(), bau: 0.1, no_contact: 0.05, no_contact_services: true },
+            channel_costs: vec![],
             max_per_category: 2,
             context_weights: vec![
                 ContextWeight { when: page_offers, offers: vec![], weight: 1.2 },
@@ -451,4 +452,51 @@ pub(super) fn fixture() -> Fixture {
         ("hour".to_string(), ContextValue::Num(20.0)),
     ];
     Fixture::new(bundle(), clients(), context, vec!["home_hero".into(), "offer_cards".into()])
+}
+
+/// The telco bundle with its commercial offers scored by uplift: `fibre_upgrade` by a
+/// T-learner (two outputs of one logistic model), `data_20gb` by an S-learner (a
+/// logistic model with a treatment input), `loyalty_discount` by a direct uplift
+/// output (negative for long-tenure clients: a sleeping dog); SMS and email contacts
+/// cost money.
+pub fn uplift_bundle() -> Bundle {
+    let mut b = bundle();
+    b.name = "telco-uplift-fixture".into();
+    let base = b.models.len() as u16;
+    let scaled = |slot, scale| feature_input(slot, scale);
+    // T-learner: output 0 treated, output 1 control.
+    b.models.push(Model {
+        name: "fibre_t_learner".into(),
+        inputs: vec![scaled(0, 1.0 / 60.0), scaled(1, 1.0 / 50.0), scaled(2, 1.0 / 20.0), Input::OneHot { slot: 11, category: 1 }],
+        body: Body::Linear { weights: vec![0.3, 0.6, 0.2, 0.8, 0.5, 0.1, 0.1, 0.2], bias: vec![-1.4, -2.2] },
+        post: Post::Logistic,
+        n_outputs: 2,
+    });
+    // S-learner: the last column is the treatment flag (with an interaction on usage).
+    b.models.push(Model {
+        name: "data_s_learner".into(),
+        inputs: vec![scaled(2, 1.0 / 20.0), scaled(3, 1.0 / 5.0), Input::Treatment { offset: 0.0, scale: 1.0 }],
+        body: Body::Linear { weights: vec![0.7, 0.9, 0.6], bias: vec![-2.0] },
+        post: Post::Logistic,
+        n_outputs: 1,
+    });
+    // Direct uplift: decreasing with tenure (negative beyond ~5 years).
+    b.models.push(Model {
+        name: "loyalty_uplift".into(),
+        inputs: vec![scaled(0, 1.0 / 60.0), scaled(10, 0.5)],
+        body: Body::Linear { weights: vec![-0.08, 0.03], bias: vec![0.07] },
+        post: Post::Identity,
+        n_outputs: 1,
+    });
+    let out = |model: u16, output: u16| ModelOutput { model, output };
+    for o in &mut b.offers {
+        o.score = match o.id.as_str() {
+            "fibre_upgrade" => Score::Uplift(Uplift::TwoModel { treated: out(base, 0), control: out(base, 1) }),
+            "data_20gb" => Score::Uplift(Uplift::Treatment(out(base + 1, 0))),
+            "loyalty_discount" => Score::Uplift(Uplift::Direct(out(base + 2, 0))),
+            _ => o.score,
+        };
+    }
+    b.policy.channel_costs = vec![ChannelCost { channel: 1, cost: 0.05 }, ChannelCost { channel: 2, cost: 0.5 }];
+    b
 }

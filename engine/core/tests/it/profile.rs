@@ -56,7 +56,7 @@ fn profile_decides_like_the_signed_snapshot() {
             assert_eq!(native.slots, signed.slots, "client {i} seed {seed}");
             assert_eq!(native.mode, signed.mode);
             assert_eq!(native.record.subject, signed.record.subject);
-            assert_eq!(native.record.holdout, signed.record.holdout);
+            assert_eq!(native.record.arm, signed.record.arm);
             assert_eq!(native.record.consent, signed.record.consent);
             // The record names the profile, not a snapshot that never existed.
             assert_ne!(native.record.snapshot_hash, signed.record.snapshot_hash);
