@@ -201,12 +201,12 @@ def decide_partitions(wasm: bytes, bundle: bytes, key: bytes, cfg: dict, feature
                     e = r["error"]
                     raise ValueError(f"client `{row['client_id']}`: the engine refused the decision: {e['code']}: {e['message']}")
                 props = []
-                if r["mode"] != "holdout":
-                    for pref, slot in enumerate(r["slots"]):
-                        for o in slot["offers"]:
-                            props.append((pref, o["rank"], o["offer"], o["treatment"], o["priority"], o["selection_probability"]))
-                if r["mode"] == "holdout":
-                    status = "holdout"
+                # A no_contact decision holds service actions only: whatever it proposes may be sent.
+                for pref, slot in enumerate(r["slots"]):
+                    for o in slot["offers"]:
+                        props.append((pref, o["rank"], o["offer"], o["treatment"], o["priority"], o["selection_probability"]))
+                if r["mode"] == "no_contact" and not props:
+                    status = "no_contact"
                 elif not any(c in r["record"]["consent"]["channels"] for c in planned):
                     status = "no_channel_consent"
                 elif not props:
@@ -286,11 +286,11 @@ def main(argv=None):
 
     clients = proposals.select("client_id", "decision_id", "status").distinct()
     left = [
-        (r.client_id, r.status if r.status != "candidates" else ("channel_capacity" if r.client_id in capacity_refused else "no_send_day"), r.status == "holdout", r.decision_id)
+        (r.client_id, r.status if r.status != "candidates" else ("channel_capacity" if r.client_id in capacity_refused else "no_send_day"), r.status == "no_contact", r.decision_id)
         for r in clients.toLocalIterator()
         if r.client_id not in days
     ]
-    spark.createDataFrame(left, "client_id string, reason string, holdout boolean, decision_id string").coalesce(1).write.mode("overwrite").parquet(f"{a.out}/uncontacted")
+    spark.createDataFrame(left, "client_id string, reason string, no_contact boolean, decision_id string").coalesce(1).write.mode("overwrite").parquet(f"{a.out}/uncontacted")
     summary = {"clients": clients.count(), "contacts": len(contacts), "channels": {c["name"]: used[i] for i, c in enumerate(cfg["channels"])}}
     print(json.dumps(summary))
     spark.stop()

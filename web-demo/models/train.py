@@ -1,21 +1,24 @@
 #!/usr/bin/env python3
-"""Train the demo bundle's propensity model on the seeded demo world.
+"""Train the demo bundle's models on a historical randomised campaign in the demo world.
 
-One logistic regression per offer (scikit-learn), on the 14 profile features in the
-bundle's schema order (categoricals as their vocabulary index, one-hot encoded inside the
-pipeline), merged into one ONNX graph `web-demo/bundle/models/offers.onnx` with outputs
-`<offer>_probabilities` (column 1 = P(click)), plus onnxruntime reference outputs on
-sample rows for the parity gate. Labels are the historical responses `vitrine demo seed
---labels` draws from the world's hidden truth. Deterministic; CI does not run it.
+For every offer, two logistic regressions (scikit-learn) on the 14 profile features in
+the bundle's schema order (categoricals as their vocabulary index, one-hot encoded inside
+the pipeline): one on the contacted clients, P(sale | contacted), and one on the
+uncontacted control, P(sale | not contacted). Together they are a T-learner; the first
+alone is the propensity model. All 26 are merged into one ONNX graph
+`web-demo/bundle/models/offers.onnx` with outputs `<offer>_probabilities` (contacted) and
+`<offer>_control_probabilities` (column 1 = P(sale)), plus onnxruntime reference outputs
+on sample rows for the parity gate. The history is `vitrine demo seed --labels`: the
+world's hidden truth drawn for other clients than the demo's (another seed), half of them
+contacted. Deterministic; CI does not run it.
 
-    target/debug/vitrine demo seed --out /tmp/demo-clients.csv --labels /tmp/demo-labels.csv
-    /tmp/venv-models/bin/python web-demo/models/train.py /tmp/demo-clients.csv /tmp/demo-labels.csv
+    target/debug/vitrine demo seed --clients 60000 --seed 7 --out /tmp/history.csv --labels /tmp/history-labels.csv
+    /tmp/venv-models/bin/python web-demo/models/train.py /tmp/history.csv /tmp/history-labels.csv
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from pathlib import Path
 
@@ -33,23 +36,23 @@ CATEGORICAL = [FEATURES.index(f) for f in VOCAB]
 
 
 def load(clients: str, labels: str):
-    rows, ids = [], []
+    rows = []
     with open(clients) as f:
         for r in csv.DictReader(f):
-            ids.append(r["client_id"])
             rows.append([float(VOCAB[k].index(r[k])) if k in VOCAB else (1.0 if r[k] == "true" else 0.0 if r[k] == "false" else float(r[k])) for k in FEATURES])
     with open(labels) as f:
         reader = csv.DictReader(f)
-        offers = reader.fieldnames[1:]
-        y = {o: [] for o in offers}
+        offers = [c for c in reader.fieldnames[1:] if not c.endswith("_contacted")]
+        contacted = {o: [] for o in offers}
+        bought = {o: [] for o in offers}
         for r in reader:
             for o in offers:
-                y[o].append(int(r[o]))
-    return np.array(rows, dtype=np.float32), {o: np.array(v) for o, v in y.items()}, offers
+                contacted[o].append(int(r[f"{o}_contacted"]))
+                bought[o].append(int(r[o]))
+    return np.array(rows, dtype=np.float32), {o: np.array(v) for o, v in contacted.items()}, {o: np.array(v) for o, v in bought.items()}, offers
 
 
 def main() -> int:
-    from onnx import helper  # noqa: F401
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
     from sklearn.compose import ColumnTransformer
@@ -58,18 +61,25 @@ def main() -> int:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder
 
-    X, Y, offers = load(sys.argv[1], sys.argv[2])
+    X, T, Y, offers = load(sys.argv[1], sys.argv[2])
     numeric = [i for i in range(len(FEATURES)) if i not in CATEGORICAL]
-    sub, aucs = {}, {}
     n_train = int(len(X) * 0.8)
+    sub, aucs = {}, {}
     for o in offers:
-        pipe = Pipeline([
-            ("prep", ColumnTransformer([("num", "passthrough", numeric), ("cat", OneHotEncoder(categories=[list(range(len(VOCAB[FEATURES[i]]))) for i in CATEGORICAL], handle_unknown="ignore"), CATEGORICAL)])),
-            ("lr", LogisticRegression(max_iter=5000, C=1.0)),
-        ])
-        pipe.fit(X[:n_train], Y[o][:n_train])
-        aucs[o] = round(float(roc_auc_score(Y[o][n_train:], pipe.predict_proba(X[n_train:])[:, 1])), 3)
-        sub[o] = convert_sklearn(pipe, name=o, initial_types=[("input", FloatTensorType([None, len(FEATURES)]))], target_opset={"": 15, "ai.onnx.ml": 3}, options={id(pipe): {"zipmap": False}})
+        for arm, name, mask in [(1, o, T[o] == 1), (0, f"{o}_control", T[o] == 0)]:
+            pipe = Pipeline([
+                ("prep", ColumnTransformer([("num", "passthrough", numeric), ("cat", OneHotEncoder(categories=[list(range(len(VOCAB[FEATURES[i]]))) for i in CATEGORICAL], handle_unknown="ignore"), CATEGORICAL)])),
+                ("lr", LogisticRegression(max_iter=5000, C=1.0)),
+            ])
+            train = mask.copy()
+            train[n_train:] = False
+            test = mask.copy()
+            test[:n_train] = False
+            pipe.fit(X[train], Y[o][train])
+            y_test = Y[o][test]
+            if 0 < y_test.sum() < len(y_test):
+                aucs[name] = round(float(roc_auc_score(y_test, pipe.predict_proba(X[test])[:, 1])), 3)
+            sub[name] = convert_sklearn(pipe, name=name, initial_types=[("input", FloatTensorType([None, len(FEATURES)]))], target_opset={"": 15, "ai.onnx.ml": 3}, options={id(pipe): {"zipmap": False}})
     model = merge_parallel(sub, "demo_offers")
     model.doc_string = ""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -79,7 +89,7 @@ def main() -> int:
     outputs = run_ort(path, rows)
     ref = {"model": path.name, "input": "input", "columns": FEATURES, "rows": to_jsonable(rows),
            "outputs": {k: to_jsonable(v) for k, v in outputs.items() if k.endswith("_probabilities")},
-           "producer": "onnxruntime", "notes": f"one LogisticRegression per offer on the demo world; held-out AUC {aucs}"}
+           "producer": "onnxruntime", "notes": f"a T-learner per offer (LogisticRegression on contacted and on control clients) on a historical campaign in the demo world; held-out AUC {aucs}"}
     (OUT / "offers.reference.json").write_text(dump_reference(ref))
     print(f"{path}: {path.stat().st_size} bytes; held-out AUC {aucs}")
     return 0

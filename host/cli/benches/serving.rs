@@ -89,7 +89,7 @@ fn store(c: &mut Criterion) {
                         })
                         .collect::<Vec<_>>()
                 },
-                |events| black_box(store.write(&events, &[]).unwrap()),
+                |events| black_box(store.write(&events, &[], &[]).unwrap()),
                 criterion::BatchSize::SmallInput,
             )
         });

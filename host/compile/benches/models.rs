@@ -29,7 +29,7 @@ fn models(c: &mut Criterion) {
     let mut g = c.benchmark_group("model_row");
     for (label, stem) in MODELS {
         let rows = rows(stem);
-        let lowered = lower(&model_path(stem), stem, &slots).unwrap();
+        let lowered = lower(&model_path(stem), stem, &slots, None).unwrap();
         let mut scratch = Scratch::default();
         let mut out = vec![0.0f32; lowered.model.n_outputs as usize];
         let mut k = 0usize;

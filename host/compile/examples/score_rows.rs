@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
             .collect();
         let width = rows.first().map_or(0, Vec::len);
         let slots: Vec<u16> = (0..width as u16).collect();
-        let lowered = lower(&path, name, &slots)?;
+        let lowered = lower(&path, name, &slots, None)?;
         let mut scratch = Scratch::default();
         let mut out = vec![0.0f32; lowered.model.n_outputs as usize];
         // Warm up, then time at least 200 ms.

@@ -9,10 +9,10 @@
 
 use std::path::Path;
 
-use vitrine_engine::bundle::{Bundle, Creative, Offer, OfferKind, Propensity, SlotDef, Treatment};
+use vitrine_engine::bundle::{Bundle, Creative, ModelOutput, Offer, OfferKind, Propensity, Score, SlotDef, Treatment, Uplift};
 use vitrine_engine::limits::Limits;
 use vitrine_engine::policy::{
-    Cap, CapScope, CategoryLever, ChannelCap, ContextWeight, Exploration, Holdout, Policy, Suppression, Thompson,
+    Arms, Cap, CapScope, CategoryLever, ChannelCap, ChannelCost, ContextWeight, Exploration, Policy, Suppression, Thompson,
 };
 use vitrine_engine::rules::Program;
 use vitrine_engine::schema::Schema;
@@ -92,10 +92,21 @@ pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity
 /// Lowers one `[[models]]` entry and runs the parity gate.
 fn model(cx: &Ctx<'_>, m: &format::ModelSource, schema: &Schema) -> Result<(String, Lowered, onnx::Parity), BuildError> {
     let what = format!("model `{}`", m.name);
+    let treatment = match &m.treatment {
+        None => None,
+        Some(t) => Some(m.inputs.iter().position(|i| i == t).ok_or_else(|| BuildError::Uplift {
+            what: what.clone(),
+            message: format!("treatment input `{t}` is not one of the model's inputs {:?}", m.inputs),
+        })?),
+    };
     let slots = m
         .inputs
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(j, f)| {
+            if Some(j) == treatment {
+                return Ok(0);
+            }
             schema
                 .feature(f)
                 .map(|i| i as u16)
@@ -103,26 +114,64 @@ fn model(cx: &Ctx<'_>, m: &format::ModelSource, schema: &Schema) -> Result<(Stri
         })
         .collect::<Result<Vec<_>, _>>()?;
     let path = cx.dir.join(&m.file);
-    let lowered = onnx::lower(&path, &m.name, &slots)?;
-    let parity = onnx::check_parity(&path, &lowered, &slots, schema)?;
+    let lowered = onnx::lower(&path, &m.name, &slots, treatment)?;
+    let parity = onnx::check_parity(&path, &lowered, &slots, treatment, schema)?;
     Ok((m.name.clone(), lowered, parity))
 }
 
-fn propensity(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> Result<Propensity, BuildError> {
-    let what = format!("offer `{}` propensity", o.id);
-    match &o.propensity {
-        format::PropensitySource::Constant(p) => Ok(Propensity::Constant(*p)),
-        format::PropensitySource::Model { model, output, column } => {
-            let i = models
-                .iter()
-                .position(|(n, _)| n == model)
-                .ok_or_else(|| cx.unknown(what.clone(), "model", model, models.iter().map(|(n, _)| n.as_str())))?;
-            let outputs = &models[i].1.outputs;
-            let o = outputs.iter().position(|(n, c)| n == output && c == column).ok_or_else(|| {
-                let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
-                cx.invalid(what.clone(), format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", ")))
-            })?;
-            Ok(Propensity::Model { model: i as u16, output: o as u16 })
+/// One model output column by name.
+fn output(cx: &Ctx<'_>, what: &str, r: &format::OutputRef, models: &[(String, Lowered)]) -> Result<ModelOutput, BuildError> {
+    let (model, output, column) = (&r.model, &r.output, r.column);
+    let i = models
+        .iter()
+        .position(|(n, _)| n == model)
+        .ok_or_else(|| cx.unknown(what.to_string(), "model", model, models.iter().map(|(n, _)| n.as_str())))?;
+    let outputs = &models[i].1.outputs;
+    let o = outputs.iter().position(|(n, c)| n == output && *c == column).ok_or_else(|| {
+        let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
+        BuildError::Uplift {
+            what: what.to_string(),
+            message: format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", ")),
+        }
+    })?;
+    Ok(ModelOutput { model: i as u16, output: o as u16 })
+}
+
+/// The offer's score: exactly one of `propensity` and `uplift`.
+fn score(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> Result<Score, BuildError> {
+    let what = |part: &str| format!("offer `{}` {part}", o.id);
+    match (&o.propensity, &o.uplift) {
+        (Some(format::PropensitySource::Constant(p)), None) => Ok(Score::Propensity(Propensity::Constant(*p))),
+        (Some(format::PropensitySource::Model { model, output: out, column }), None) => {
+            let r = format::OutputRef { model: model.clone(), output: out.clone(), column: *column };
+            let m = output(cx, &what("propensity"), &r, models)?;
+            Ok(Score::Propensity(Propensity::Model { model: m.model, output: m.output }))
+        }
+        (None, Some(u)) => {
+            let what = what("uplift");
+            let uplift = match u {
+                format::UpliftSource::TwoModel { treated, control } => {
+                    Uplift::TwoModel { treated: output(cx, &what, treated, models)?, control: output(cx, &what, control, models)? }
+                }
+                format::UpliftSource::SLearner { s_learner } => {
+                    let m = output(cx, &what, s_learner, models)?;
+                    if !models[m.model as usize].1.model.has_treatment_input() {
+                        return Err(BuildError::Uplift {
+                            what,
+                            message: format!(
+                                "model `{}` has no treatment input; name the flag column with `treatment = \"…\"` on its [[models]] entry",
+                                s_learner.model
+                            ),
+                        });
+                    }
+                    Uplift::Treatment(m)
+                }
+                format::UpliftSource::Direct { direct } => Uplift::Direct(output(cx, &what, direct, models)?),
+            };
+            Ok(Score::Uplift(uplift))
+        }
+        (None, None) | (Some(_), Some(_)) => {
+            Err(BuildError::from(cx.invalid(what("score"), "give exactly one of `propensity` and `uplift`")))
         }
     }
 }
@@ -180,8 +229,12 @@ fn offer(
         eligibility: rule(cx, &what("eligibility"), o.eligibility.as_deref(), schema)?,
         applicability: rule(cx, &what("applicability"), o.applicability.as_deref(), schema)?,
         suitability: rule(cx, &what("suitability"), o.suitability.as_deref(), schema)?,
-        propensity: propensity(cx, o, models)?,
-        baseline_propensity: o.baseline_propensity,
+        score: score(cx, o, models)?,
+        bau_priority: o.bau_priority.or(o.baseline_propensity.map(|p| p * o.value * o.lever)),
+        attribution_secs: match &o.attribution_window {
+            Some(w) => cx.duration(&what("attribution_window"), w)?,
+            None => 7 * 86_400,
+        },
         treatments,
         caps,
     })
@@ -236,9 +289,31 @@ fn policy(cx: &Ctx<'_>, p: &format::Policy, schema: &Schema, offers: &[format::O
         Some(s) => cx.duration("policy.snapshot_skew", s)?,
         None => Policy::default().snapshot_skew_secs,
     };
+    let arms = match (&p.arms, p.holdout_share, &p.holdout_salt) {
+        (Some(a), None, None) => {
+            Arms { salt: a.salt.clone(), bau: a.bau, no_contact: a.no_contact, no_contact_services: a.no_contact_services }
+        }
+        (None, share, salt) => Arms { salt: salt.clone().unwrap_or_default(), bau: share.unwrap_or(0.0), ..Arms::default() },
+        (Some(_), _, _) => return Err(BuildError::from(cx.invalid("policy.arms", "give `arms` or the older `holdout_share`, not both"))),
+    };
+    let bad_share = |x: f32| !(0.0..=1.0).contains(&x);
+    if bad_share(arms.bau) || bad_share(arms.no_contact) || arms.bau + arms.no_contact > 1.0 {
+        return Err(BuildError::ArmShares { bau: arms.bau, no_contact: arms.no_contact });
+    }
+    let channel_costs = p
+        .channel_costs
+        .iter()
+        .map(|(c, cost)| {
+            let channel = schema
+                .channel(c)
+                .ok_or_else(|| cx.unknown("policy.channel_costs", "channel", c, schema.channels.iter().map(String::as_str)))?;
+            Ok(ChannelCost { channel: channel as u8, cost: *cost })
+        })
+        .collect::<Result<Vec<_>, BuildError>>()?;
     Ok(Policy {
         exploration,
-        holdout: Holdout { share: p.holdout_share, salt: p.holdout_salt.clone() },
+        arms,
+        channel_costs,
         max_per_category: p.max_per_category,
         context_weights,
         category_levers: p

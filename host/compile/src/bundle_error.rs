@@ -12,6 +12,11 @@ pub enum BuildError {
     Rule { what: String, source: RuleSourceError },
     #[error(transparent)]
     Model(#[from] crate::onnx::OnnxError),
+    /// An uplift declaration names a missing model output or treatment input.
+    #[error("{what}: {message}")]
+    Uplift { what: String, message: String },
+    #[error("policy.arms: shares must each be in [0, 1] and sum to at most 1 (bau {bau} + no_contact {no_contact})")]
+    ArmShares { bau: f32, no_contact: f32 },
 }
 
 impl From<vitrine_base::keys::KeyError> for BuildError {
@@ -27,6 +32,8 @@ impl BuildError {
             BuildError::Source(e) => e.code(),
             BuildError::Rule { source, .. } => source.code(),
             BuildError::Model(e) => e.code(),
+            BuildError::Uplift { .. } => "uplift_declaration",
+            BuildError::ArmShares { .. } => "arm_shares",
         }
     }
 }

@@ -1,13 +1,15 @@
 //! `vitrine demo simulate`: visits by random demo clients through the host (and, if
 //! given, the edge worker's `POST /decide`), clicks and conversions drawn from the hidden
-//! truth, events posted back; prints the true uplift next to the measured one.
+//! truth, events posted back; then every visited client's sales (organic ones included,
+//! in every arm) through the sales API. Prints the true incremental sales per client next
+//! to the measured ones.
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::world::{truth, Client, Rng};
+use crate::world::{truth, value, Client, Rng, OFFERS};
 
 /// Simulation settings.
 #[derive(Debug, Clone)]
@@ -31,23 +33,32 @@ pub struct Summary {
     pub clicks: u64,
     pub conversions: u64,
     pub errors: u64,
-    /// Expected share of decisions with a conversion, from the hidden truth.
-    pub true_treated_rate: f64,
-    pub true_holdout_rate: f64,
-    pub true_uplift: f64,
-    /// The host's measured uplift (treated − holdout conversion share), if any.
-    pub measured_uplift: Option<f64>,
-    pub measured_ci95: Option<(f64, f64)>,
+    /// Sales posted (every arm, organic ones included).
+    pub sales: u64,
+    /// Visited clients per arm.
+    pub clients: BTreeMap<String, u64>,
+    /// Expected sales per visited client of each arm, from the hidden truth and what each
+    /// client was shown.
+    pub true_sales_per_client: BTreeMap<String, f64>,
+    /// Expected extra sales per `personalised` client its contacts caused (Σ uplift of
+    /// the offers it was shown): what `personalised` vs `no_contact` estimates.
+    pub true_incremental_per_client: f64,
+    /// The host's measured `personalised` − `no_contact` sales per client, with its 95% CI.
+    pub measured_vs_no_contact: Option<(f64, f64, f64)>,
+    /// The host's measured `personalised` − `bau` sales per client, with its 95% CI.
+    pub measured_vs_bau: Option<(f64, f64, f64)>,
 }
 
 /// Runs the simulation against a running host over `clients` (the seeded demo world).
 pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
+    let opts = o;
     let agent: ureq::Agent =
         ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(10))).build().into();
     let mut rng = Rng::new(o.seed);
     let mut s = Summary::default();
     let mut snapshots: HashMap<usize, (String, Instant)> = HashMap::new();
-    let (mut treated, mut holdout) = ((0.0, 0u64), (0.0, 0u64));
+    // Per visited client: its subject, arm, and the offers it was shown.
+    let mut seen: BTreeMap<usize, (String, String, std::collections::BTreeSet<String>)> = BTreeMap::new();
     let started = Instant::now();
     let mut next = started;
     let mut event_no = 0u64;
@@ -95,13 +106,16 @@ pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
         let mode = d["mode"].as_str().unwrap_or("unknown").to_string();
         *s.modes.entry(mode.clone()).or_default() += 1;
         let decision = d["decision_id"].as_str().unwrap_or_default().to_string();
+        let arm = d["record"]["arm"].as_str().unwrap_or("none").to_string();
+        let subject = d["record"]["subject"].as_str().unwrap_or_default().to_string();
+        let shown = &mut seen.entry(i).or_insert_with(|| (subject, arm, Default::default())).2;
         let mut events = Vec::new();
-        let mut p_none = 1.0;
         for slot in d["slots"].as_array().into_iter().flatten() {
             for offer in slot["offers"].as_array().into_iter().flatten() {
                 let id = offer["offer"].as_str().unwrap_or_default();
-                let (p_click, p_convert) = truth(c, id);
-                p_none *= 1.0 - p_click * p_convert;
+                shown.insert(id.to_string());
+                let t = truth(c, id);
+                let (p_click, p_convert) = (t.click, t.convert);
                 let mut event = |kind: &str, value: Option<f64>| {
                     event_no += 1;
                     let mut e = json!({ "event_id": format!("sim-{}-{event_no}", o.seed), "decision_id": decision, "type": kind, "offer": id, "treatment": offer["treatment"], "slot": slot["slot"], "channel": slot["channel"], "at": at, "value": value });
@@ -125,11 +139,6 @@ pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
                 }
             }
         }
-        match mode.as_str() {
-            "personalised" => treated = (treated.0 + 1.0 - p_none, treated.1 + 1),
-            "holdout" => holdout = (holdout.0 + 1.0 - p_none, holdout.1 + 1),
-            _ => {}
-        }
         // Edge decisions are logged with their record even when they showed nothing.
         let decisions = if via_edge.is_some() { vec![d["record"].clone()] } else { Vec::new() };
         if !events.is_empty() || !decisions.is_empty() {
@@ -142,15 +151,50 @@ pub fn simulate(clients: &[Client], o: &Options) -> Result<Summary, String> {
             }
         }
     }
-    let rate = |(sum, n): (f64, u64)| if n == 0 { 0.0 } else { sum / n as f64 };
-    s.true_treated_rate = rate(treated);
-    s.true_holdout_rate = rate(holdout);
-    s.true_uplift = s.true_treated_rate - s.true_holdout_rate;
+    // Sales: every visited client, every offer, contacted or not (organic sales too).
+    let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let mut expected: BTreeMap<String, (f64, u64)> = BTreeMap::new();
+    let mut incremental = (0.0, 0u64);
+    let mut sales = Vec::new();
+    for (&i, (subject, arm, shown)) in &seen {
+        let c = &clients[i];
+        let mut sum = 0.0;
+        for o in OFFERS {
+            let t = truth(c, o);
+            let contacted = shown.contains(o);
+            let p = if contacted { t.treated } else { t.organic };
+            sum += p;
+            if arm == "personalised" && contacted {
+                incremental.0 += t.uplift();
+            }
+            if rng.chance(p) {
+                event_no += 1;
+                sales.push(json!({ "event_id": format!("sim-{}-{event_no}", opts.seed), "type": "sale", "subject": subject, "offer": o, "value": value(o), "at": at }));
+            }
+        }
+        let e = expected.entry(arm.clone()).or_default();
+        e.0 += sum;
+        e.1 += 1;
+        incremental.1 += u64::from(arm == "personalised");
+    }
+    for chunk in sales.chunks(1000) {
+        let res = agent.post(&format!("{}/v1/events", o.host)).send_json(json!({ "events": chunk })).map_err(|e| e.to_string())?;
+        if res.status().as_u16() != 202 {
+            s.errors += 1;
+        }
+    }
+    s.sales = sales.len() as u64;
+    s.clients = expected.iter().map(|(k, v)| (k.clone(), v.1)).collect();
+    s.true_sales_per_client = expected.into_iter().map(|(k, (sum, n))| (k, sum / n.max(1) as f64)).collect();
+    s.true_incremental_per_client = incremental.0 / incremental.1.max(1) as f64;
     if let Ok(res) = agent.get(&format!("{}/v1/report", o.host)).call() {
         if let Ok(r) = res.into_body().read_json::<Value>() {
-            let u = &r["uplift"]["conversion"];
-            s.measured_uplift = u["absolute"].as_f64();
-            s.measured_ci95 = u["absolute_ci95"]["low"].as_f64().zip(u["absolute_ci95"]["high"].as_f64());
+            let lift = |c: &Value| {
+                let l = &c["sales_per_client"];
+                Some((l["absolute"].as_f64()?, l["absolute_ci95"]["low"].as_f64()?, l["absolute_ci95"]["high"].as_f64()?))
+            };
+            s.measured_vs_no_contact = lift(&r["arms"]["vs_no_contact"]);
+            s.measured_vs_bau = lift(&r["arms"]["vs_bau"]);
         }
     }
     Ok(s)

@@ -140,26 +140,71 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// The hidden truth: P(click | shown) and P(conversion | click) of `offer` for `c`.
-pub fn truth(c: &Client, offer: &str) -> (f64, f64) {
+/// The hidden truth about one client and one offer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Truth {
+    /// P(click | shown on a page).
+    pub click: f64,
+    /// P(conversion | click).
+    pub convert: f64,
+    /// P(buys the offer within its attribution window | not contacted): organic sales.
+    pub organic: f64,
+    /// P(buys the offer within its window | contacted).
+    pub treated: f64,
+}
+
+impl Truth {
+    /// The effect of a contact on the sale: positive for persuadables, about zero for
+    /// sure things and lost causes, negative for sleeping dogs.
+    pub fn uplift(&self) -> f64 {
+        self.treated - self.organic
+    }
+}
+
+/// Whether `offer`'s business rule (the demo bundle's eligibility) lets `c` have it.
+fn eligible(c: &Client, offer: &str) -> bool {
+    match offer {
+        "fibre_upgrade" => c.fiber_eligible && !c.fiber_owned,
+        "data_20gb" => c.data_usage_gb >= 10.0,
+        "new_line" => c.lines < 5,
+        "device_renewal" => c.device_age_months >= 18,
+        "tv_option" => !c.has_tv && c.fiber_owned,
+        "family_plan" => c.children && c.plan != "family",
+        "loyalty_discount" => c.tenure_months >= 24,
+        "plan_upgrade" => c.plan == "basic" && c.overage_gb > 0.0,
+        "roaming_pack" => c.segment == "professional" || c.segment == "youth",
+        "smart_home" => c.fiber_owned,
+        "support_callback" => c.tickets_90d >= 2,
+        "femtocell" => c.indoor_coverage == "poor",
+        _ => true,
+    }
+}
+
+/// The hidden truth of `offer` for `c`. Sales follow a treated and an organic logit per
+/// offer, so who responds to a contact differs from who buys anyway: heavy overage
+/// users buy the data pack whether contacted or not (sure things), clients who have
+/// been content for years take a loyalty reminder as a cue to shop around (sleeping
+/// dogs), clients with open tickets or poor coverage are the persuadables.
+pub fn truth(c: &Client, offer: &str) -> Truth {
     let b = |x: bool| f64::from(u8::from(x));
-    let t = f64::from(c.tenure_months);
-    let logit = match offer {
-        "fibre_upgrade" => {
-            -3.2 + 2.5 * b(c.fiber_eligible && !c.fiber_owned) + 0.8 * b(c.indoor_coverage == "poor") + 0.6 * b(c.segment == "family")
-                - 0.5 * f64::from(c.tickets_90d)
-        }
-        "data_20gb" => -3.5 + 0.08 * c.overage_gb.min(30.0) + 0.6 * b(c.segment == "youth"),
+    let t = f64::from(c.tenure_months).min(120.0);
+    let ov = c.overage_gb.min(20.0);
+    let age = f64::from(c.device_age_months);
+    let tickets = f64::from(c.tickets_90d);
+    let (youth, family, professional) = (b(c.segment == "youth"), b(c.segment == "family"), b(c.segment == "professional"));
+    let click = match offer {
+        "fibre_upgrade" => -3.2 + 2.5 * b(c.fiber_eligible && !c.fiber_owned) + 0.8 * b(c.indoor_coverage == "poor") + 0.6 * family - 0.5 * tickets,
+        "data_20gb" => -3.5 + 0.08 * c.overage_gb.min(30.0) + 0.6 * youth,
         "new_line" => -4.0 + 1.2 * b(c.children) - 0.3 * f64::from(c.lines),
-        "device_renewal" => -4.2 + 0.06 * f64::from(c.device_age_months) + 0.4 * b(c.segment == "youth"),
-        "tv_option" => -3.6 + 1.0 * b(c.children) + 0.5 * b(c.segment == "family"),
+        "device_renewal" => -4.2 + 0.06 * age + 0.4 * youth,
+        "tv_option" => -3.6 + 1.0 * b(c.children) + 0.5 * family,
         "family_plan" => -3.8 + 2.0 * b(c.children) + 0.3 * f64::from(c.lines),
         "loyalty_discount" => -3.0 + 0.01 * t.min(100.0) + 0.4 * b(c.tickets_90d > 0),
-        "plan_upgrade" => -3.3 + 0.12 * c.overage_gb.min(20.0),
-        "roaming_pack" => -4.0 + 1.2 * b(c.segment == "professional"),
+        "plan_upgrade" => -3.3 + 0.12 * ov,
+        "roaming_pack" => -4.0 + 1.2 * professional,
         "smart_home" => -4.5 + 0.8 * b(c.children) + 0.5 * b(c.has_tv),
         "femtocell" => -2.2 + 2.5 * b(c.indoor_coverage == "poor"),
-        "support_callback" => -2.5 + 0.7 * f64::from(c.tickets_90d),
+        "support_callback" => -2.5 + 0.7 * tickets,
         "paperless_billing" => -3.0 + 0.8 * b(c.segment != "senior"),
         _ => -5.0,
     };
@@ -168,7 +213,25 @@ pub fn truth(c: &Client, offer: &str) -> (f64, f64) {
         "fibre_upgrade" | "family_plan" => 0.25,
         _ => 0.35,
     };
-    (sigmoid(logit), convert)
+    // (organic logit, treated logit)
+    let (organic, treated) = match offer {
+        "fibre_upgrade" => (-3.5 + 1.8 * family, -2.2 + 0.9 * family + 1.0 * b(c.indoor_coverage == "poor")),
+        "data_20gb" => (-4.0 + 0.15 * ov, -2.6 + 0.085 * ov + 0.5 * youth),
+        "new_line" => (-4.5 + 0.8 * b(c.children), -3.4 + 1.4 * b(c.children)),
+        "device_renewal" => (-6.0 + 0.1 * age, -3.3 + 0.03 * age),
+        "tv_option" => (-4.5 + 0.5 * family, -3.0 + 1.0 * b(c.children)),
+        "family_plan" => (-4.2 + 0.4 * f64::from(c.lines), -2.8 + 0.2 * f64::from(c.lines)),
+        "loyalty_discount" => (-3.0 + 0.02 * t - 0.5 * tickets, -2.0 + 0.005 * t + 0.2 * tickets),
+        "plan_upgrade" => (-3.8 + 0.2 * ov.min(15.0), -2.5 + 0.08 * ov.min(15.0)),
+        "roaming_pack" => (-4.0 + 2.0 * professional, -3.0 + 1.0 * professional + 1.0 * youth),
+        "smart_home" => (-5.0, -3.8 + 0.8 * b(c.children)),
+        "femtocell" => (-4.0, -1.0),
+        "support_callback" => (-4.0, -2.0 + 0.3 * tickets),
+        "paperless_billing" => (-3.0, -2.5),
+        _ => (-7.0, -7.0),
+    };
+    let (organic, treated) = if eligible(c, offer) { (sigmoid(organic), sigmoid(treated)) } else { (0.0, 0.0) };
+    Truth { click: sigmoid(click), convert, organic, treated }
 }
 
 /// The demo bundle's offers, in the order `labels` writes them.
@@ -188,15 +251,53 @@ pub const OFFERS: [&str; 13] = [
     "paperless_billing",
 ];
 
-/// Historical campaign responses to train propensity models on: for every client and
-/// offer, one click (1) or not (0) drawn from the hidden truth (CSV: client_id, offers…).
+/// What one sale of `offer` is worth (the demo bundle's V).
+pub fn value(offer: &str) -> f64 {
+    match offer {
+        "fibre_upgrade" => 30.0,
+        "data_20gb" => 10.0,
+        "new_line" => 15.0,
+        "device_renewal" => 25.0,
+        "tv_option" => 12.0,
+        "family_plan" => 20.0,
+        "loyalty_discount" => 18.0,
+        "plan_upgrade" => 14.0,
+        "roaming_pack" => 8.0,
+        "smart_home" => 9.0,
+        "femtocell" => 20.0,
+        "support_callback" => 15.0,
+        "paperless_billing" => 2.0,
+        _ => 0.0,
+    }
+}
+
+/// Share of the historical campaign's clients left uncontacted (its control group).
+pub const HISTORY_CONTROL_SHARE: f64 = 0.5;
+
+/// A historical randomised campaign to train models on: for every client and offer,
+/// whether it was contacted (half were not: the control) and whether it bought, drawn
+/// from the hidden truth (CSV: client_id, then `<offer>_contacted,<offer>` per offer).
+/// A propensity model learns P(sale | contacted) from the contacted rows; a T-learner
+/// adds P(sale | not contacted) from the others.
 pub fn labels(clients: &[Client], seed: u64) -> String {
     let mut rng = Rng::new(seed ^ 0x001a_be15);
-    let mut out = format!("client_id,{}\n", OFFERS.join(","));
+    let mut out = String::from("client_id");
+    for o in OFFERS {
+        out.push_str(&format!(",{o}_contacted,{o}"));
+    }
+    out.push('\n');
     for c in clients {
         out.push_str(&c.id);
         for o in OFFERS {
-            out.push_str(if rng.chance(truth(c, o).0) { ",1" } else { ",0" });
+            let t = truth(c, o);
+            let contacted = !rng.chance(HISTORY_CONTROL_SHARE);
+            let bought = rng.chance(if contacted { t.treated } else { t.organic });
+            out.push_str(match (contacted, bought) {
+                (true, true) => ",1,1",
+                (true, false) => ",1,0",
+                (false, true) => ",0,1",
+                (false, false) => ",0,0",
+            });
         }
         out.push('\n');
     }

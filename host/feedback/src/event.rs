@@ -55,6 +55,31 @@ pub struct Event {
     pub record: Option<DecisionRecord>,
 }
 
+/// A sale from the order system: keyed by the client's subject pseudonym and the offer
+/// (product) bought, with no decision id (a sale happens whether or not anything was
+/// shown). Posted to `/v1/events` as `{"type": "sale", …}`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sale {
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: SaleKind,
+    /// The subject pseudonym (32 hex digits), as in decision records.
+    pub subject: String,
+    pub offer: String,
+    /// Revenue of the sale.
+    pub value: f64,
+    /// Unix seconds.
+    pub at: u64,
+}
+
+/// The only kind a [`Sale`] has.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SaleKind {
+    Sale,
+}
+
 /// One offer a logged decision showed.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Shown {
@@ -64,6 +89,9 @@ pub struct Shown {
     pub offer: String,
     pub treatment: String,
     pub selection_probability: f64,
+    /// The predicted uplift, for uplift-scored offers.
+    #[serde(default)]
+    pub uplift: Option<f32>,
 }
 
 /// A decision as logged: its record, what it showed, and (for decisions made by this
@@ -71,7 +99,7 @@ pub struct Shown {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct LoggedDecision {
     pub record: DecisionRecord,
-    /// `personalised`, `anonymous`, `no_profiling_consent` or `holdout`.
+    /// `personalised`, `anonymous`, `no_profiling_consent`, `bau` or `no_contact`.
     pub mode: String,
     pub shown: Vec<Shown>,
     pub request: Option<String>,
@@ -80,6 +108,28 @@ pub struct LoggedDecision {
 }
 
 impl LoggedDecision {
+    /// A decision this host made (server or planner): what every slot showed, with the
+    /// request that replays it.
+    pub fn from_response(resp: vitrine_engine::decision::DecideResponse, request: Option<String>, source: &str) -> LoggedDecision {
+        let shown = resp
+            .slots
+            .iter()
+            .flat_map(|s| {
+                s.offers.iter().map(move |o| Shown {
+                    slot: s.slot.clone(),
+                    channel: s.channel.clone(),
+                    rank: o.rank,
+                    offer: o.offer.clone(),
+                    treatment: o.treatment.clone(),
+                    selection_probability: o.selection_probability,
+                    uplift: o.uplift,
+                })
+            })
+            .collect();
+        let mode = serde_json::to_value(resp.mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        LoggedDecision { record: resp.record, mode, shown, request, source: source.into() }
+    }
+
     /// A decision made at the edge or in the browser, from its record (nothing shown is
     /// known unless events name it).
     pub fn from_edge(record: DecisionRecord) -> LoggedDecision {
@@ -101,6 +151,9 @@ pub enum Outcome {
     /// Already stored earlier (same event id): absorbed, not counted again.
     Duplicate,
     Rejected {
+        /// Stable code: `event_invalid`, `sale_unknown_offer`, `sale_unknown_subject`,
+        /// `event_too_old`, `event_in_future`.
+        code: String,
         reason: String,
     },
 }

@@ -1,6 +1,7 @@
 //! `vitrine-feedback`: what happened, and what it means.
 //!
-//! Feedback: events (impression, click, conversion, dismiss) and logged decisions, stored
+//! Feedback: events (impression, click, conversion, dismiss), sales from the order system
+//! and logged decisions, stored
 //! durably behind [`FeedbackStore`] (SQLite in WAL mode is the embedded default; the
 //! trait is what a PostgreSQL store would implement), written by a single group-commit
 //! [`Writer`], and read back by the measurement queries in [`report`].
@@ -19,7 +20,7 @@ mod store;
 mod writer;
 
 pub use error::FeedbackError;
-pub use event::{Event, EventKind, LoggedDecision, Outcome, Shown};
+pub use event::{Event, EventKind, LoggedDecision, Outcome, Sale, SaleKind, Shown};
 pub use sqlite::SqliteStore;
-pub use store::{DecisionOutcome, EventCounts, FeedbackRead, FeedbackStore, FirstPick, LoggedRequest, OfferCounts};
+pub use store::{ClientOutcome, EventCounts, Exposure, FeedbackRead, FeedbackStore, FirstPick, LoggedRequest, OfferCounts, SaleRow};
 pub use writer::{Writer, GROUP};

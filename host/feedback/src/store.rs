@@ -1,7 +1,7 @@
 //! The feedback store's contract: durable writes, and every read that measurement,
 //! learning and replay make. They go through this trait and never issue SQL, so a
 //! PostgreSQL store implements the same trait and everything above it works unchanged.
-use crate::event::{Event, LoggedDecision, Outcome};
+use crate::event::{Event, LoggedDecision, Outcome, Sale};
 use crate::FeedbackError;
 
 /// Event counts for one (bundle version, offer, treatment, slot, channel).
@@ -23,15 +23,42 @@ pub struct EventCounts {
     pub events: u64,
 }
 
-/// One decision that could be in either group (personalised or holdout) and whether it
-/// got a click and a conversion.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DecisionOutcome {
-    pub holdout: bool,
-    /// Decision time, unix seconds.
+/// One client with a logged decision in the range: its arm and what it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientOutcome {
+    pub subject: String,
+    /// `personalised`, `bau` or `no_contact` (the arm of its latest decision).
+    pub arm: String,
+    pub decisions: u64,
+    /// Offers shown or sent to it (every slot, every rank).
+    pub contacts: u64,
+    /// Its sales in the range, and their revenue.
+    pub sales: u64,
+    pub revenue: f64,
+}
+
+/// An offer put in front of a client (`contacted`), or withheld from a `no_contact`
+/// client the personalised ranking would have shown it to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exposure {
+    pub subject: String,
+    pub arm: String,
+    pub offer: String,
+    pub channel: String,
+    pub bundle_version: u64,
     pub at: u64,
-    pub clicked: bool,
-    pub converted: bool,
+    pub contacted: bool,
+    /// The predicted uplift (uplift-scored offers).
+    pub uplift: Option<f32>,
+}
+
+/// A stored sale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaleRow {
+    pub subject: String,
+    pub offer: String,
+    pub at: u64,
+    pub value: f64,
 }
 
 /// A logged decision's exact request (server decisions only: edge ones have none).
@@ -59,19 +86,24 @@ pub struct OfferCounts {
 
 /// A durable feedback store.
 pub trait FeedbackStore: Send {
-    /// Writes `decisions` and `events` in one transaction, durable when this returns.
-    /// Events are idempotent by id: one outcome per event (stored or duplicate).
-    fn write(&mut self, events: &[Event], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError>;
+    /// Writes `decisions`, `events` and `sales` in one transaction, durable when this
+    /// returns. Events and sales are idempotent by id: one outcome per event, then one
+    /// per sale (stored or duplicate).
+    fn write(&mut self, events: &[Event], sales: &[Sale], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError>;
 }
 
 /// Reads of the feedback store. Times are unix seconds; `[from, to)` ranges.
 pub trait FeedbackRead {
     /// Event counts per (version, offer, treatment, slot, channel), ordered by those keys.
     fn event_counts(&self, from: u64, to: u64) -> Result<Vec<EventCounts>, FeedbackError>;
-    /// Decisions in mode `personalised` or `holdout`, with their outcomes.
-    fn decision_outcomes(&self, from: u64, to: u64) -> Result<Vec<DecisionOutcome>, FeedbackError>;
-    /// Distinct subjects (holdout, all) among the decisions of [`Self::decision_outcomes`].
-    fn assigned_clients(&self, from: u64, to: u64) -> Result<(u64, u64), FeedbackError>;
+    /// Every client with a logged decision in the range (an arm), with its sales in the range.
+    fn client_outcomes(&self, from: u64, to: u64) -> Result<Vec<ClientOutcome>, FeedbackError>;
+    /// Offers shown to, or withheld from, clients by decisions in the range.
+    fn exposures(&self, from: u64, to: u64) -> Result<Vec<Exposure>, FeedbackError>;
+    /// Sales in the range, by subject, offer and time.
+    fn sales(&self, from: u64, to: u64) -> Result<Vec<SaleRow>, FeedbackError>;
+    /// Sales in the range whose subject has no logged decision at all.
+    fn unexposed_sales(&self, from: u64, to: u64) -> Result<u64, FeedbackError>;
     /// Bundle versions that decided in the range, ascending.
     fn bundle_versions(&self, from: u64, to: u64) -> Result<Vec<u64>, FeedbackError>;
     /// Per offer (ascending), events at or after `since`: impressions, and decisions with

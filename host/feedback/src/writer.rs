@@ -3,14 +3,14 @@
 //! concurrent posts cost one fsync. A job is answered only after its commit is durable.
 use tokio::sync::{mpsc, oneshot};
 
-use crate::event::{Event, LoggedDecision, Outcome};
+use crate::event::{Event, LoggedDecision, Outcome, Sale};
 use crate::{FeedbackError, FeedbackStore};
 
 /// Jobs one commit takes at most.
 pub const GROUP: usize = 512;
 
 enum Job {
-    Events(Vec<Event>, Vec<LoggedDecision>, oneshot::Sender<Result<Vec<Outcome>, String>>),
+    Events(Vec<Event>, Vec<Sale>, Vec<LoggedDecision>, oneshot::Sender<Result<Vec<Outcome>, String>>),
     Decision(Box<LoggedDecision>),
 }
 
@@ -42,25 +42,34 @@ impl Writer {
                         }
                     }
                     let mut events = Vec::new();
+                    let mut sales = Vec::new();
                     let mut decisions = Vec::new();
                     let mut replies = Vec::new();
                     for job in jobs {
                         match job {
-                            Job::Events(batch, logged, reply) => {
-                                replies.push((events.len(), batch.len(), reply));
+                            Job::Events(batch, sold, logged, reply) => {
+                                replies.push(((events.len(), batch.len()), (sales.len(), sold.len()), reply));
                                 events.extend(batch);
+                                sales.extend(sold);
                                 decisions.extend(logged);
                             }
                             Job::Decision(d) => decisions.push(*d),
                         }
                     }
-                    let result = store.write(&events, &decisions);
+                    let result = store.write(&events, &sales, &decisions);
                     if let Err(e) = &result {
                         tracing::error!(error = %e, events = events.len(), decisions = decisions.len(), "feedback commit failed");
                     }
-                    for (start, len, reply) in replies {
+                    // The store answers every event, then every sale.
+                    let n_events = events.len();
+                    for ((start, len), (sale_start, sale_len), reply) in replies {
                         let answer = match &result {
-                            Ok(outcomes) => Ok(outcomes.get(start..start + len).map(<[Outcome]>::to_vec).unwrap_or_default()),
+                            Ok(outcomes) => {
+                                let mut mine = outcomes.get(start..start + len).map(<[Outcome]>::to_vec).unwrap_or_default();
+                                let s = n_events + sale_start;
+                                mine.extend(outcomes.get(s..s + sale_len).map(<[Outcome]>::to_vec).unwrap_or_default());
+                                Ok(mine)
+                            }
                             Err(e) => Err(e.to_string()),
                         };
                         let _ = reply.send(answer);
@@ -73,13 +82,14 @@ impl Writer {
 
     /// Stores `events` durably; one outcome per event, in order.
     pub async fn events(&self, events: Vec<Event>) -> Result<Vec<Outcome>, FeedbackError> {
-        self.events_and_decisions(events, Vec::new()).await
+        self.write(events, Vec::new(), Vec::new()).await
     }
 
-    /// Stores `events` and decisions made elsewhere (edge, browser) in one durable commit.
-    pub async fn events_and_decisions(&self, events: Vec<Event>, decisions: Vec<LoggedDecision>) -> Result<Vec<Outcome>, FeedbackError> {
+    /// Stores `events`, `sales` and decisions made elsewhere (edge, browser) in one
+    /// durable commit; one outcome per event, then one per sale.
+    pub async fn write(&self, events: Vec<Event>, sales: Vec<Sale>, decisions: Vec<LoggedDecision>) -> Result<Vec<Outcome>, FeedbackError> {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(Job::Events(events, decisions, reply)).await.map_err(|_| FeedbackError::WriterGone)?;
+        self.tx.send(Job::Events(events, sales, decisions, reply)).await.map_err(|_| FeedbackError::WriterGone)?;
         answer.await.map_err(|_| FeedbackError::WriterGone)?.map_err(FeedbackError::Io)
     }
 

@@ -23,7 +23,8 @@ pub enum Deciders {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Candidates,
-    Holdout,
+    /// In the `no_contact` arm with no service action to send.
+    NoContact,
     NoChannelConsent,
     NoEligibleOffer,
 }
@@ -189,15 +190,15 @@ impl GuestResponse {
 fn outcome(config: &PlanConfig, client: &Client, r: Response, keep_record: bool) -> Outcome {
     let planned_consent = config.channels.iter().any(|c| r.record.consent.channels.contains(&c.name));
     let mut proposals = Vec::new();
-    if r.mode != Mode::Holdout {
-        for (ch, slot) in r.slots.into_iter().enumerate() {
-            for (rank, offer, treatment, priority, selection_probability) in slot {
-                proposals.push(Proposal { channel: ch as u8, rank, offer, treatment, priority, selection_probability });
-            }
+    // A `no_contact` client's decision holds service actions only (the engine withholds
+    // every commercial offer), so whatever it proposes may be sent.
+    for (ch, slot) in r.slots.into_iter().enumerate() {
+        for (rank, offer, treatment, priority, selection_probability) in slot {
+            proposals.push(Proposal { channel: ch as u8, rank, offer, treatment, priority, selection_probability });
         }
     }
-    let status = if r.mode == Mode::Holdout {
-        Status::Holdout
+    let status = if r.mode == Mode::NoContact && proposals.is_empty() {
+        Status::NoContact
     } else if !planned_consent {
         Status::NoChannelConsent
     } else if proposals.is_empty() {

@@ -55,7 +55,7 @@ pub struct PlanJob<'a> {
     /// Replace `out` if it exists.
     pub force: bool,
     pub engine: EngineChoice,
-    /// A feedback store (SQLite) to log every decision of the plan into, holdouts
+    /// A feedback store (SQLite) to log every decision of the plan into, `no_contact`
     /// included, once the plan is complete: the host's report then measures the
     /// campaign's uplift from the send system's events.
     pub feedback: Option<PathBuf>,
@@ -289,7 +289,7 @@ fn list_uncontacted(
             continue;
         };
         uncontacted.count(reason);
-        out.uncontacted(&id, reason.as_str(), reason == state::Reason::Holdout, &vitrine_base::hex::encode(&decision))?;
+        out.uncontacted(&id, reason.as_str(), reason == state::Reason::NoContact, &vitrine_base::hex::encode(&decision))?;
     }
     drop(reader);
     std::fs::remove_file(clients_path).map_err(io(clients_path))?;

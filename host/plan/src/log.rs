@@ -20,12 +20,12 @@ pub(super) fn log_decisions(spill: &Path, feedback: &Path) -> Result<u64, PlanEr
             serde_json::from_str(&line).map_err(|e| PlanError::Io { path: spill.to_path_buf(), source: std::io::Error::other(e) })?;
         batch.push(d);
         if batch.len() == 10_000 {
-            store.write(&[], &batch)?;
+            store.write(&[], &[], &batch)?;
             n += batch.len() as u64;
             batch.clear();
         }
     }
-    store.write(&[], &batch)?;
+    store.write(&[], &[], &batch)?;
     n += batch.len() as u64;
     let _ = std::fs::remove_file(spill);
     Ok(n)

@@ -22,13 +22,13 @@ pub const CONTACT_COLUMNS: [(&str, Kind); 8] = [
 
 /// Columns of the uncontacted file.
 pub const UNCONTACTED_COLUMNS: [(&str, Kind); 4] =
-    [("client_id", Kind::Text), ("reason", Kind::Text), ("holdout", Kind::Bool), ("decision_id", Kind::Text)];
+    [("client_id", Kind::Text), ("reason", Kind::Text), ("no_contact", Kind::Bool), ("decision_id", Kind::Text)];
 
 /// Clients left without a contact, by reason.
 #[derive(Serialize, Debug, Clone, Default, PartialEq)]
 pub struct Uncontacted {
-    /// In the bundle's holdout: planned as no contact, kept for uplift measurement.
-    pub holdout: u64,
+    /// In the bundle's `no_contact` arm: planned as no contact, the control of uplift measurement.
+    pub no_contact: u64,
     /// Consented to none of the planned channels.
     pub no_channel_consent: u64,
     /// No offer passed the rules on any planned channel.
@@ -43,7 +43,7 @@ impl Uncontacted {
     pub(super) fn count(&mut self, reason: crate::state::Reason) {
         use crate::state::Reason;
         *match reason {
-            Reason::Holdout => &mut self.holdout,
+            Reason::NoContact => &mut self.no_contact,
             Reason::NoChannelConsent => &mut self.no_channel_consent,
             Reason::NoEligibleOffer => &mut self.no_eligible_offer,
             Reason::ChannelCapacity => &mut self.channel_capacity,
@@ -104,7 +104,7 @@ pub struct Summary {
     pub uncontacted: Uncontacted,
     pub refused: Refusals,
     pub files: Vec<String>,
-    /// Decisions logged to the feedback store (`--feedback`), holdouts included.
+    /// Decisions logged to the feedback store (`--feedback`), `no_contact` clients included.
     pub logged_decisions: Option<u64>,
     /// Reading and deciding (pass 1).
     pub decide_seconds: f64,
@@ -165,8 +165,8 @@ impl Outputs {
         Ok(())
     }
 
-    pub(super) fn uncontacted(&mut self, client: &str, reason: &str, holdout: bool, decision: &str) -> Result<(), PlanError> {
-        let row = [Value::Text(client), Value::Text(reason), Value::Bool(holdout), Value::Text(decision)];
+    pub(super) fn uncontacted(&mut self, client: &str, reason: &str, no_contact: bool, decision: &str) -> Result<(), PlanError> {
+        let row = [Value::Text(client), Value::Text(reason), Value::Bool(no_contact), Value::Text(decision)];
         for w in self.uncontacted.iter_mut() {
             w.push(&row)?;
         }

@@ -19,7 +19,8 @@ pub struct ClientState(u64);
 /// Why a client got no contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
-    Holdout,
+    /// In the `no_contact` arm.
+    NoContact,
     NoChannelConsent,
     NoEligibleOffer,
     /// Proposals existed, but their channels were full.
@@ -32,7 +33,7 @@ impl Reason {
     /// The reason as written in `uncontacted.csv` and the summary.
     pub fn as_str(self) -> &'static str {
         match self {
-            Reason::Holdout => "holdout",
+            Reason::NoContact => "no_contact",
             Reason::NoChannelConsent => "no_channel_consent",
             Reason::NoEligibleOffer => "no_eligible_offer",
             Reason::ChannelCapacity => "channel_capacity",
@@ -46,7 +47,7 @@ impl ClientState {
     pub fn new(status: Status) -> ClientState {
         let bits = match status {
             Status::Candidates => 0u64,
-            Status::Holdout => 1,
+            Status::NoContact => 1,
             Status::NoChannelConsent => 2,
             Status::NoEligibleOffer => 3,
         };
@@ -56,7 +57,7 @@ impl ClientState {
     /// The decision's status.
     pub fn status(self) -> Status {
         match (self.0 & STATUS_MASK) >> STATUS_SHIFT {
-            1 => Status::Holdout,
+            1 => Status::NoContact,
             2 => Status::NoChannelConsent,
             3 => Status::NoEligibleOffer,
             _ => Status::Candidates,
@@ -89,7 +90,7 @@ impl ClientState {
             return None;
         }
         Some(match self.status() {
-            Status::Holdout => Reason::Holdout,
+            Status::NoContact => Reason::NoContact,
             Status::NoChannelConsent => Reason::NoChannelConsent,
             Status::NoEligibleOffer => Reason::NoEligibleOffer,
             Status::Candidates if self.0 & CAPACITY_REFUSED != 0 => Reason::ChannelCapacity,
@@ -104,7 +105,7 @@ mod tests {
 
     #[test]
     fn statuses_days_and_reasons_do_not_collide() {
-        for status in [Status::Candidates, Status::Holdout, Status::NoChannelConsent, Status::NoEligibleOffer] {
+        for status in [Status::Candidates, Status::NoContact, Status::NoChannelConsent, Status::NoEligibleOffer] {
             let mut s = ClientState::new(status);
             assert_eq!((s.status(), s.days(), s.contacts()), (status, 0, 0));
             s.refused_for_capacity();
@@ -119,7 +120,7 @@ mod tests {
         assert_eq!(full.uncontacted(), Some(Reason::NoSendDay));
         full.refused_for_capacity();
         assert_eq!(full.uncontacted(), Some(Reason::ChannelCapacity));
-        assert_eq!(ClientState::new(Status::Holdout).uncontacted().map(Reason::as_str), Some("holdout"));
+        assert_eq!(ClientState::new(Status::NoContact).uncontacted().map(Reason::as_str), Some("no_contact"));
         // A day past the mask never touches the status.
         let mut s = ClientState::new(Status::NoEligibleOffer);
         s.contact_on(STATUS_SHIFT);

@@ -74,9 +74,9 @@ impl Deployment {
 }
 
 /// The deployed bundle's facts: name and version as the guest reports them (its
-/// `vitrine_info`, so they describe what the module actually loaded), and the declared
-/// holdout share, read natively from the verified bundle (the guest's info does not
-/// carry policy).
+/// `vitrine_info`, so they describe what the module actually loaded), and the arms and
+/// offers, read natively from the verified bundle (the guest's info does not carry
+/// policy).
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct BundleFacts {
     #[serde(rename = "bundle")]
@@ -85,9 +85,12 @@ pub struct BundleFacts {
     /// The bundle's content hash (the guest's `hash`), empty if the guest gives none.
     #[serde(default)]
     pub hash: String,
-    /// The bundle policy's holdout share.
+    /// The bundle policy's experiment arms.
     #[serde(skip)]
-    pub holdout_share: f64,
+    pub arms: vitrine_engine::policy::Arms,
+    /// Offer id → attribution window (seconds) of every offer.
+    #[serde(skip)]
+    pub offers: std::collections::BTreeMap<String, u64>,
 }
 
 /// The engine runtime shared by all request handlers.
@@ -269,11 +272,12 @@ fn deploy(
         reply::<BundleFacts>(&instance.info()?).map_err(|e| RuntimeError::BundleRefused { code: e.code, message: e.message })?;
     // The guest verified the bundle; the host reads its policy natively for the facts the
     // guest's info does not carry.
-    facts.holdout_share = vitrine_engine::bundle::UnverifiedBundle::parse(&bundle)
+    let verified = vitrine_engine::bundle::UnverifiedBundle::parse(&bundle)
         .map_err(vitrine_engine::Error::from)
         .and_then(|u| u.verify(key))
-        .map(|v| f64::from(v.bundle().policy.holdout.share))
         .map_err(|e| RuntimeError::BundleRefused { code: e.code().to_string(), message: e.to_string() })?;
+    facts.arms = verified.bundle().policy.arms.clone();
+    facts.offers = verified.bundle().offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect();
     let bundle_sha256 = hex::encode(&Sha256::digest(bundle.as_slice()));
     Ok((Deployment { generation, module, bundle, bundle_sha256, facts }, instance))
 }

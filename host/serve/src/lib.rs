@@ -127,6 +127,7 @@ pub fn build(config: &ServeConfig) -> Result<Server, ServeError> {
         engine_js: config.engine_js.clone(),
         demo_login: config.demo_login,
         bundle_key_hex: vitrine_base::hex::encode(&key),
+        subjects: std::sync::Mutex::new(None),
     });
     state.metrics.bundle_version(state.runtime.current().version());
     Ok(Server { router: router(state.clone()), state, writer_thread })

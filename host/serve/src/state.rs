@@ -1,12 +1,14 @@
 //! What every handler shares.
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use vitrine_engine::snapshot::SnapshotSigner;
 
 use vitrine_feedback::Writer;
 use vitrine_runtime::Runtime;
-use vitrine_store::FeatureStore;
+use vitrine_store::{FeatureStore, StoreError};
 
 use crate::metrics::Metrics;
 
@@ -53,4 +55,29 @@ pub struct AppState {
     pub demo_login: bool,
     /// The bundle signer's public key, hex (served at `/v1/bundle/key`).
     pub bundle_key_hex: String,
+    /// The feature store's subject pseudonyms, to check sales against: (client count,
+    /// when read, the set), rebuilt when the count changes or after [`SUBJECTS_TTL`].
+    pub subjects: Mutex<Option<(u64, Instant, Arc<HashSet<[u8; 16]>>)>>,
+}
+
+/// How long the cached subject set is trusted when the client count is unchanged.
+pub const SUBJECTS_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl AppState {
+    /// The feature store's subjects (`None` when the server has no feature store: then a
+    /// sale's subject is only checked to be a pseudonym).
+    pub fn known_subjects(&self) -> Result<Option<Arc<HashSet<[u8; 16]>>>, StoreError> {
+        let Some(features) = &self.features else { return Ok(None) };
+        let store = features.lock().map_err(|_| StoreError::Corrupt("feature store lock poisoned".into()))?;
+        let n = store.len()?;
+        let mut cache = self.subjects.lock().map_err(|_| StoreError::Corrupt("subject cache lock poisoned".into()))?;
+        if let Some((count, at, set)) = cache.as_ref() {
+            if *count == n && at.elapsed() < SUBJECTS_TTL {
+                return Ok(Some(set.clone()));
+            }
+        }
+        let set = Arc::new(store.subjects()?);
+        *cache = Some((n, Instant::now(), set.clone()));
+        Ok(Some(set))
+    }
 }

@@ -27,6 +27,30 @@ pub struct ModelSource {
     /// Relative to the folder; `<file minus .onnx>.reference.json` must sit beside it.
     pub file: String,
     pub inputs: Vec<String>,
+    /// An S-learner's treatment flag: one of `inputs` that is not a feature; the engine
+    /// feeds it 1 (contacted) or 0 (not).
+    #[serde(default)]
+    pub treatment: Option<String>,
+}
+
+/// How an offer's uplift is computed: a T-learner (`treated` and `control` outputs),
+/// an S-learner (`s_learner`: a model with a `treatment` input) or a `direct` uplift output.
+#[derive(Deserialize, Debug)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum UpliftSource {
+    TwoModel { treated: OutputRef, control: OutputRef },
+    SLearner { s_learner: OutputRef },
+    Direct { direct: OutputRef },
+}
+
+/// One output column of a model.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct OutputRef {
+    pub model: String,
+    pub output: String,
+    #[serde(default = "one_usize")]
+    pub column: usize,
 }
 
 /// A constant, or a model output column.
@@ -131,9 +155,22 @@ pub struct Offer {
     #[serde(default)]
     pub suitability: Option<String>,
     /// A constant, or `{ model = "name", output = "probabilities", column = 1 }`.
-    pub propensity: PropensitySource,
-    #[serde(default = "tenth")]
-    pub baseline_propensity: f32,
+    /// Exactly one of `propensity` and `uplift`.
+    #[serde(default)]
+    pub propensity: Option<PropensitySource>,
+    /// `{ treated = {…}, control = {…} }`, `{ s_learner = {…} }` or `{ direct = {…} }`.
+    #[serde(default)]
+    pub uplift: Option<UpliftSource>,
+    /// Fixed priority in the business-as-usual ranking (default V × L).
+    #[serde(default)]
+    pub bau_priority: Option<f32>,
+    /// Older bundles: the baseline ranking's propensity. Mapped to
+    /// `bau_priority = baseline_propensity × value × lever` when `bau_priority` is unset.
+    #[serde(default)]
+    pub baseline_propensity: Option<f32>,
+    /// How long after a contact a sale of this offer is attributed to it (default 7d).
+    #[serde(default)]
+    pub attribution_window: Option<String>,
     #[serde(default)]
     pub caps: Vec<Cap>,
     pub treatments: Vec<Treatment>,
@@ -176,10 +213,18 @@ pub struct Policy {
     pub epsilon: Option<f64>,
     #[serde(default)]
     pub temperature: Option<f64>,
+    /// The experiment arms: `{ salt, bau, no_contact, no_contact_services }`.
     #[serde(default)]
-    pub holdout_share: f32,
+    pub arms: Option<Arms>,
+    /// Older bundles: a holdout that saw the non-personalised baseline. Mapped to the
+    /// `bau` arm (`bau = holdout_share`, `salt = holdout_salt`); not with `arms`.
     #[serde(default)]
-    pub holdout_salt: String,
+    pub holdout_share: Option<f32>,
+    #[serde(default)]
+    pub holdout_salt: Option<String>,
+    /// Channel → cost of one contact (same unit as offer values).
+    #[serde(default)]
+    pub channel_costs: BTreeMap<String, f32>,
     #[serde(default)]
     pub max_per_category: u8,
     #[serde(default)]
@@ -193,6 +238,18 @@ pub struct Policy {
     pub category_levers: BTreeMap<String, f32>,
     #[serde(default)]
     pub channel_caps: Vec<ChannelCap>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Arms {
+    pub salt: String,
+    #[serde(default)]
+    pub bau: f32,
+    #[serde(default)]
+    pub no_contact: f32,
+    #[serde(default = "yes")]
+    pub no_contact_services: bool,
 }
 
 #[derive(Deserialize, Debug)]
@@ -232,7 +289,4 @@ fn one_u8() -> u8 {
 }
 fn yes() -> bool {
     true
-}
-fn tenth() -> f32 {
-    0.1
 }

@@ -143,6 +143,17 @@ impl FeatureStore {
             .ok_or_else(|| StoreError::UnknownClient(client_id.to_string()))
     }
 
+    /// Every client's subject pseudonym (sales name clients by it).
+    pub fn subjects(&self) -> Result<std::collections::HashSet<[u8; 16]>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT client_id FROM clients")?;
+        let ids = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = std::collections::HashSet::new();
+        for id in ids {
+            out.insert(self.subject(&id?));
+        }
+        Ok(out)
+    }
+
     /// Calls `f` for every client in id order.
     pub fn for_each(
         &self,

@@ -2,7 +2,7 @@
 //! has at least one case; codes only a host can raise (encoding) or that need
 //! megabytes of input are covered by unit tests instead (see ARCHITECTURE.md).
 use serde_json::Value;
-use vitrine_engine::bundle::Bundle;
+use vitrine_engine::bundle::{Bundle, ModelOutput, Score, Uplift};
 use vitrine_engine::decision::{ContextValue, DecideRequest, HistoryEntry, SlotRequest};
 use vitrine_engine::models::{Body, Input, Node};
 use vitrine_engine::policy::{Cap, CapScope, Exploration, HistoryKind, Posterior};
@@ -94,6 +94,7 @@ pub(super) fn build() -> Suite {
     g.bundle("telco", g.fx.bundle_bytes.clone());
     decisions(&mut g);
     policy_variants(&mut g);
+    arms_and_uplift(&mut g);
     snapshot_errors(&mut g);
     request_errors(&mut g);
     bundle_errors(&mut g);
@@ -107,7 +108,7 @@ fn decisions(g: &mut Gen) {
         g.case(
             &format!("client-{i}"),
             "decision",
-            "A personalised (or holdout) decision for a fixture client, home page on desktop.",
+            "A decision for a fixture client in its arm, home page on desktop.",
             "telco",
             Req::Json(r),
         );
@@ -118,14 +119,14 @@ fn decisions(g: &mut Gen) {
     g.case("all-slots-explain", "decision", "Every slot, with the explanation of each dropped offer.", "telco", Req::Json(r));
     let mut r = g.req(1, 2);
     r.snapshot = None;
-    g.case("anonymous", "policy", "No snapshot: the non-personalised baseline on every channel.", "telco", Req::Json(r));
+    g.case("anonymous", "policy", "No snapshot: the business-as-usual ranking on every channel (general offers).", "telco", Req::Json(r));
     let snap = g.signed(|c| c.consent &= !CONSENT_PROFILING);
     let mut r = g.with_snapshot(&snap);
     r.explain = true;
     g.case(
         "no-profiling-consent",
         "policy",
-        "Profiling consent withheld: baseline ranking, personal features masked.",
+        "Profiling consent withheld: business-as-usual ranking, personal features masked.",
         "telco",
         Req::Json(r),
     );
@@ -246,11 +247,13 @@ fn policy_variants(g: &mut Gen) {
     g.variant("telco-softmax", |b| b.policy.exploration = Exploration::Softmax { temperature: 2.0 });
     g.variant("telco-greedy", |b| {
         b.policy.exploration = Exploration::None;
-        b.policy.holdout.share = 0.0;
+        b.policy.arms.bau = 0.0;
+        b.policy.arms.no_contact = 0.0;
     });
     g.variant("telco-thompson", |b| {
         b.policy.exploration = Exploration::None;
-        b.policy.holdout.share = 0.0;
+        b.policy.arms.bau = 0.0;
+        b.policy.arms.no_contact = 0.0;
         b.policy.thompson.cold_below = 100;
         b.posteriors = vec![
             Posterior { offer: 4, alpha: 2.0, beta: 5.0, observations: 5 },
@@ -266,7 +269,7 @@ fn policy_variants(g: &mut Gen) {
     g.variant("telco-step-limit", |b| b.limits.max_rule_steps = 12);
     for (bundle, what) in [
         ("telco-softmax", "Softmax exploration (T = 2): exact selection probabilities."),
-        ("telco-greedy", "No exploration, no holdout: the greedy top-k, probability 1."),
+        ("telco-greedy", "No exploration, every client personalised: the greedy top-k, probability 1."),
     ] {
         for client in [0usize, 2] {
             let r = g.req(client, 21 + client as u64);
@@ -297,6 +300,73 @@ fn policy_variants(g: &mut Gen) {
     );
     let r = g.req(0, 42);
     g.case("rule-step-limit", "rules", "The bundle's per-request rule budget is exceeded.", "telco-step-limit", Req::Json(r));
+}
+
+/// Each arm forced (shares of 1), and the uplift bundle: T-, S- and direct uplift,
+/// negative uplift dropped, contact costs.
+fn arms_and_uplift(g: &mut Gen) {
+    g.variant("telco-bau", |b| {
+        b.policy.arms.bau = 1.0;
+        b.policy.arms.no_contact = 0.0;
+        b.offers[1].bau_priority = Some(500.0);
+    });
+    g.variant("telco-no-contact", |b| {
+        b.policy.arms.bau = 0.0;
+        b.policy.arms.no_contact = 1.0;
+    });
+    let mut uplift = Fixture::telco_uplift();
+    uplift.bundle.policy.arms.bau = 0.0;
+    uplift.bundle.policy.arms.no_contact = 0.0;
+    uplift.resign();
+    g.bundle("telco-uplift", uplift.bundle_bytes.clone());
+    uplift.bundle.policy.arms.no_contact = 1.0;
+    uplift.resign();
+    g.bundle("telco-uplift-no-contact", uplift.bundle_bytes);
+    let every_slot = |r: &mut DecideRequest| {
+        r.explain = true;
+        r.slots = ["home_hero", "offer_cards", "notification_centre", "email_weekly", "sms_alert"].iter().map(|s| slot(s, None)).collect();
+    };
+    for client in [0usize, 5] {
+        let mut r = g.req(client, 51 + client as u64);
+        every_slot(&mut r);
+        g.case(
+            &format!("arm-bau-client-{client}"),
+            "policy",
+            "The bau arm: non-personal eligibility, fixed priorities (one set by bau_priority), no models, no exploration.",
+            "telco-bau",
+            Req::Json(r),
+        );
+        let mut r = g.req(client, 53 + client as u64);
+        every_slot(&mut r);
+        g.case(
+            &format!("arm-no-contact-client-{client}"),
+            "policy",
+            "The no_contact arm: no commercial offer, service actions stay.",
+            "telco-no-contact",
+            Req::Json(r),
+        );
+    }
+    for client in 0..g.fx.clients.len() {
+        let mut r = g.req(client, 61 + client as u64);
+        every_slot(&mut r);
+        g.case(
+            &format!("uplift-client-{client}"),
+            "models",
+            "Uplift scoring: fibre by a T-learner, data by an S-learner, loyalty by a direct uplift (negative for long tenure: \
+             dropped as no_uplift); SMS and email contacts cost money.",
+            "telco-uplift",
+            Req::Json(r),
+        );
+    }
+    let mut r = g.req(0, 71);
+    every_slot(&mut r);
+    g.case(
+        "uplift-no-contact-withheld",
+        "policy",
+        "A no_contact client of the uplift bundle: services only, the withheld offers and their uplift in the record.",
+        "telco-uplift-no-contact",
+        Req::Json(r),
+    );
 }
 
 fn snapshot_errors(g: &mut Gen) {
@@ -462,7 +532,22 @@ fn validation_errors(g: &mut Gen) {
         }
     });
     g.invalid("offer-bad-slot", |b| b.offers[2].slots.push(9));
-    g.invalid("offer-bad-propensity", |b| b.offers[2].propensity = vitrine_engine::bundle::Propensity::Model { model: 0, output: 6 });
+    g.invalid("offer-bad-propensity", |b| {
+        b.offers[2].score = Score::Propensity(vitrine_engine::bundle::Propensity::Model { model: 0, output: 6 })
+    });
+    g.invalid("offer-uplift-no-treatment-input", |b| {
+        b.offers[0].score = Score::Uplift(Uplift::Treatment(ModelOutput { model: 0, output: 0 }))
+    });
+    g.invalid("offer-uplift-bad-output", |b| {
+        b.offers[0].score = Score::Uplift(Uplift::TwoModel {
+            treated: ModelOutput { model: 0, output: 0 },
+            control: ModelOutput { model: 1, output: 2 },
+        })
+    });
+    g.invalid("arm-shares-over-one", |b| {
+        b.policy.arms.bau = 0.6;
+        b.policy.arms.no_contact = 0.5;
+    });
     let r = g.req(0, 1);
     for (name, what) in [
         ("schema-duplicate", "Two features share a name."),
@@ -480,6 +565,9 @@ fn validation_errors(g: &mut Gen) {
         ("model-not-finite", "A NaN weight."),
         ("offer-bad-slot", "An offer placed in a slot that does not exist."),
         ("offer-bad-propensity", "An offer reads a model output that does not exist."),
+        ("offer-uplift-no-treatment-input", "An S-learner uplift on a model without a treatment input."),
+        ("offer-uplift-bad-output", "A T-learner's control output does not exist."),
+        ("arm-shares-over-one", "Arm shares that sum over 1."),
     ] {
         g.case(&format!("invalid-{name}"), "bundle", what, name, Req::Json(r.clone()));
     }

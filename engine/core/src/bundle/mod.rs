@@ -73,6 +73,9 @@ pub struct Offer {
     /// Fixed priority in the business-as-usual ranking (the `bau` arm, anonymous
     /// visitors, clients without profiling consent); `None`: V × L.
     pub bau_priority: Option<f32>,
+    /// How long after a contact a sale of this offer is attributed to it (seconds;
+    /// read by the host, not by the engine).
+    pub attribution_secs: u64,
     pub treatments: Vec<Treatment>,
     pub caps: Vec<Cap>,
 }

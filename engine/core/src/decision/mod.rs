@@ -197,6 +197,7 @@ pub struct DecisionRecord {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Withheld {
     pub slot: String,
+    pub channel: String,
     pub offer: String,
     pub uplift: f32,
 }

@@ -192,7 +192,12 @@ impl Engine {
             let ask = SlotAsk { k, exploration: Exploration::None, max_per_category: b.policy.max_per_category, estimate_draws: 0 };
             for pick in arbitrate(&cands, ask, &mut taken, &mut per_category, &mut rng, &mut estimator, arbiter) {
                 let i = pick.offer as usize;
-                out.push(Withheld { slot: slot.id.clone(), offer: b.offers[i].id.clone(), uplift: gates[i].uplift.unwrap_or(0.0) });
+                out.push(Withheld {
+                    slot: slot.id.clone(),
+                    channel: b.schema.channels[slot.channel as usize].clone(),
+                    offer: b.offers[i].id.clone(),
+                    uplift: gates[i].uplift.unwrap_or(0.0),
+                });
             }
         }
         out

@@ -148,6 +148,7 @@ fn bundle() -> Bundle {
                     Propensity::Model { model: 0, output: i as u16 }
                 }),
                 bau_priority: None,
+                attribution_secs: 7 * 86_400,
                 treatments: vec![Treatment {
                     id: "default".into(),
                     weight: 1.0,

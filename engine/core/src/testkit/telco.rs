@@ -236,6 +236,7 @@ fn offers(s: &Schema) -> Vec<Offer> {
                 suitability: o.suitability.compile(s).unwrap_or_else(|e| panic!("{}: {e}", o.id)),
                 score: Score::Propensity(o.propensity),
                 bau_priority: None,
+                attribution_secs: 7 * 86_400,
                 treatments,
                 caps: vec![Cap { scope: CapScope::Offer, max: 3, window_secs: 7 * 86_400 }],
             }

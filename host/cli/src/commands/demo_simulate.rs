@@ -37,13 +37,14 @@ pub fn run(a: Args) -> Result<()> {
     let s = simulate::simulate(&clients, &options).map_err(|e| anyhow::anyhow!(e))?;
     println!("{} visits ({} through the edge), modes {:?}, {} errors", s.visits, s.edge_visits, s.modes, s.errors);
     println!("{} impressions, {} clicks, {} conversions", s.impressions, s.clicks, s.conversions);
-    println!(
-        "true conversion share per decision: personalised {:.4}, holdout {:.4}, uplift {:+.4}",
-        s.true_treated_rate, s.true_holdout_rate, s.true_uplift
-    );
-    match (s.measured_uplift, s.measured_ci95) {
-        (Some(u), Some((lo, hi))) => println!("measured uplift (all traffic in the report range): {u:+.4} [{lo:+.4}, {hi:+.4}]"),
-        _ => println!("measured uplift: not enough holdout data yet"),
+    println!("{} sales posted (organic ones included); visited clients per arm {:?}", s.sales, s.clients);
+    println!("true sales per client by arm: {:?}", s.true_sales_per_client);
+    println!("true incremental sales per personalised client: {:+.4}", s.true_incremental_per_client);
+    for (what, m) in [("personalised − no_contact", s.measured_vs_no_contact), ("personalised − bau", s.measured_vs_bau)] {
+        match m {
+            Some((x, lo, hi)) => println!("measured {what} sales per client: {x:+.4} [{lo:+.4}, {hi:+.4}]"),
+            None => println!("measured {what}: not enough clients in both arms yet"),
+        }
     }
     Ok(())
 }

@@ -21,7 +21,7 @@ pub struct Args {
     /// Replace --out if it exists.
     #[arg(long)]
     force: bool,
-    /// Log every decision of the plan (holdouts included) into this feedback store once
+    /// Log every decision of the plan (`no_contact` clients included) into this feedback store once
     /// the plan is complete, so `/v1/report` measures the campaign's uplift from the
     /// events the send system posts (with the plan's decision ids).
     #[arg(long)]
@@ -76,7 +76,7 @@ pub fn run(a: Args) -> Result<()> {
         println!("  {:<10} {:>10} contacts of {:>10} ({:.1}%)", c.channel, c.contacts, c.capacity, 100.0 * c.capacity_used);
     }
     let u = &s.uncontacted;
-    println!("{} clients contacted, {} contacts; uncontacted: {} holdout, {} no channel consent, {} no eligible offer, {} channel capacity, {} no send day", s.contacted, s.contacts, u.holdout, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.no_send_day);
+    println!("{} clients contacted, {} contacts; uncontacted: {} no_contact, {} no channel consent, {} no eligible offer, {} channel capacity, {} no send day", s.contacted, s.contacts, u.no_contact, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.no_send_day);
     if let Some(n) = s.logged_decisions {
         println!("{n} decisions logged to the feedback store");
     }

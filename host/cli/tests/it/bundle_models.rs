@@ -46,7 +46,7 @@ fn an_offer_scored_by_an_onnx_model() {
     assert_eq!(bundle.models.len(), 1);
     assert_eq!(bundle.models[0].n_outputs, 6);
     let fibre = bundle.offers.iter().find(|o| o.id == "fibre_upgrade").unwrap();
-    assert_eq!(fibre.propensity, Propensity::Model { model: 0, output: 1 });
+    assert_eq!(fibre.score, vitrine_engine::bundle::Score::Propensity(Propensity::Model { model: 0, output: 1 }));
     // The bundle signs and loads in the engine.
     let key = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
     let bytes = vitrine_engine::bundle::envelope::sign(&bundle, "b", &key).unwrap();

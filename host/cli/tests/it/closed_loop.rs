@@ -5,7 +5,7 @@ use vitrine_base::keys::{self, Role};
 use vitrine_engine::decision::{DecideRequest, DecideResponse, Mode, SlotRequest};
 use vitrine_engine::snapshot::{channel_consent_bit, encode_text, SnapshotContent, SnapshotSigner, CONSENT_PROFILING};
 use vitrine_feedback::learn::{learn, replay, Reward};
-use vitrine_feedback::{Event, EventKind, FeedbackStore, LoggedDecision, Shown, SqliteStore};
+use vitrine_feedback::{Event, EventKind, FeedbackStore, LoggedDecision, SqliteStore};
 use vitrine_runtime::{Runtime, RuntimeOptions};
 
 const NOW: u64 = 1_800_000_000;
@@ -67,7 +67,7 @@ fn events(store: &mut SqliteStore, offer: &str, impressions: u32, clicks: u32) {
             std::iter::once(base).chain(click)
         })
         .collect();
-    store.write(&batch, &[]).unwrap();
+    store.write(&batch, &[], &[]).unwrap();
 }
 
 #[test]
@@ -123,39 +123,13 @@ fn replaying_the_logging_bundle_estimates_its_observed_value() {
         let req = serde_json::to_string(&request(&snapshot(&src, &bundle, (i % 251) as u8), i)).unwrap();
         let (out, _) = runtime.decide(req.as_bytes()).unwrap();
         let resp: DecideResponse = serde_json::from_slice(&out).unwrap();
-        let shown: Vec<Shown> = resp
-            .slots
-            .iter()
-            .flat_map(|s| {
-                s.offers.iter().map(|o| Shown {
-                    slot: s.slot.clone(),
-                    channel: s.channel.clone(),
-                    rank: o.rank,
-                    offer: o.offer.clone(),
-                    treatment: o.treatment.clone(),
-                    selection_probability: o.selection_probability,
-                })
-            })
-            .collect();
-        // A holdout decision may show nothing in this slot: logged, but no sample.
-        let Some(first) = shown.first().map(|s| s.offer.clone()) else {
-            store
-                .write(
-                    &[],
-                    &[LoggedDecision {
-                        record: resp.record.clone(),
-                        mode: "holdout".into(),
-                        shown,
-                        request: Some(req),
-                        source: "server".into(),
-                    }],
-                )
-                .unwrap();
+        let logged = LoggedDecision::from_response(resp.clone(), Some(req), "server");
+        // A no_contact or bau decision may show nothing in this slot: logged, but no sample.
+        let Some(first) = logged.shown.first().map(|s| s.offer.clone()) else {
+            store.write(&[], &[], &[logged]).unwrap();
             continue;
         };
         with_offers += 1;
-        let mode = serde_json::to_value(resp.mode).unwrap().as_str().unwrap().to_string();
-        let logged = LoggedDecision { record: resp.record.clone(), mode, shown, request: Some(req), source: "server".into() };
         let click = (i % 3 == 0).then(|| Event {
             event_id: format!("c{i}"),
             decision_id: resp.decision_id.clone(),
@@ -171,7 +145,7 @@ fn replaying_the_logging_bundle_estimates_its_observed_value() {
             record: None,
         });
         clicks += usize::from(click.is_some());
-        store.write(&click.into_iter().collect::<Vec<_>>(), &[logged]).unwrap();
+        store.write(&click.into_iter().collect::<Vec<_>>(), &[], &[logged]).unwrap();
     }
     let decide = |request: &[u8]| runtime.decide(request).map(|(out, _)| vitrine_runtime::reply::<DecideResponse>(&out));
     let report = replay(decide, runtime.current().version(), &store, 0, Reward::Click, 500).unwrap();

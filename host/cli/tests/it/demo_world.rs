@@ -1,5 +1,5 @@
 //! The demo world: `vitrine serve --demo` (13-offer bundle, 10,000 seeded clients) and
-//! `vitrine demo simulate`, whose hidden truth the measured uplift must agree with.
+//! `vitrine demo simulate`, whose hidden truth the measured incremental sales must agree with.
 use std::time::Duration;
 
 use vitrine_demo::{self as demo, simulate, world};
@@ -22,8 +22,16 @@ fn the_world_is_seeded_and_fits_the_demo_schema() {
     vitrine_base::keys::generate("snap-demo", vitrine_base::keys::Role::Snapshot, &src.join("keys")).unwrap();
     let bundle = vitrine_compile::load(&src).unwrap();
     assert!(bundle.offers.len() >= 12, "{} offers", bundle.offers.len());
-    assert_eq!(bundle.models.len(), 1, "propensities from the ONNX model trained on the world");
-    assert!(bundle.offers.iter().all(|o| matches!(o.propensity, vitrine_engine::bundle::Propensity::Model { .. })));
+    assert_eq!(bundle.models.len(), 1, "one ONNX graph trained on the world");
+    use vitrine_engine::bundle::{OfferKind, Propensity, Score, Uplift};
+    for o in &bundle.offers {
+        match o.kind {
+            // Commercial offers by uplift (a T-learner), service actions by propensity.
+            OfferKind::Offer => assert!(matches!(o.score, Score::Uplift(Uplift::TwoModel { .. })), "{}", o.id),
+            OfferKind::Service => assert!(matches!(o.score, Score::Propensity(Propensity::Model { .. })), "{}", o.id),
+        }
+    }
+    assert_eq!((bundle.policy.arms.bau, bundle.policy.arms.no_contact), (0.10, 0.05));
     assert_eq!(bundle.schema.channels, ["web", "email", "sms", "push"]);
     let csv = tmp.path().join("clients.csv");
     std::fs::write(&csv, world::csv(&a)).unwrap();
@@ -32,7 +40,22 @@ fn the_world_is_seeded_and_fits_the_demo_schema() {
     // The truth favours the right clients: poor coverage → femtocell clicks.
     let poor = a.iter().find(|c| c.indoor_coverage == "poor").unwrap();
     let good = a.iter().find(|c| c.indoor_coverage == "good").unwrap();
-    assert!(world::truth(poor, "femtocell").0 > 3.0 * world::truth(good, "femtocell").0);
+    assert!(world::truth(poor, "femtocell").click > 3.0 * world::truth(good, "femtocell").click);
+    // It has every kind of client an uplift model is about.
+    let kinds = |o: &str| {
+        let (mut persuadable, mut sure, mut dog) = (0, 0, 0);
+        for c in &a {
+            let t = world::truth(c, o);
+            persuadable += usize::from(t.uplift() > 0.05);
+            sure += usize::from(t.organic > 0.15 && t.uplift().abs() < 0.03);
+            dog += usize::from(t.uplift() < -0.03);
+        }
+        (persuadable, sure, dog)
+    };
+    let (p, _, d) = kinds("loyalty_discount");
+    assert!(p > 10 && d > 10, "loyalty: persuadables {p}, sleeping dogs {d}");
+    let (p, s, _) = kinds("data_20gb");
+    assert!(p > 10 && s > 5, "data pack: persuadables {p}, sure things {s}");
 }
 
 #[test]
@@ -51,13 +74,19 @@ fn simulated_traffic_fills_the_report_and_the_measured_uplift_matches_the_truth(
     let summary = simulate::simulate(&clients, &options).unwrap();
     assert_eq!(summary.errors, 0);
     assert!(summary.visits > 300, "{summary:?}");
-    assert!(summary.modes.get("holdout").copied().unwrap_or(0) > 10, "{summary:?}");
-    assert!(summary.true_uplift > 0.0, "personalisation helps in the demo world: {summary:?}");
+    for mode in ["personalised", "bau", "no_contact"] {
+        assert!(summary.modes.get(mode).copied().unwrap_or(0) > 5, "{mode}: {summary:?}");
+    }
+    assert!(summary.sales > 100, "{summary:?}");
+    assert!(summary.true_incremental_per_client > 0.0, "personalised contacts add sales in the demo world: {summary:?}");
     let report: serde_json::Value = http().get(&s.url("/v1/report")).call().unwrap().into_body().read_json().unwrap();
     let impressions: u64 = report["rows"].as_array().unwrap().iter().map(|r| r["impressions"].as_u64().unwrap()).sum();
     assert_eq!(impressions, summary.impressions);
-    assert_eq!(report["uplift"]["sample_ratio"]["mismatch"], false, "holdout share as declared: {}", report["uplift"]["sample_ratio"]);
-    let (measured, (lo, hi)) = (summary.measured_uplift.unwrap(), summary.measured_ci95.unwrap());
+    assert_eq!(report["sales"], summary.sales, "every posted sale is stored and counted");
+    assert_eq!(report["arms"]["sample_ratio_mismatch"], false, "arm shares as declared: {}", report["arms"]);
+    // The measured personalised − no_contact sales per client agrees with the truth.
+    let (measured, lo, hi) = summary.measured_vs_no_contact.unwrap();
     let half = (hi - lo) / 2.0;
-    assert!((measured - summary.true_uplift).abs() <= 3.0 * half, "measured {measured} [{lo}, {hi}] vs true {}", summary.true_uplift);
+    let truth = summary.true_incremental_per_client;
+    assert!((measured - truth).abs() <= 3.0 * half, "measured {measured} [{lo}, {hi}] vs true {truth}");
 }

@@ -12,3 +12,4 @@ mod feedback_crash;
 mod plan;
 mod serve_http;
 mod standalone;
+mod uplift_policy;

@@ -1,4 +1,5 @@
-//! `vitrine plan` on the seeded demo world: every cap holds, holdouts are marked,
+//! `vitrine plan` on the seeded demo world: every cap holds, `no_contact` clients get no
+//! commercial offer,
 //! Parquet and CSV agree, the store and its export give the same plan, the plan under
 //! Wasmtime equals the native one, a sample replayed through `engine-abi.wasm` gives
 //! the same offers; bad input fails with a clear error and leaves nothing behind.
@@ -184,7 +185,8 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
         }
     }
 
-    // Everyone is either contacted or listed with a reason; holdouts are never contacted.
+    // Everyone is either contacted or listed with a reason; `no_contact` clients get no
+    // commercial offer (a service action may still reach them).
     let uncontacted = table(&plan.join("uncontacted.parquet"));
     assert_eq!(uncontacted, table(&plan.join("uncontacted.csv")));
     assert_eq!(uncontacted.len() + per_client.len(), CLIENTS);
@@ -195,11 +197,20 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     for (reason, n) in &reasons {
         assert_eq!(summary["uncontacted"][reason], *n as u64, "{reason}");
     }
-    let holdouts: BTreeSet<&str> = uncontacted.iter().filter(|r| r["holdout"] == "true").map(|r| r["client_id"].as_str()).collect();
-    assert_eq!(holdouts.len(), reasons["holdout"]);
-    assert!((200..400).contains(&holdouts.len()), "about 10% of {CLIENTS} in the holdout: {}", holdouts.len());
+    let no_contact: BTreeSet<&str> = uncontacted.iter().filter(|r| r["no_contact"] == "true").map(|r| r["client_id"].as_str()).collect();
+    assert_eq!(no_contact.len(), reasons["no_contact"]);
+    assert!((60..250).contains(&no_contact.len()), "about 5% of {CLIENTS} in no_contact: {}", no_contact.len());
     assert!(reasons.get("channel_capacity").copied().unwrap_or(0) > 0, "capacity left some clients out: {reasons:?}");
-    assert!(holdouts.iter().all(|h| !per_client.contains_key(*h)));
+    assert!(no_contact.iter().all(|h| !per_client.contains_key(*h)));
+    let arms = vitrine_engine::policy::Arms { salt: "demo-2026".into(), bau: 0.10, no_contact: 0.05, no_contact_services: true };
+    let services = ["femtocell", "support_callback", "paperless_billing"];
+    let store = FeatureStore::open_existing(&w.dir.join("features.sqlite")).unwrap();
+    for r in &contacts {
+        if arms.assign(&store.subject(&r["client_id"])) == vitrine_engine::policy::Arm::NoContact {
+            assert!(services.contains(&r["offer"].as_str()), "a no_contact client got {}", r["offer"]);
+        }
+    }
+    drop(store);
 
     // Same semantics as the edge: replay a sample through engine-abi.wasm under Wasmtime.
     let bundle = std::fs::read(w.dir.join("demo.vbnd")).unwrap();
@@ -239,7 +250,7 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     }
 
     // Logged to a feedback store, the plan's decisions let the host's report measure the
-    // campaign: holdouts and contactable clients, each decision once even after a rerun.
+    // campaign: every arm, each decision once even after a rerun.
     let fb = w.dir.join("feedback.sqlite");
     for _ in 0..2 {
         let out = w.plan("features.sqlite", "plan.toml", "plan-logged", &["--feedback", fb.to_str().unwrap(), "--force"]);
@@ -254,11 +265,13 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
         .query_row("SELECT COUNT(*) FROM decisions WHERE source = 'plan'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(logged, CLIENTS as i64, "each decision logged once");
-    let report = vitrine_feedback::report::report(&conn, vitrine_feedback::report::Range { from: 0, to: u64::MAX >> 1 }, 0.1).unwrap();
-    assert_eq!(report.uplift.holdout_decisions, holdouts.len() as u64);
-    // About 9 personalised decisions for each holdout one (a 10% holdout).
-    let (t, h) = (report.uplift.treated_decisions, report.uplift.holdout_decisions);
-    assert!(t > 5 * h && t < 15 * h, "{t} personalised vs {h} holdout decisions");
+    let setup = vitrine_feedback::report::Setup { arms: arms.clone(), windows: Default::default() };
+    let report = vitrine_feedback::report::report(&conn, vitrine_feedback::report::Range { from: 0, to: u64::MAX >> 1 }, &setup).unwrap();
+    let clients: u64 = report.arms.arms.iter().map(|a| a.clients).sum();
+    assert_eq!(clients, CLIENTS as u64, "every client in its arm");
+    assert!(!report.arms.sample_ratio_mismatch, "{:?}", report.arms);
+    let nc = report.arms.arms.iter().find(|a| a.arm == vitrine_engine::policy::Arm::NoContact).unwrap();
+    assert!(nc.clients >= no_contact.len() as u64);
 
     // Without --force an existing plan is kept.
     let again = w.plan("features.sqlite", "plan.toml", "plan", &[]);

@@ -108,8 +108,9 @@ impl Lowering<'_> {
 }
 
 /// Lowers the ONNX model at `path` whose input columns read the engine's feature slots
-/// `input_slots`, in order.
-pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, OnnxError> {
+/// `input_slots`, in order; column `treatment` (an S-learner's flag) reads the
+/// engine's treatment value instead (its entry in `input_slots` is not read).
+pub fn lower(path: &Path, name: &str, input_slots: &[u16], treatment: Option<usize>) -> Result<Lowered, OnnxError> {
     let read = |message: String| OnnxError::Read { path: path.into(), message };
     let proto = tract_onnx::onnx().proto_model_for_path(path).map_err(|e| read(e.to_string()))?;
     let graph = proto.graph.as_ref().ok_or_else(|| read("no graph".into()))?;
@@ -147,6 +148,8 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16]) -> Result<Lowered, On
     let inputs = cols
         .iter()
         .map(|c| match *c {
+            Col::Feature { j, offset, scale, .. } if Some(j) == treatment => Ok(Input::Treatment { offset, scale }),
+            Col::OneHot { j, .. } if Some(j) == treatment => Err(read("the treatment column is one-hot encoded; it must be a number".into())),
             Col::Feature { j, impute, offset, scale } => Ok(Input::Feature { slot: input_slots[j], impute, offset, scale }),
             Col::OneHot { j, category } => u16::try_from(category)
                 .map(|category| Input::OneHot { slot: input_slots[j], category })

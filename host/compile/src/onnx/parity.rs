@@ -42,7 +42,8 @@ pub fn reference_path(model: &Path) -> PathBuf {
 }
 
 /// Runs the gate. `input_slots` maps ONNX columns to feature slots of `schema`.
-pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], schema: &Schema) -> Result<Parity, OnnxError> {
+/// Column `treatment` (an S-learner's flag) is fed to the engine as the treatment value.
+pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], treatment: Option<usize>, schema: &Schema) -> Result<Parity, OnnxError> {
     let reference = reference_path(path);
     let shipped = match std::fs::read_to_string(&reference) {
         Ok(text) => Some(
@@ -51,7 +52,7 @@ pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], schema:
         Err(_) => None,
     };
     let mut gate =
-        Gate { lowered, input_slots, n_features: schema.features.len(), worst: (0.0, String::new()), scratch: Scratch::default() };
+        Gate { lowered, input_slots, treatment, n_features: schema.features.len(), worst: (0.0, String::new()), scratch: Scratch::default() };
     let mut sample_rows: Vec<Vec<f32>> = Vec::new();
     if let Some(r) = &shipped {
         for (k, row) in r.rows.iter().enumerate() {
@@ -70,6 +71,12 @@ pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], schema:
     }
     let mut rows = sample_rows.clone();
     rows.extend(random_rows(schema, input_slots, RANDOM_ROWS));
+    if let Some(t) = treatment {
+        // The flag is 0 or 1, whatever feature its placeholder slot names.
+        for (k, row) in rows.iter_mut().enumerate().skip(sample_rows.len()) {
+            row[t] = (k % 2) as f32;
+        }
+    }
     let (tract_rows, tract_unavailable) = match against_tract(path, &mut gate, &rows) {
         Ok(()) => (rows.len(), None),
         Err(why) if shipped.is_none() => return Err(OnnxError::NoReference { path: path.into(), reference, tract: why }),
@@ -85,6 +92,7 @@ pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], schema:
 struct Gate<'a> {
     lowered: &'a Lowered,
     input_slots: &'a [u16],
+    treatment: Option<usize>,
     n_features: usize,
     worst: (f64, String),
     scratch: Scratch,
@@ -94,11 +102,16 @@ impl Gate<'_> {
     /// The engine's outputs for one ONNX input row.
     fn score(&mut self, row: &[f32]) -> Vec<f32> {
         let mut features = vec![f32::NAN; self.n_features];
+        let mut treatment = 1.0;
         for (j, &slot) in self.input_slots.iter().enumerate() {
-            features[slot as usize] = row[j];
+            if Some(j) == self.treatment {
+                treatment = row[j];
+            } else {
+                features[slot as usize] = row[j];
+            }
         }
         let mut out = vec![0.0f32; self.lowered.model.n_outputs as usize];
-        self.lowered.model.score(&features, &[], &mut self.scratch, &mut out);
+        self.lowered.model.score_at(&features, &[], treatment, &mut self.scratch, &mut out);
         out
     }
 

@@ -56,9 +56,9 @@ fn supported_models_pass_the_parity_gate() {
     ] {
         let path = model(name);
         let slots = slots(width(name));
-        let lowered = lower(&path, name, &slots).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let lowered = lower(&path, name, &slots, None).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!lowered.outputs.is_empty(), "{name}: no outputs mapped");
-        let parity = check_parity(&path, &lowered, &slots, &schema()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let parity = check_parity(&path, &lowered, &slots, None, &schema()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(parity.reference_rows, 32, "{name}");
         assert_eq!(parity.tract_rows, if tract { 32 + RANDOM_ROWS } else { 0 }, "{name}: {:?}", parity.tract_unavailable);
         assert!(parity.max_diff <= 1e-5, "{name}: {}", parity.max_diff);
@@ -68,12 +68,12 @@ fn supported_models_pass_the_parity_gate() {
 
 #[test]
 fn preprocessing_and_mlp_lower_to_engine_forms() {
-    let prep = lower(&model("prep_pipeline"), "prep", &slots(9)).unwrap();
+    let prep = lower(&model("prep_pipeline"), "prep", &slots(9), None).unwrap();
     let inputs = &prep.model.inputs;
     assert_eq!(inputs.len(), 8 + 4, "8 imputed+scaled columns and a 4-way one-hot");
     assert!(inputs[..8].iter().all(|i| matches!(i, vitrine_engine::models::Input::Feature { impute: Some(_), .. })));
     assert!(matches!(inputs[11], vitrine_engine::models::Input::OneHot { slot: 18, category: 3 }));
-    let mlp = lower(&model("mlp"), "mlp", &slots(8)).unwrap();
+    let mlp = lower(&model("mlp"), "mlp", &slots(8), None).unwrap();
     let Body::Mlp { layers } = &mlp.model.body else { panic!("not an MLP: {:?}", mlp.model.body) };
     assert_eq!(layers.iter().map(|l| (l.n_in, l.n_out)).collect::<Vec<_>>(), [(8, 8), (8, 1)]);
     assert_eq!(mlp.outputs, [("probabilities".to_string(), 1)], "engine output is P(class 1)");
@@ -81,7 +81,7 @@ fn preprocessing_and_mlp_lower_to_engine_forms() {
 
 #[test]
 fn an_unsupported_op_is_named_with_its_node() {
-    let err = lower(&model("svm_rbf"), "svm", &slots(8)).unwrap_err();
+    let err = lower(&model("svm_rbf"), "svm", &slots(8), None).unwrap_err();
     assert_eq!(err.code(), "model_unsupported_op");
     assert!(err.to_string().contains("op `SVMClassifier` is not supported"), "{err}");
     assert!(err.to_string().contains("node `"), "{err}");
@@ -90,11 +90,11 @@ fn an_unsupported_op_is_named_with_its_node() {
 #[test]
 fn a_broken_model_fails_parity_against_the_reference_and_against_tract() {
     let path = model("scaled_logit");
-    let mut lowered = lower(&path, "scaled_logit", &slots(8)).unwrap();
+    let mut lowered = lower(&path, "scaled_logit", &slots(8), None).unwrap();
     if let Body::Linear { weights, .. } = &mut lowered.model.body {
         weights[0] += 0.01;
     }
-    let err = check_parity(&path, &lowered, &slots(8), &schema()).unwrap_err();
+    let err = check_parity(&path, &lowered, &slots(8), None, &schema()).unwrap_err();
     assert_eq!(err.code(), "model_parity");
     assert!(err.to_string().contains("max |engine - reference|"), "{err}");
 
@@ -102,14 +102,14 @@ fn a_broken_model_fails_parity_against_the_reference_and_against_tract() {
     let tmp = tempfile::tempdir().unwrap();
     let copy = tmp.path().join("alone.onnx");
     std::fs::copy(&path, &copy).unwrap();
-    let mut lowered = lower(&copy, "alone", &slots(8)).unwrap();
+    let mut lowered = lower(&copy, "alone", &slots(8), None).unwrap();
     if let Body::Linear { bias, .. } = &mut lowered.model.body {
         bias[1] += 0.05;
     }
-    let err = check_parity(&copy, &lowered, &slots(8), &schema()).unwrap_err();
+    let err = check_parity(&copy, &lowered, &slots(8), None, &schema()).unwrap_err();
     assert_eq!(err.code(), "model_parity", "{err}");
-    let good = lower(&copy, "alone", &slots(8)).unwrap();
-    let parity = check_parity(&copy, &good, &slots(8), &schema()).unwrap();
+    let good = lower(&copy, "alone", &slots(8), None).unwrap();
+    let parity = check_parity(&copy, &good, &slots(8), None, &schema()).unwrap();
     assert_eq!((parity.reference_rows, parity.tract_rows), (0, RANDOM_ROWS));
 }
 
@@ -118,8 +118,8 @@ fn a_model_tract_cannot_run_needs_reference_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let copy = tmp.path().join("alone.onnx");
     std::fs::copy(model("with_scaler_op"), &copy).unwrap();
-    let lowered = lower(&copy, "alone", &slots(8)).unwrap();
-    let err = check_parity(&copy, &lowered, &slots(8), &schema()).unwrap_err();
+    let lowered = lower(&copy, "alone", &slots(8), None).unwrap();
+    let err = check_parity(&copy, &lowered, &slots(8), None, &schema()).unwrap_err();
     assert_eq!(err.code(), "model_no_reference");
     let text = err.to_string();
     assert!(text.contains("onnxruntime") && text.contains("alone.reference.json") && text.contains("Scaler"), "{text}");

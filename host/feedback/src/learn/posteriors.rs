@@ -3,7 +3,7 @@
 //! model) with at least `min_impressions` take the posterior mean as their new constant.
 //! Offers scored by a model keep it (models are retrained offline and re-imported).
 use serde::Serialize;
-use vitrine_engine::bundle::{Bundle, Propensity};
+use vitrine_engine::bundle::{Bundle, Propensity, Score};
 use vitrine_engine::policy::Posterior;
 
 use super::LearnError;
@@ -66,7 +66,7 @@ pub fn learn(
         let (alpha, beta) = (1.0 + successes as f32, 1.0 + (impressions - successes) as f32);
         next.posteriors.push(Posterior { offer: i as u16, alpha, beta, observations: u32::try_from(impressions).unwrap_or(u32::MAX) });
         let mut propensity = None;
-        if let Propensity::Constant(p) = &mut next.offers[i].propensity {
+        if let Score::Propensity(Propensity::Constant(p)) = &mut next.offers[i].score {
             if impressions >= min_impressions {
                 let mean = alpha / (alpha + beta);
                 propensity = Some((*p, mean));

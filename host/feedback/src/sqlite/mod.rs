@@ -6,7 +6,7 @@ use rusqlite::{params, Connection};
 
 mod read;
 
-use crate::event::{Event, LoggedDecision, Outcome};
+use crate::event::{Event, LoggedDecision, Outcome, Sale};
 use crate::{FeedbackError, FeedbackStore};
 
 /// SQLite feedback store.
@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     at INTEGER NOT NULL,
     bundle TEXT NOT NULL,
     bundle_version INTEGER NOT NULL,
-    holdout INTEGER NOT NULL,
+    arm TEXT,
     mode TEXT NOT NULL,
     subject TEXT,
     source TEXT NOT NULL,
@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     request TEXT
 );
 CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
+CREATE INDEX IF NOT EXISTS decisions_subject ON decisions(subject);
 CREATE TABLE IF NOT EXISTS shown (
     decision_id TEXT NOT NULL,
     slot TEXT NOT NULL,
@@ -37,8 +38,26 @@ CREATE TABLE IF NOT EXISTS shown (
     offer TEXT NOT NULL,
     treatment TEXT NOT NULL,
     selection_probability REAL NOT NULL,
+    uplift REAL,
     PRIMARY KEY (decision_id, slot, rank)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS withheld (
+    decision_id TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    offer TEXT NOT NULL,
+    uplift REAL NOT NULL,
+    PRIMARY KEY (decision_id, slot, offer)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sales (
+    event_id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    offer TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    value REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sales_subject ON sales(subject, at);
+CREATE INDEX IF NOT EXISTS sales_at ON sales(at);
 CREATE TABLE IF NOT EXISTS events (
     event_id TEXT PRIMARY KEY,
     decision_id TEXT NOT NULL,
@@ -64,6 +83,7 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&conn)?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore { conn })
     }
@@ -77,33 +97,63 @@ impl SqliteStore {
     }
 }
 
+/// Stores written before the experiment arms had a `holdout` flag: it becomes the `bau`
+/// arm (the holdout saw the non-personalised ranking), other clients `personalised`;
+/// `shown` gains its `uplift` column. One transaction.
+fn migrate(conn: &Connection) -> Result<(), FeedbackError> {
+    let has = |table: &str, column: &str| -> Result<bool, FeedbackError> {
+        let mut q = conn.prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?;
+        Ok(q.exists([column])?)
+    };
+    if has("decisions", "holdout")? {
+        conn.execute_batch(
+            "BEGIN;
+             ALTER TABLE decisions ADD COLUMN arm TEXT;
+             UPDATE decisions SET arm = CASE WHEN holdout THEN 'bau' WHEN subject IS NOT NULL THEN 'personalised' END,
+                                  mode = CASE WHEN mode = 'holdout' THEN 'bau' ELSE mode END;
+             ALTER TABLE decisions DROP COLUMN holdout;
+             COMMIT;",
+        )?;
+    }
+    if has("shown", "selection_probability")? && !has("shown", "uplift")? {
+        conn.execute_batch("ALTER TABLE shown ADD COLUMN uplift REAL;")?;
+    }
+    Ok(())
+}
+
 fn insert_decision(tx: &rusqlite::Transaction<'_>, d: &LoggedDecision) -> Result<(), FeedbackError> {
     let r = &d.record;
     let record = serde_json::to_string(r).map_err(|e| FeedbackError::Corrupt(e.to_string()))?;
-    tx.prepare_cached("INSERT OR IGNORE INTO decisions (decision_id, at, bundle, bundle_version, holdout, mode, subject, source, record, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?
-        .execute(params![r.decision_id, r.now as i64, r.bundle, r.bundle_version as i64, r.holdout, d.mode, r.subject, d.source, record, d.request])?;
-    let mut shown = tx.prepare_cached("INSERT OR IGNORE INTO shown (decision_id, slot, rank, channel, offer, treatment, selection_probability) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    let arm = r.arm.map(|a| a.as_str());
+    let n = tx.prepare_cached("INSERT OR IGNORE INTO decisions (decision_id, at, bundle, bundle_version, arm, mode, subject, source, record, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?
+        .execute(params![r.decision_id, r.now as i64, r.bundle, r.bundle_version as i64, arm, d.mode, r.subject, d.source, record, d.request])?;
+    let mut shown = tx.prepare_cached("INSERT OR IGNORE INTO shown (decision_id, slot, rank, channel, offer, treatment, selection_probability, uplift) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
     for s in &d.shown {
-        shown.execute(params![r.decision_id, s.slot, s.rank, s.channel, s.offer, s.treatment, s.selection_probability])?;
+        shown.execute(params![r.decision_id, s.slot, s.rank, s.channel, s.offer, s.treatment, s.selection_probability, s.uplift])?;
+    }
+    if n == 1 {
+        let mut withheld = tx.prepare_cached("INSERT OR IGNORE INTO withheld (decision_id, slot, channel, offer, uplift) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for w in &r.withheld {
+            withheld.execute(params![r.decision_id, w.slot, w.channel, w.offer, w.uplift])?;
+        }
     }
     Ok(())
 }
 
 /// The mode a record implies (edge records carry no mode of their own).
 pub(crate) fn mode_of(record: &vitrine_engine::decision::DecisionRecord) -> &'static str {
-    if record.holdout {
-        "holdout"
-    } else if record.snapshot_hash.is_none() {
-        "anonymous"
-    } else if !record.consent.profiling {
-        "no_profiling_consent"
-    } else {
-        "personalised"
+    use vitrine_engine::policy::Arm;
+    match record.arm {
+        None => "anonymous",
+        Some(Arm::NoContact) => "no_contact",
+        Some(_) if !record.consent.profiling => "no_profiling_consent",
+        Some(Arm::Bau) => "bau",
+        Some(Arm::Personalised) => "personalised",
     }
 }
 
 impl FeedbackStore for SqliteStore {
-    fn write(&mut self, events: &[Event], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError> {
+    fn write(&mut self, events: &[Event], sales: &[Sale], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError> {
         let tx = self.conn.transaction()?;
         for d in decisions {
             insert_decision(&tx, d)?;
@@ -125,6 +175,11 @@ impl FeedbackStore for SqliteStore {
                 ])?;
                 outcomes.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
             }
+            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO sales (event_id, subject, offer, at, value) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for s in sales {
+                let n = insert.execute(params![s.event_id, s.subject, s.offer, s.at as i64, s.value])?;
+                outcomes.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
+            }
         }
         for e in events {
             if let Some(record) = &e.record {
@@ -135,6 +190,7 @@ impl FeedbackStore for SqliteStore {
                     offer: e.offer.clone(),
                     treatment: e.treatment.clone(),
                     selection_probability: p,
+                    uplift: None,
                 });
                 insert_decision(
                     &tx,

@@ -2,7 +2,7 @@
 use rusqlite::params;
 
 use super::SqliteStore;
-use crate::store::{DecisionOutcome, EventCounts, FeedbackRead, FirstPick, LoggedRequest, OfferCounts};
+use crate::store::{ClientOutcome, EventCounts, Exposure, FeedbackRead, FirstPick, LoggedRequest, OfferCounts, SaleRow};
 use crate::FeedbackError;
 
 fn count(v: i64) -> u64 {
@@ -43,26 +43,73 @@ impl FeedbackRead for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn decision_outcomes(&self, from: u64, to: u64) -> Result<Vec<DecisionOutcome>, FeedbackError> {
+    fn client_outcomes(&self, from: u64, to: u64) -> Result<Vec<ClientOutcome>, FeedbackError> {
         let mut q = self.conn.prepare_cached(
-            "SELECT d.holdout, d.at,
-                EXISTS (SELECT 1 FROM events c WHERE c.decision_id = d.decision_id AND c.kind = 'click'),
-                EXISTS (SELECT 1 FROM events c WHERE c.decision_id = d.decision_id AND c.kind = 'conversion')
-             FROM decisions d WHERE d.at >= ?1 AND d.at < ?2 AND d.mode IN ('personalised', 'holdout')",
+            "WITH c AS (
+                SELECT subject, COUNT(*) AS decisions,
+                       (SELECT arm FROM decisions l WHERE l.subject = d.subject AND l.at >= ?1 AND l.at < ?2 AND l.arm IS NOT NULL
+                        ORDER BY l.at DESC, l.decision_id DESC LIMIT 1) AS arm,
+                       (SELECT COUNT(*) FROM shown s JOIN decisions x ON x.decision_id = s.decision_id
+                        WHERE x.subject = d.subject AND x.at >= ?1 AND x.at < ?2) AS contacts
+                FROM decisions d WHERE at >= ?1 AND at < ?2 AND subject IS NOT NULL AND arm IS NOT NULL GROUP BY subject)
+             SELECT c.subject, c.arm, c.decisions, c.contacts,
+                    (SELECT COUNT(*) FROM sales s WHERE s.subject = c.subject AND s.at >= ?1 AND s.at < ?2),
+                    (SELECT TOTAL(value) FROM sales s WHERE s.subject = c.subject AND s.at >= ?1 AND s.at < ?2)
+             FROM c ORDER BY c.subject",
         )?;
         let rows = q.query_map(params![at(from), at(to)], |r| {
-            Ok(DecisionOutcome { holdout: r.get(0)?, at: count(r.get(1)?), clicked: r.get(2)?, converted: r.get(3)? })
+            Ok(ClientOutcome {
+                subject: r.get(0)?,
+                arm: r.get(1)?,
+                decisions: count(r.get(2)?),
+                contacts: count(r.get(3)?),
+                sales: count(r.get(4)?),
+                revenue: r.get(5)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn assigned_clients(&self, from: u64, to: u64) -> Result<(u64, u64), FeedbackError> {
+    fn exposures(&self, from: u64, to: u64) -> Result<Vec<Exposure>, FeedbackError> {
         let mut q = self.conn.prepare_cached(
-            "SELECT COUNT(DISTINCT CASE WHEN holdout THEN subject END), COUNT(DISTINCT subject)
-             FROM decisions WHERE at >= ?1 AND at < ?2 AND mode IN ('personalised', 'holdout') AND subject IS NOT NULL",
+            "SELECT d.subject, d.arm, s.offer, s.channel, d.bundle_version, d.at, 1, s.uplift
+             FROM shown s JOIN decisions d ON d.decision_id = s.decision_id
+             WHERE d.at >= ?1 AND d.at < ?2 AND d.subject IS NOT NULL AND d.arm IS NOT NULL
+             UNION ALL
+             SELECT d.subject, d.arm, w.offer, w.channel, d.bundle_version, d.at, 0, w.uplift
+             FROM withheld w JOIN decisions d ON d.decision_id = w.decision_id
+             WHERE d.at >= ?1 AND d.at < ?2 AND d.subject IS NOT NULL AND d.arm IS NOT NULL
+             ORDER BY 1, 3, 6",
         )?;
-        let (control, total): (i64, i64) = q.query_row(params![at(from), at(to)], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok((count(control), count(total)))
+        let rows = q.query_map(params![at(from), at(to)], |r| {
+            Ok(Exposure {
+                subject: r.get(0)?,
+                arm: r.get(1)?,
+                offer: r.get(2)?,
+                channel: r.get(3)?,
+                bundle_version: count(r.get(4)?),
+                at: count(r.get(5)?),
+                contacted: r.get(6)?,
+                uplift: r.get::<_, Option<f64>>(7)?.map(|x| x as f32),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn sales(&self, from: u64, to: u64) -> Result<Vec<SaleRow>, FeedbackError> {
+        let mut q = self.conn.prepare_cached("SELECT subject, offer, at, value FROM sales WHERE at >= ?1 AND at < ?2 ORDER BY subject, offer, at")?;
+        let rows = q.query_map(params![at(from), at(to)], |r| {
+            Ok(SaleRow { subject: r.get(0)?, offer: r.get(1)?, at: count(r.get(2)?), value: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn unexposed_sales(&self, from: u64, to: u64) -> Result<u64, FeedbackError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT COUNT(*) FROM sales s WHERE s.at >= ?1 AND s.at < ?2
+             AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.subject = s.subject)",
+        )?;
+        Ok(count(q.query_row(params![at(from), at(to)], |r| r.get(0))?))
     }
 
     fn bundle_versions(&self, from: u64, to: u64) -> Result<Vec<u64>, FeedbackError> {

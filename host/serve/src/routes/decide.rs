@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use vitrine_engine::decision::DecideResponse;
-use vitrine_feedback::{LoggedDecision, Shown};
+use vitrine_feedback::LoggedDecision;
 
 use super::{error, malformed, now, parse_with_path, Shared};
 
@@ -36,23 +36,7 @@ pub async fn decide(State(state): Shared, body: Bytes) -> Response {
     match vitrine_runtime::reply::<DecideResponse>(&out) {
         Ok(resp) => {
             state.metrics.decided(resp.slots.iter().flat_map(|s| s.offers.iter().map(|o| o.offer.as_str())));
-            let shown = resp
-                .slots
-                .iter()
-                .flat_map(|s| {
-                    s.offers.iter().map(move |o| Shown {
-                        slot: s.slot.clone(),
-                        channel: s.channel.clone(),
-                        rank: o.rank,
-                        offer: o.offer.clone(),
-                        treatment: o.treatment.clone(),
-                        selection_probability: o.selection_probability,
-                    })
-                })
-                .collect();
-            let mode = serde_json::to_value(resp.mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let logged =
-                LoggedDecision { record: resp.record, mode, shown, request: String::from_utf8(request).ok(), source: "server".into() };
+            let logged = LoggedDecision::from_response(resp, String::from_utf8(request).ok(), "server");
             if let Err(e) = state.writer.decision(logged) {
                 tracing::warn!(error = %e, "decision not logged");
             }

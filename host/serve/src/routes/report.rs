@@ -1,4 +1,4 @@
-//! `GET /v1/report[?from=&to=&format=csv]`: measured performance.
+//! `GET /v1/report[?from=&to=&format=csv&table=rows|arms|offers]`: measured performance.
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -12,16 +12,19 @@ pub struct ReportQuery {
     from: Option<u64>,
     to: Option<u64>,
     format: Option<String>,
+    /// CSV only: `rows` (default), `arms` or `offers`.
+    table: Option<String>,
 }
 
-/// `GET /v1/report[?from=&to=&format=csv]`.
+/// `GET /v1/report[?from=&to=&format=csv&table=rows|arms|offers]`.
 pub async fn report(State(state): Shared, Query(q): Query<ReportQuery>) -> Response {
     let to = q.to.unwrap_or_else(|| now() + 1);
     let range = Range { from: q.from.unwrap_or(to.saturating_sub(30 * 86_400)), to };
-    let share = state.runtime.current().facts.holdout_share;
+    let facts = &state.runtime.current().facts;
+    let setup = report::Setup { arms: facts.arms.clone(), windows: facts.offers.clone() };
     let path = state.feedback_path.clone();
     let built = tokio::task::spawn_blocking(move || {
-        vitrine_feedback::SqliteStore::open_reader(&path).and_then(|store| report::report(&store, range, share))
+        vitrine_feedback::SqliteStore::open_reader(&path).and_then(|store| report::report(&store, range, &setup))
     })
     .await;
     let r = match built {
@@ -31,7 +34,15 @@ pub async fn report(State(state): Shared, Query(q): Query<ReportQuery>) -> Respo
     };
     match q.format.as_deref() {
         None | Some("json") => json(StatusCode::OK, &r),
-        Some("csv") => (StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], report::to_csv(&r)).into_response(),
+        Some("csv") => {
+            let body = match q.table.as_deref() {
+                None | Some("rows") => report::to_csv(&r),
+                Some("arms") => report::arms_csv(&r),
+                Some("offers") => report::offers_csv(&r),
+                Some(other) => return malformed(format!("table `{other}`: expected rows, arms or offers")),
+            };
+            (StatusCode::OK, [(header::CONTENT_TYPE, "text/csv; charset=utf-8")], body).into_response()
+        }
         Some(other) => malformed(format!("format `{other}`: expected json or csv")),
     }
 }
