@@ -119,8 +119,9 @@ fn model(cx: &Ctx<'_>, m: &format::ModelSource, schema: &Schema) -> Result<(Stri
     Ok((m.name.clone(), lowered, parity))
 }
 
-/// One model output column by name.
-fn output(cx: &Ctx<'_>, what: &str, r: &format::OutputRef, models: &[(String, Lowered)]) -> Result<ModelOutput, BuildError> {
+/// One model output column by name; a missing one is `uplift_declaration` in an uplift,
+/// `source_invalid` in a propensity.
+fn output(cx: &Ctx<'_>, what: &str, r: &format::OutputRef, models: &[(String, Lowered)], uplift: bool) -> Result<ModelOutput, BuildError> {
     let (model, output, column) = (&r.model, &r.output, r.column);
     let i = models
         .iter()
@@ -129,9 +130,11 @@ fn output(cx: &Ctx<'_>, what: &str, r: &format::OutputRef, models: &[(String, Lo
     let outputs = &models[i].1.outputs;
     let o = outputs.iter().position(|(n, c)| n == output && *c == column).ok_or_else(|| {
         let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
-        BuildError::Uplift {
-            what: what.to_string(),
-            message: format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", ")),
+        let message = format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", "));
+        if uplift {
+            BuildError::Uplift { what: what.to_string(), message }
+        } else {
+            BuildError::from(cx.invalid(what.to_string(), message))
         }
     })?;
     Ok(ModelOutput { model: i as u16, output: o as u16 })
@@ -144,17 +147,17 @@ fn score(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> Resul
         (Some(format::PropensitySource::Constant(p)), None) => Ok(Score::Propensity(Propensity::Constant(*p))),
         (Some(format::PropensitySource::Model { model, output: out, column }), None) => {
             let r = format::OutputRef { model: model.clone(), output: out.clone(), column: *column };
-            let m = output(cx, &what("propensity"), &r, models)?;
+            let m = output(cx, &what("propensity"), &r, models, false)?;
             Ok(Score::Propensity(Propensity::Model { model: m.model, output: m.output }))
         }
         (None, Some(u)) => {
             let what = what("uplift");
             let uplift = match u {
                 format::UpliftSource::TwoModel { treated, control } => {
-                    Uplift::TwoModel { treated: output(cx, &what, treated, models)?, control: output(cx, &what, control, models)? }
+                    Uplift::TwoModel { treated: output(cx, &what, treated, models, true)?, control: output(cx, &what, control, models, true)? }
                 }
                 format::UpliftSource::SLearner { s_learner } => {
-                    let m = output(cx, &what, s_learner, models)?;
+                    let m = output(cx, &what, s_learner, models, true)?;
                     if !models[m.model as usize].1.model.has_treatment_input() {
                         return Err(BuildError::Uplift {
                             what,
@@ -166,7 +169,7 @@ fn score(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> Resul
                     }
                     Uplift::Treatment(m)
                 }
-                format::UpliftSource::Direct { direct } => Uplift::Direct(output(cx, &what, direct, models)?),
+                format::UpliftSource::Direct { direct } => Uplift::Direct(output(cx, &what, direct, models, true)?),
             };
             Ok(Score::Uplift(uplift))
         }

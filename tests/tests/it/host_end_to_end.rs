@@ -18,9 +18,11 @@ fn built_bundle_and_signed_snapshot_decide_identically_native_and_wasm() {
     let src = tmp.path().join("src");
     let example = repo_root().join("host/examples/bundle");
     std::fs::create_dir_all(src.join("rules")).unwrap();
-    // Holdout off: subjects are salted randomly per store, so the mode must not depend on it.
-    let toml = std::fs::read_to_string(example.join("bundle.toml")).unwrap().replace("holdout_share = 0.05", "holdout_share = 0.0");
-    assert!(toml.contains("holdout_share = 0.0\n"));
+    // Arms off: subjects are salted randomly per store, so the mode must not depend on them.
+    let arms = "arms = { salt = \"example-2026\", bau = 0.10, no_contact = 0.05 }";
+    let toml = std::fs::read_to_string(example.join("bundle.toml")).unwrap();
+    assert!(toml.contains(arms));
+    let toml = toml.replace(arms, "arms = { salt = \"example-2026\" }");
     std::fs::write(src.join("bundle.toml"), toml).unwrap();
     std::fs::copy(example.join("rules/fibre_upgrade.cel"), src.join("rules/fibre_upgrade.cel")).unwrap();
     keys::generate("snap-demo", Role::Snapshot, &src.join("keys")).unwrap();

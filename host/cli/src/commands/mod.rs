@@ -10,6 +10,7 @@ mod keys_new;
 mod learn;
 mod plan;
 mod replay;
+mod report;
 mod serve;
 mod signed_bundle;
 mod snapshot_sign;
@@ -55,6 +56,12 @@ pub enum Command {
     ///
     /// Example: vitrine replay --bundle telco-v2.vbundle --bundle-key keys/bundle-2026.pub --feedback .vitrine/feedback.sqlite --since 7d
     Replay(replay::Args),
+    /// Measure down to the sale: sales, revenue and contacts per client of each arm,
+    /// personalised against business as usual and no contact (95% CIs), each offer's
+    /// incremental sales, the Qini coefficient of the engine's ranking.
+    ///
+    /// Example: vitrine report --bundle .vitrine/bundle.vbnd --bundle-key .vitrine/keys/bundle-dev.pub --feedback .vitrine/feedback.sqlite --since 30d
+    Report(report::Args),
     /// Plan a campaign: one contact plan for the whole base across the direct channels
     /// (per-client contact budget, minimum gap, quiet days, channel consent and
     /// capacities), decided by the same engine, rules and models as the edge. Writes
@@ -144,6 +151,7 @@ impl Command {
             Command::Serve(a) => serve::run(*a),
             Command::Learn(a) => learn::run(a),
             Command::Replay(a) => replay::run(a),
+            Command::Report(a) => report::run(a),
             Command::Plan(a) => plan::run(a),
             Command::Demo(DemoCmd::Seed(a)) => demo_seed::run(a),
             Command::Demo(DemoCmd::Simulate(a)) => demo_simulate::run(a),

@@ -89,4 +89,25 @@ fn simulated_traffic_fills_the_report_and_the_measured_uplift_matches_the_truth(
     let half = (hi - lo) / 2.0;
     let truth = summary.true_incremental_per_client;
     assert!((measured - truth).abs() <= 3.0 * half, "measured {measured} [{lo}, {hi}] vs true {truth}");
+
+    // `vitrine report` reads the same store to the same numbers.
+    let state = |p: &str| s.state.join(p).to_string_lossy().into_owned();
+    let out = crate::common::vitrine(&[
+        "report",
+        "--bundle",
+        &state("bundle.vbundle"),
+        "--bundle-key",
+        &state("keys/bundle-dev.pub"),
+        "--feedback",
+        &state("feedback.sqlite"),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli["sales"], report["sales"]);
+    assert_eq!(cli["arms"]["arms"], report["arms"]["arms"]);
+    let text = crate::common::vitrine(&["report", "--bundle", &state("bundle.vbundle"), "--bundle-key", &state("keys/bundle-dev.pub"), "--feedback", &state("feedback.sqlite")]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("personalised vs bau: sales/client") && text.contains("personalised vs no_contact"), "{text}");
 }

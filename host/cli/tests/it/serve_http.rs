@@ -77,18 +77,27 @@ fn every_endpoint_over_http() {
     assert_eq!(agent.get(&s.url("/v1/snapshot/c-0001")).header("X-Api-Key", "wrong").call().unwrap().status().as_u16(), 401);
     let missing = agent.get(&s.url("/v1/snapshot/nobody")).header("X-Api-Key", &s.api_key()).call().unwrap();
     assert_eq!(missing.status().as_u16(), 404);
-    let snap = snapshot(&s, &agent, "c-0001");
-
-    // Decide, personalised; the decision is logged.
-    let (status, d) = post_json(
-        &agent,
-        &s.url("/v1/decide"),
-        &json!({ "snapshot": snap, "slots": [{ "slot": "home_hero" }], "context": { "page": "home" } }),
-    );
-    assert_eq!(status, 200, "{d}");
-    assert!(["personalised", "holdout"].contains(&d["mode"].as_str().unwrap()), "{d}");
+    // Decide for the first client the personalised arm shows an offer (subjects are salted
+    // per store, so which clients are in `bau` or `no_contact` differs per run); every
+    // decision is logged.
+    let mut decided = 0;
+    let d = (1..=40)
+        .find_map(|i| {
+            let snap = snapshot(&s, &agent, &format!("c-{i:04}"));
+            let (status, d) = post_json(
+                &agent,
+                &s.url("/v1/decide"),
+                &json!({ "snapshot": snap, "slots": [{ "slot": "home_hero" }], "context": { "page": "home" } }),
+            );
+            assert_eq!(status, 200, "{d}");
+            assert!(["personalised", "bau", "no_contact", "no_profiling_consent"].contains(&d["mode"].as_str().unwrap()), "{d}");
+            decided += 1;
+            (d["mode"] == "personalised" && d["slots"][0]["offers"][0]["offer"].is_string()).then_some(d)
+        })
+        .unwrap();
     let decision = d["decision_id"].as_str().unwrap().to_string();
     let offer = d["slots"][0]["offers"][0]["offer"].as_str().unwrap().to_string();
+    let subject = d["record"]["subject"].as_str().unwrap().to_string();
 
     // Bad input: malformed JSON, wrong type naming the field, unknown slot, oversized body.
     let res = agent.post(&s.url("/v1/decide")).send("{not json").unwrap();
@@ -128,6 +137,30 @@ fn every_endpoint_over_http() {
     assert_eq!(status, 400);
     assert!(e["error"]["message"].as_str().unwrap().contains("decision_id"), "{e}");
 
+    // Sales from the order system: keyed by subject and offer, no decision id; idempotent
+    // by event id; bad ones rejected one by one with their code, nothing of them written.
+    let sale = |id: &str, subject: &str, offer: &str, at: u64| {
+        json!({ "event_id": id, "type": "sale", "subject": subject, "offer": offer, "value": 30.0, "at": at })
+    };
+    let batch = json!({ "events": [
+        sale("s-1", &subject, &offer, t),
+        sale("s-unknown-offer", &subject, "fibre_upgrad", t),
+        sale("s-unknown-subject", &"ab".repeat(16), &offer, t),
+        sale("s-not-a-pseudonym", "c-0001", &offer, t),
+        sale("s-future", &subject, &offer, t + 3600),
+        sale("s-old", &subject, &offer, t - 30 * 86_400),
+    ]});
+    let (status, r) = post_json(&agent, &s.url("/v1/events"), &batch);
+    assert_eq!((status, r["stored"].as_u64(), r["rejected"].as_u64()), (202, Some(1), Some(5)), "{r}");
+    let codes: Vec<&str> = r["results"].as_array().unwrap().iter().map(|x| x["code"].as_str().unwrap_or(x["status"].as_str().unwrap())).collect();
+    assert_eq!(codes, ["stored", "sale_unknown_offer", "sale_unknown_subject", "sale_unknown_subject", "event_in_future", "event_too_old"]);
+    assert!(r["results"][1]["reason"].as_str().unwrap().contains("did you mean `fibre_upgrade`"), "{r}");
+    let (status, r) = post_json(&agent, &s.url("/v1/events"), &json!({ "events": [sale("s-1", &subject, &offer, t)] }));
+    assert_eq!((status, r["duplicates"].as_u64()), (202, Some(1)), "a retried sale is absorbed: {r}");
+    let (status, e) = post_json(&agent, &s.url("/v1/events"), &json!({ "events": [{ "event_id": "s-2", "type": "sale", "subject": subject, "offer": offer, "at": t }] }));
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("request_malformed")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("events[0]") && e["error"]["message"].as_str().unwrap().contains("value"), "{e}");
+
     // The report counts each event once.
     let (status, rep) = get_json(&agent, &s.url("/v1/report"));
     assert_eq!(status, 200);
@@ -142,11 +175,25 @@ fn every_endpoint_over_http() {
     assert!(csv.starts_with("bundle_version,offer,treatment,slot,channel,impressions,clicks"), "{csv}");
     assert!(csv.contains(&format!("1,{offer},default,home_hero,web,1,1,1,0,")), "{csv}");
     assert_eq!(agent.get(&s.url("/v1/report?format=xml")).call().unwrap().status().as_u16(), 400);
+    // Down to the sale: the one stored sale, in its client's arm, attributed to the shown offer.
+    assert_eq!(rep["sales"], 1, "{rep}");
+    let arms = rep["arms"]["arms"].as_array().unwrap();
+    assert_eq!(arms.iter().map(|a| a["clients"].as_u64().unwrap()).sum::<u64>(), decided, "{rep}");
+    let personalised = arms.iter().find(|a| a["arm"] == "personalised").unwrap();
+    assert_eq!((personalised["sales"].as_u64(), personalised["revenue"].as_f64()), (Some(1), Some(30.0)), "{personalised}");
+    let row = rep["offers"].as_array().unwrap().iter().find(|o| o["offer"] == offer.as_str()).unwrap();
+    assert_eq!((row["contacted"]["trials"].as_u64(), row["attributed_sales"].as_u64()), (Some(1), Some(1)), "{row}");
+    let arms_csv = agent.get(&s.url("/v1/report?format=csv&table=arms")).call().unwrap().into_body().read_to_string().unwrap();
+    assert!(arms_csv.starts_with("arm,expected_share,clients,sales,revenue,contacts,sales_per_client"), "{arms_csv}");
+    let offers_csv = agent.get(&s.url("/v1/report?format=csv&table=offers")).call().unwrap().into_body().read_to_string().unwrap();
+    assert!(offers_csv.contains(&format!("{offer},web,1,604800,1,1,")), "{offers_csv}");
+    assert_eq!(agent.get(&s.url("/v1/report?format=csv&table=nope")).call().unwrap().status().as_u16(), 400);
 
     let metrics = agent.get(&s.url("/metrics")).call().unwrap().into_body().read_to_string().unwrap();
-    assert!(metrics.contains("vitrine_http_requests_total{route=\"/v1/decide\",status=\"200\"} 1"), "{metrics}");
+    assert!(metrics.contains(&format!("vitrine_http_requests_total{{route=\"/v1/decide\",status=\"200\"}} {decided}")), "{metrics}");
     assert!(metrics.contains("vitrine_http_request_duration_seconds_bucket{route=\"/v1/decide\""), "{metrics}");
-    assert!(metrics.contains(&format!("vitrine_decisions_total{{offer=\"{offer}\"}} 1")), "{metrics}");
+    assert!(metrics.contains(&format!("vitrine_decisions_total{{offer=\"{offer}\"}}")), "{metrics}");
+    assert!(metrics.contains("vitrine_events_total{type=\"sale\"} 1"), "{metrics}");
     assert!(metrics.contains("vitrine_events_total{type=\"click\"} 1"), "{metrics}");
     assert!(metrics.contains("vitrine_bundle_version 1"), "{metrics}");
 }

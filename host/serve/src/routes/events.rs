@@ -33,7 +33,16 @@ fn parse(items: Vec<serde_json::Value>) -> Result<Vec<Posted>, String> {
         .map(|(i, v)| {
             let sale = v.get("type").and_then(serde_json::Value::as_str) == Some("sale");
             let text = v.to_string();
-            let wrap = |m: String| format!("events[{i}]: {m}");
+            // Name the field from the body's root; the item's own line and column mean nothing.
+            let wrap = |mut m: String| {
+                if let Some(at) = m.rfind(" at line ") {
+                    m.truncate(at);
+                }
+                match m.strip_prefix('`') {
+                    Some(rest) => format!("`events[{i}].{rest}"),
+                    None => format!("`events[{i}]`: {m}"),
+                }
+            };
             if sale {
                 parse_with_path::<Sale>(text.as_bytes()).map(Posted::Sale).map_err(wrap)
             } else {
