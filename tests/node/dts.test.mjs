@@ -58,7 +58,7 @@ test("the parser reads every field of the wire interfaces", () => {
   // Guards against passing vacuously: an interface read as empty would accept nothing and
   // be caught below, but one read as `{}` with missing fields must be caught here.
   const counts = Object.fromEntries(WIRE.map((n) => [n, interfaces.get(n).fields.size]));
-  assert.deepEqual(counts, { DecideResponse: 5, Chosen: 13, DecisionRecord: 14, Creative: 5, EngineInfo: 10, EngineError: 3 }, "fields per interface: update these counts with the .d.ts");
+  assert.deepEqual(counts, { DecideResponse: 5, Chosen: 17, DecisionRecord: 15, Creative: 5, EngineInfo: 10, EngineError: 3 }, "fields per interface: update these counts with the .d.ts");
   assert.ok(declaredPaths("DecideResponse").includes("DecideResponse.slots[].offers"), "nested inline object types are read");
   assert.ok(declaredPaths("DecisionRecord").includes("DecisionRecord.consent.channels"));
   assert.ok(declaredPaths("DecideResponse").includes("DecideResponse.explain[].reason"));
@@ -131,6 +131,6 @@ test("a field renamed in the JSON fails, naming the interface and the field", ()
     "DecideResponse.slots[].chan: in the JSON but not declared in the .d.ts",
     "DecideResponse.slots[].channel: declared required in the .d.ts but missing from the JSON",
     'DecisionRecord.consent.profiling: "yes" is not boolean',
-    'DecideResponse.mode: "explore" is not "personalised" | "anonymous" | "no_profiling_consent" | "holdout"',
+    'DecideResponse.mode: "explore" is not "personalised" | "anonymous" | "no_profiling_consent" | "bau" | "no_contact"',
   ]) assert.ok(problems.includes(expected), `${expected}\nnot in:\n${problems.join("\n")}`);
 });

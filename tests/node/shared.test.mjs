@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,14 +12,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dist = join(root, "dist", "engine-js");
 const vectors = join(root, "tests", "vectors");
 const shared = await import(join(root, "web-demo", "site", "shared", "vitrine.js"));
-const { hexBytes, cookieValue, cookieString, pageRequest, decideWithFallback, offerEvent, impressionEvents, decisionBatch } = shared;
+const { hexBytes, cookieValue, cookieString, pageRequest, decideWithFallback, offerEvent, impressionEvents, decisionBatch, saleEvent } = shared;
 
 const mod = await import(join(dist, "vitrine_engine.js"));
 await mod.default({ module_or_path: readFileSync(join(dist, "vitrine_engine_bg.wasm")) });
-const vector = (file) => JSON.parse(readFileSync(join(vectors, "cases", file), "utf8"));
+// A case by name (files are numbered in generation order, which new cases shift).
+const vector = (name) => {
+  const file = readdirSync(join(vectors, "cases")).find((f) => f.replace(/^\d+-/, "") === `${name}.json`);
+  return JSON.parse(readFileSync(join(vectors, "cases", file), "utf8"));
+};
 // A personalised decision for a fixture client, and one whose snapshot has expired.
-const personalised = vector("001-client-0.json");
-const expired = vector("047-snapshot-expired.json");
+const personalised = vector("client-0");
+const expired = vector("snapshot-expired");
 const engine = mod.Engine.load(readFileSync(join(vectors, "bundles", `${personalised.bundle}.vbundle`)), hexBytes(personalised.bundle_public_key));
 /** The vector's request without its snapshot: what the faces pass with the cookie beside it. */
 const withoutSnapshot = ({ snapshot, ...request }) => request;
@@ -132,4 +136,10 @@ test("decisionBatch carries the record even when nothing was shown", () => {
   assert.deepEqual(decisionBatch(decided, 1800000003), { events: impressionEvents(decided, 1800000003), decisions: [decided.record] });
   const empty = { ...decided, slots: decided.slots.map((s) => ({ ...s, offers: [] })) };
   assert.deepEqual(decisionBatch(empty, 1), { events: [], decisions: [decided.record] });
+});
+
+test("a sale is keyed by subject and offer, with no decision id", () => {
+  const sale = saleEvent("ab".repeat(16), "fibre_upgrade", 29.99, "order-1", 1_800_000_000);
+  assert.deepEqual(sale, { event_id: "order-1", type: "sale", subject: "ab".repeat(16), offer: "fibre_upgrade", value: 29.99, at: 1_800_000_000 });
+  assert.equal("decision_id" in sale, false);
 });

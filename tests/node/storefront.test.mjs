@@ -36,6 +36,9 @@ test("clients see their own personalised slots; a tampered snapshot sees the bas
   await page.goto(base + "/");
   await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Not signed in"));
   const anonymous = await page.$$eval("[data-slot] .offer", (els) => els.map((e) => e.dataset.offer));
+  // An anonymous visitor gets the business-as-usual ranking: general offers, never an empty page.
+  assert.ok(anonymous.length > 0, "an anonymous visitor sees general offers");
+  assert.equal(await page.getAttribute("body", "data-mode"), "anonymous");
 
   // Two personalised clients with different slots.
   const seen = new Map();
@@ -62,16 +65,22 @@ test("clients see their own personalised slots; a tampered snapshot sees the bas
   const offer = await page.getAttribute('[data-slot="home_hero"] .offer, [data-slot="offer_cards"] .offer', "data-offer");
   await page.click(`[data-offer="${offer}"] button`);
   await page.click(`[data-offer="${offer}"] button`);
-  let clicks = 0, conversions = 0;
-  for (let i = 0; i < 100 && (clicks === 0 || conversions === 0); i++) {
-    const report = await (await fetch(base + "/v1/report")).json();
+  let clicks = 0, conversions = 0, sales = 0, report;
+  for (let i = 0; i < 100 && (clicks === 0 || conversions === 0 || sales === 0); i++) {
+    report = await (await fetch(base + "/v1/report")).json();
     const rows = report.rows.filter((r) => r.offer === offer);
     clicks = rows.reduce((n, r) => n + r.clicks, 0);
     conversions = rows.reduce((n, r) => n + r.conversions, 0);
-    if (clicks === 0 || conversions === 0) await new Promise((r) => setTimeout(r, 100));
+    sales = report.sales;
+    if (clicks === 0 || conversions === 0 || sales === 0) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(clicks >= 1, `the click on ${offer} reached /v1/events`);
   assert.ok(conversions >= 1, `the order of ${offer} reached /v1/events as a conversion`);
+  // The order system's sale, keyed by subject and offer, lands in the client's arm and is
+  // attributed to the offer shown to it.
+  assert.equal(sales, 1, "the order reached /v1/events as a sale");
+  assert.equal(report.arms.arms.find((a) => a.arm === "personalised").sales, 1);
+  assert.equal(report.offers.find((o) => o.offer === offer && o.channel === "web")?.attributed_sales, 1, JSON.stringify(report.offers));
   assert.deepEqual(errors, [], "no page errors");
 
   // The dashboard draws its charts from /v1/report.
@@ -83,6 +92,11 @@ test("clients see their own personalised slots; a tampered snapshot sees the bas
   assert.ok(rows >= 2, `report rows in the table: ${rows}`);
   assert.equal(await page.$$eval("#rows tbody tr", (els) => els.length), rows);
   assert.match(await page.textContent("#events"), /^\d/);
+  // The headline compares personalised with business as usual and no contact, per arm.
+  assert.equal(await page.$$eval("#arms tbody tr", (els) => els.length), 3, "one row per arm");
+  assert.match(await page.textContent("#arms tbody tr:first-child td:first-child"), /^personalised$/);
+  assert.notEqual(await page.textContent("#vs-bau"), "–");
+  assert.notEqual(await page.textContent("#vs-no-contact"), "–");
   await page.screenshot({ path: join(root, "target/screenshots/dashboard.png"), fullPage: true });
   assert.deepEqual(errors, [], "no page errors on the dashboard");
   await page.close();

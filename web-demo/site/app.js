@@ -2,7 +2,7 @@
 // The storefront: decides in the browser with the engine's JS face, on the bundle and
 // the signed snapshot it fetches from `vitrine serve`, and beacons feedback back.
 import init, { Engine } from "/engine-js/vitrine_engine.js";
-import { cookieString, cookieValue, decideWithFallback, hexBytes, offerEvent, pageRequest } from "./shared/vitrine.js";
+import { cookieString, cookieValue, decideWithFallback, hexBytes, offerEvent, pageRequest, saleEvent } from "./shared/vitrine.js";
 
 /** @typedef {import("./shared/vitrine.js").DecideResponse} DecideResponse */
 /** @typedef {import("./shared/vitrine.js").DecidedSlot} DecidedSlot */
@@ -78,7 +78,7 @@ function render() {
     delete document.body.dataset.error;
     status(snapshot ? `Signed in as ${client.value} · ${d.mode.replaceAll("_", " ")}` : "Not signed in · general offers");
   }
-  const why = [`mode: ${d.mode}`, `holdout: ${d.record.holdout}`, `consent: profiling ${d.record.consent.profiling}, channels ${d.record.consent.channels.join(", ") || "none"}`];
+  const why = [`mode: ${d.mode}`, `arm: ${d.record.arm ?? "none (anonymous)"}`, `consent: profiling ${d.record.consent.profiling}, channels ${d.record.consent.channels.join(", ") || "none"}`];
   for (const slot of d.slots) {
     const el = $(`[data-slot="${slot.slot}"]`);
     el.replaceChildren();
@@ -90,13 +90,19 @@ function render() {
       card.innerHTML = `<h3></h3><p></p>${c.price != null ? `<p class="price">${c.price.toFixed(2)} € / month</p>` : ""}<button type="button">I'm interested</button><small></small>`;
       $("h3", card).textContent = c.title || o.offer;
       $("p", card).textContent = c.text;
-      $("small", card).textContent = `P ${o.p.toFixed(3)} · C ${o.c} · V ${o.v} · L ${o.l} · chosen with p=${o.selection_probability.toFixed(3)}`;
+      $("small", card).textContent = `${o.uplift == null ? `P ${o.p.toFixed(3)}` : `uplift ${o.uplift.toFixed(3)}`} · C ${o.c} · V ${o.v} · L ${o.l} · chosen with p=${o.selection_probability.toFixed(3)}`;
       const button = $("button", card);
       button.addEventListener("click", () => {
         if (button.dataset.step === "ordered") return;
         if (button.dataset.step === "clicked") {
           // The second step is the conversion, with the offer's value as revenue.
           beacon("conversion", d, slot, o, { value: c.price ?? o.v });
+          // The order system reports the sale by subject and offer (no decision id).
+          const subject = d.record.subject;
+          if (subject) {
+            const sale = saleEvent(subject, o.offer, c.price ?? o.v, crypto.randomUUID());
+            navigator.sendBeacon("/v1/events", new Blob([JSON.stringify({ events: [sale] })], { type: "application/json" }));
+          }
           button.dataset.step = "ordered";
           button.textContent = "Ordered, thank you!";
           return;
@@ -107,7 +113,8 @@ function render() {
       });
       el.append(card);
       beacon("impression", d, slot, o);
-      why.push(`${slot.slot} #${o.rank}: ${o.offer} (${o.treatment}) priority ${o.priority.toFixed(3)} = P ${o.p.toFixed(3)} × C ${o.c} × V ${o.v} × L ${o.l}`);
+      const score = o.uplift == null ? `P ${o.p.toFixed(3)}` : `uplift ${o.uplift.toFixed(3)} (P treated ${o.p_treated?.toFixed(3) ?? "–"} − P control ${o.p_control?.toFixed(3) ?? "–"})`;
+      why.push(`${slot.slot} #${o.rank}: ${o.offer} (${o.treatment}) priority ${o.priority.toFixed(3)} = ${score} × C ${o.c} × V ${o.v} × L ${o.l}${o.cost ? ` − cost ${o.cost}` : ""}`);
     }
   }
   for (const x of d.explain ?? []) why.push(`not shown in ${x.slot}: ${x.offer} (${typeof x.reason === "string" ? x.reason : JSON.stringify(x.reason)})`);

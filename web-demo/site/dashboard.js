@@ -11,14 +11,25 @@ import uPlot from "uplot";
  *   impressions: number, clicks: number, conversions: number, revenue: number, ctr: Rate | null,
  *   conversion_rate: Rate | null }} Row
  */
+/** @typedef {{ n: number, mean: number, ci95: Interval | null }} Mean */
+/** @typedef {{ absolute: number, absolute_ci95: Interval, relative: number | null, relative_ci95: Interval | null }} Lift */
 /**
- * @typedef {{ treated_decisions: number, holdout_decisions: number,
- *   conversion: { absolute: number, absolute_ci95: Interval } | null,
- *   sample_ratio: { expected_share: number, observed_share: number, p_value: number, mismatch: boolean } | null }} UpliftReport
+ * @typedef {{ arm: "personalised" | "bau" | "no_contact", expected_share: number, clients: number, sales: number,
+ *   revenue: number, contacts: number, sales_per_client: Mean, revenue_per_client: Mean, contacts_per_client: Mean,
+ *   sample_ratio: { expected_share: number, observed_share: number, p_value: number, mismatch: boolean } | null }} ArmRow
+ */
+/** @typedef {{ against: string, sales_per_client: Lift | null, revenue_per_client: Lift | null }} Comparison */
+/**
+ * @typedef {{ offer: string, channel: string, bundle_version: number, contacted: Rate, control: Rate,
+ *   uplift: { absolute: number, absolute_ci95: Interval } | null,
+ *   incremental_sales: { value: number, ci95: Interval } | null,
+ *   incremental_revenue: { value: number, ci95: Interval } | null }} OfferUplift
  */
 /**
- * @typedef {{ events: number, bundle_versions: number[], uplift: UpliftReport, rows: Row[],
- *   timeline: { day: number, treated: Rate, holdout: Rate }[] }} Report
+ * @typedef {{ events: number, sales: number, bundle_versions: number[], rows: Row[],
+ *   arms: { arms: ArmRow[], vs_bau: Comparison, vs_no_contact: Comparison, sample_ratio_mismatch: boolean },
+ *   offers: OfferUplift[], qini: { qini: { coefficient: number | null }, auuc: { coefficient: number | null } } | null,
+ *   timeline: { day: number, personalised: number, bau: number, no_contact: number }[] }} Report
  */
 
 /** The page's elements are all there when it runs (a module script runs after parsing).
@@ -45,17 +56,56 @@ function chart(id, title, opts, data) {
   charts[id] = new uPlot({ title, width: Math.max(480, el.clientWidth), height: 260, ...opts }, data, el);
 }
 
+/** @param {Interval | null} ci @param {(x: number) => string} f */
+const range = (ci, f) => (ci == null ? "" : ` [${f(ci.low)}, ${f(ci.high)}]`);
+/** @param {number} x */
+const signed = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
+/**
+ * The headline: personalised against another arm, on sales and revenue per client.
+ * @param {Comparison} c
+ */
+function lift(c) {
+  const l = c.sales_per_client, r = c.revenue_per_client;
+  if (!l || !r) return "not enough clients in both arms yet";
+  const rel = l.relative == null ? "" : ` (${signed(100 * l.relative).replace(/0$/, "")}%${range(l.relative_ci95, (x) => `${(100 * x).toFixed(1)}%`)})`;
+  return `sales/client ${signed(l.absolute)}${range(l.absolute_ci95, signed)}${rel} · revenue/client ${signed(r.absolute)}${range(r.absolute_ci95, signed)}`;
+}
+
 /** @param {Report} report */
 function render(report) {
-  $("#events").textContent = report.events.toLocaleString();
+  $("#events").textContent = `${report.events.toLocaleString()} events · ${report.sales.toLocaleString()} sales`;
   $("#versions").textContent = report.bundle_versions.join(", ") || "–";
-  const u = report.uplift;
-  $("#uplift").textContent = u.conversion
-    ? `${(100 * u.conversion.absolute).toFixed(2)} pts [${(100 * u.conversion.absolute_ci95.low).toFixed(2)}, ${(100 * u.conversion.absolute_ci95.high).toFixed(2)}] · ${u.treated_decisions} vs ${u.holdout_decisions} decisions`
-    : `not enough data (${u.treated_decisions} treated, ${u.holdout_decisions} holdout decisions)`;
-  $("#srm").textContent = u.sample_ratio
-    ? `${pct(u.sample_ratio.observed_share)} observed vs ${pct(u.sample_ratio.expected_share)} expected · p = ${u.sample_ratio.p_value.toPrecision(3)}${u.sample_ratio.mismatch ? " · MISMATCH" : ""}`
-    : "–";
+  $("#vs-bau").textContent = lift(report.arms.vs_bau);
+  $("#vs-no-contact").textContent = lift(report.arms.vs_no_contact);
+  $("#srm").textContent = report.arms.arms
+    .map((a) => `${a.arm.replace("_", " ")} ${a.clients}${a.sample_ratio ? ` (${pct(a.sample_ratio.observed_share)} vs ${pct(a.sample_ratio.expected_share)})` : ""}`)
+    .join(" · ") + (report.arms.sample_ratio_mismatch ? " · MISMATCH" : "");
+  const arms = $("#arms tbody");
+  arms.replaceChildren(...report.arms.arms.map((a) => {
+    const tr = document.createElement("tr");
+    for (const v of [a.arm, pct(a.expected_share), a.clients, a.sales, a.revenue.toFixed(2),
+      `${a.sales_per_client.mean.toFixed(4)}${range(a.sales_per_client.ci95, (x) => x.toFixed(4))}`,
+      `${a.revenue_per_client.mean.toFixed(2)}${range(a.revenue_per_client.ci95, (x) => x.toFixed(2))}`, a.contacts_per_client.mean.toFixed(2)]) {
+      const td = document.createElement("td");
+      td.textContent = String(v);
+      tr.append(td);
+    }
+    return tr;
+  }));
+  const incremental = $("#offers tbody");
+  incremental.replaceChildren(...report.offers.map((o) => {
+    const tr = document.createElement("tr");
+    for (const v of [o.offer, o.channel, o.bundle_version, o.contacted.trials, interval(o.contacted), o.control.trials, interval(o.control),
+      o.uplift ? `${signed(o.uplift.absolute)}${range(o.uplift.absolute_ci95, signed)}` : "–",
+      o.incremental_sales ? `${o.incremental_sales.value.toFixed(1)}${range(o.incremental_sales.ci95, (x) => x.toFixed(1))}` : "–"]) {
+      const td = document.createElement("td");
+      td.textContent = String(v);
+      tr.append(td);
+    }
+    return tr;
+  }));
+  const q = report.qini;
+  $("#qini").textContent = q ? `Qini ${q.qini.coefficient?.toFixed(3) ?? "–"} · AUUC ${q.auuc.coefficient?.toFixed(3) ?? "–"}` : "–";
 
   // CTR per offer (all treatments, slots and versions pooled), with its interval.
   const byOffer = new Map();
@@ -81,11 +131,11 @@ function render(report) {
   }, [offers.map((_, i) => i), ctr.map((c) => c[0]), ctr.map((c) => c[1]), ctr.map((c) => c[2])]);
 
   const days = report.timeline;
-  chart("uplift-chart", "Conversion per decision", {
-    series: [{}, { label: "personalised", stroke: "#3b36a3", width: 2 }, { label: "holdout", stroke: "#d8734f", width: 2 }],
-    scales: { x: { auto: false, range: [(days[0]?.day ?? Date.now() / 1000) - 86400, (days.at(-1)?.day ?? Date.now() / 1000) + 86400] }, y: { range: (_, min, max) => [0, Math.max(0.05, max)] } },
-    axes: [{}, { size: 70, values: (_, t) => t.map((v) => pct(v)) }],
-  }, [days.map((d) => d.day), days.map((d) => d.treated.rate), days.map((d) => d.holdout.rate)]);
+  chart("uplift-chart", "Sales per 1,000 clients, per day", {
+    series: [{}, { label: "personalised", stroke: "#3b36a3", width: 2 }, { label: "business as usual", stroke: "#d8734f", width: 2 }, { label: "no contact", stroke: "#7a7a7a", width: 2 }],
+    scales: { x: { auto: false, range: [(days[0]?.day ?? Date.now() / 1000) - 86400, (days.at(-1)?.day ?? Date.now() / 1000) + 86400] }, y: { range: (_, min, max) => [0, Math.max(1, max)] } },
+    axes: [{}, { size: 70 }],
+  }, [days.map((d) => d.day), days.map((d) => d.personalised), days.map((d) => d.bau), days.map((d) => d.no_contact)]);
 
   const body = $("#rows tbody");
   body.replaceChildren(...report.rows.map((r) => {

@@ -21,18 +21,30 @@ export interface DecideRequest {
 export interface Creative { title: string; text: string; image: string; url: string; price: number | null }
 export interface Chosen {
   rank: number; offer: string; kind: "offer" | "service"; category: string; treatment: string; creative: Creative;
-  p: number; c: number; v: number; l: number; priority: number;
+  /** The score: a propensity; for an uplift-scored offer P(sale | contacted) (or the uplift); 1 in the BAU ranking. */
+  p: number; c: number; v: number; l: number;
+  /** score × C × V × L − cost, or the fixed BAU priority. */
+  priority: number;
+  /** The contact's cost on this slot's channel (absent when 0). */
+  cost?: number;
+  /** Uplift-scored offers: P(sale | contacted), P(sale | not contacted) (when the model gives them) and their difference. */
+  p_treated?: number; p_control?: number; uplift?: number;
   selection_probability: number; probability_kind: "exact" | "estimated";
 }
 export interface DecisionRecord {
   decision_id: string; bundle: string; bundle_version: number; bundle_hash: string;
   snapshot_hash: string | null; subject: string | null; seed: number; now: number;
   context: Record<string, number | string | boolean>; slots: { slot: string; k: number | null }[]; history_hash: string;
-  consent: { profiling: boolean; channels: string[] }; holdout: boolean; engine_version: string;
+  consent: { profiling: boolean; channels: string[] };
+  /** The experiment arm, a salted hash of the subject (recomputable from the pseudonym and the bundle's salt); null when anonymous. */
+  arm: "personalised" | "bau" | "no_contact" | null;
+  /** A no_contact client: the uplift-scored offers the personalised ranking would have shown. */
+  withheld?: { slot: string; channel: string; offer: string; uplift: number }[];
+  engine_version: string;
 }
 export interface DecideResponse {
   decision_id: string;
-  mode: "personalised" | "anonymous" | "no_profiling_consent" | "holdout";
+  mode: "personalised" | "anonymous" | "no_profiling_consent" | "bau" | "no_contact";
   slots: { slot: string; channel: string; offers: Chosen[] }[];
   record: DecisionRecord;
   explain?: { slot: string; offer: string; reason: string }[];

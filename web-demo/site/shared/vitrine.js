@@ -130,6 +130,19 @@ export function offerEvent(type, decision, slot, offer, eventId, { at = now(), v
 }
 
 /**
+ * A sale, as the order system reports it: keyed by the client's subject pseudonym and
+ * the offer bought, with no decision id (the host attributes it to the client's arm and
+ * to the contacts that showed the offer within its attribution window).
+ * @param {string} subject the decision record's `subject`
+ * @param {string} offer
+ * @param {number} value the sale's revenue
+ * @param {string} eventId the host keeps the first event with a given id
+ * @param {number} [at]
+ * @returns {{ event_id: string, type: "sale", subject: string, offer: string, value: number, at: number }}
+ */
+export const saleEvent = (subject, offer, value, eventId, at = now()) => ({ event_id: eventId, type: "sale", subject, offer, value, at });
+
+/**
  * The impression events for everything a decision shows. Ids derive from the decision,
  * slot and rank, so a re-sent batch is counted once (the host ignores a known id).
  * @param {DecideResponse} decision
@@ -142,8 +155,8 @@ export function impressionEvents(decision, at = now()) {
 
 /**
  * The `POST /v1/events` body for a decision whose offers were all shown at once: their
- * impressions, and the decision record even when nothing was shown (an empty holdout
- * baseline), so that the host's holdout share stays unbiased.
+ * impressions, and the decision record even when nothing was shown (a `no_contact`
+ * page), so that the host's arm shares stay unbiased.
  * @param {DecideResponse} decision
  * @param {number} [at]
  * @returns {{ events: OfferEvent[], decisions: DecisionRecord[] }}

@@ -54,8 +54,11 @@ fn a_built_bundle_decides_on_a_snapshot_signed_by_a_trusted_key() {
     let signer = SnapshotSigner::new(&snap_key.kid, snap_key.key).unwrap();
     // tenure, spend, usage, fiber_eligible, fiber_owned, coverage (poor), plan (basic), complaint
     let values = [24.0, 55.0, 20.0, 1.0, 0.0, 0.0, 0.0, 0.0].map(Some).to_vec();
+    // A subject in the personalised arm (the example bundle has bau and no_contact arms).
+    let arms = engine.bundle().policy.arms.clone();
+    let subject = (3u8..).map(|n| [n; 16]).find(|s| arms.assign(s) == vitrine_engine::policy::Arm::Personalised).unwrap();
     let content =
-        SnapshotContent { subject: [3; 16], issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | 0b11110, values };
+        SnapshotContent { subject, issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | 0b11110, values };
     let snapshot = encode_text(&signer.sign(&schema, &content).unwrap());
     let req = DecideRequest {
         snapshot: Some(snapshot),

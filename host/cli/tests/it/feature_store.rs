@@ -26,10 +26,12 @@ fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
 fn import_then_sign_then_decide() {
     let tmp = tempfile::tempdir().unwrap();
     let src = example_copy(tmp.path());
-    // Subjects are salted with a random per-store salt: turn the holdout off so the
-    // client's mode does not depend on that draw.
-    let toml = std::fs::read_to_string(src.join("bundle.toml")).unwrap().replace("holdout_share = 0.05", "holdout_share = 0.0");
-    assert!(toml.contains("holdout_share = 0.0\n"));
+    // Subjects are salted with a random per-store salt: turn the arms off so the client's
+    // mode does not depend on that draw.
+    let arms = "arms = { salt = \"example-2026\", bau = 0.10, no_contact = 0.05 }";
+    let toml = std::fs::read_to_string(src.join("bundle.toml")).unwrap();
+    assert!(toml.contains(arms));
+    let toml = toml.replace(arms, "arms = { salt = \"example-2026\" }");
     std::fs::write(src.join("bundle.toml"), toml).unwrap();
     let db = tmp.path().join("features.sqlite");
     let csv = write(tmp.path(), "clients.csv", GOOD);

@@ -199,7 +199,7 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     }
     let no_contact: BTreeSet<&str> = uncontacted.iter().filter(|r| r["no_contact"] == "true").map(|r| r["client_id"].as_str()).collect();
     assert_eq!(no_contact.len(), reasons["no_contact"]);
-    assert!((60..250).contains(&no_contact.len()), "about 5% of {CLIENTS} in no_contact: {}", no_contact.len());
+    assert!(!no_contact.is_empty() && no_contact.len() < 250, "no_contact clients without a service action: {}", no_contact.len());
     assert!(reasons.get("channel_capacity").copied().unwrap_or(0) > 0, "capacity left some clients out: {reasons:?}");
     assert!(no_contact.iter().all(|h| !per_client.contains_key(*h)));
     let arms = vitrine_engine::policy::Arms { salt: "demo-2026".into(), bau: 0.10, no_contact: 0.05, no_contact_services: true };
@@ -272,6 +272,7 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
     assert!(!report.arms.sample_ratio_mismatch, "{:?}", report.arms);
     let nc = report.arms.arms.iter().find(|a| a.arm == vitrine_engine::policy::Arm::NoContact).unwrap();
     assert!(nc.clients >= no_contact.len() as u64);
+    assert!((90..=220).contains(&nc.clients), "about 5% of {CLIENTS} in no_contact: {}", nc.clients);
 
     // Without --force an existing plan is kept.
     let again = w.plan("features.sqlite", "plan.toml", "plan", &[]);
