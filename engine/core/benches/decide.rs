@@ -1,6 +1,7 @@
 //! Decide latency on the benchmark fixture (300 features, 100 offers, 100-output
 //! logistic model, 100-tree depth-6 GBDT, 3 slots of top-3), natively, with the
-//! verified-snapshot cache warm and cold, plus the stages alone.
+//! verified-snapshot cache warm and cold, its uplift variant (every offer by a
+//! T-learner), plus the stages alone.
 //!
 //! `cargo bench -p vitrine-engine --bench decide` (unset RUST_BACKTRACE first).
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
@@ -35,6 +36,17 @@ fn decide(c: &mut Criterion) {
             |r| black_box(engine.decide(&r).unwrap()),
             BatchSize::SmallInput,
         )
+    });
+
+    // The same fixture, every offer scored by a T-learner (two 100-output logistic models).
+    let up = Fixture::bench_uplift();
+    let mut uplift = Engine::load(&up.bundle_bytes, &up.bundle_public_key).unwrap();
+    let up_req = up.request(0, NOW, 1);
+    uplift.decide(&up_req).unwrap();
+    g.bench_function("cached_snapshot_uplift_t_learner", |b| b.iter(|| black_box(uplift.decide(black_box(&up_req)).unwrap())));
+    let up_json = up.request_json(0, NOW, 1);
+    g.bench_function("cached_snapshot_uplift_t_learner_json_in_out", |b| {
+        b.iter(|| black_box(api::decide_json(&mut uplift, black_box(up_json.as_bytes()))))
     });
     g.finish();
 

@@ -84,6 +84,7 @@ fn store(c: &mut Criterion) {
                                 value: None,
                                 selection_probability: None,
                                 rank: None,
+                                uplift: None,
                                 record: None,
                             }
                         })

@@ -153,9 +153,10 @@ fn score(cx: &Ctx<'_>, o: &format::Offer, models: &[(String, Lowered)]) -> Resul
         (None, Some(u)) => {
             let what = what("uplift");
             let uplift = match u {
-                format::UpliftSource::TwoModel { treated, control } => {
-                    Uplift::TwoModel { treated: output(cx, &what, treated, models, true)?, control: output(cx, &what, control, models, true)? }
-                }
+                format::UpliftSource::TwoModel { treated, control } => Uplift::TwoModel {
+                    treated: output(cx, &what, treated, models, true)?,
+                    control: output(cx, &what, control, models, true)?,
+                },
                 format::UpliftSource::SLearner { s_learner } => {
                     let m = output(cx, &what, s_learner, models, true)?;
                     if !models[m.model as usize].1.model.has_treatment_input() {

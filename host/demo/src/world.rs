@@ -193,7 +193,9 @@ pub fn truth(c: &Client, offer: &str) -> Truth {
     let tickets = f64::from(c.tickets_90d);
     let (youth, family, professional) = (b(c.segment == "youth"), b(c.segment == "family"), b(c.segment == "professional"));
     let click = match offer {
-        "fibre_upgrade" => -3.2 + 2.5 * b(c.fiber_eligible && !c.fiber_owned) + 0.8 * b(c.indoor_coverage == "poor") + 0.6 * family - 0.5 * tickets,
+        "fibre_upgrade" => {
+            -3.2 + 2.5 * b(c.fiber_eligible && !c.fiber_owned) + 0.8 * b(c.indoor_coverage == "poor") + 0.6 * family - 0.5 * tickets
+        }
         "data_20gb" => -3.5 + 0.08 * c.overage_gb.min(30.0) + 0.6 * youth,
         "new_line" => -4.0 + 1.2 * b(c.children) - 0.3 * f64::from(c.lines),
         "device_renewal" => -4.2 + 0.06 * age + 0.4 * youth,

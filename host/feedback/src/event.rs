@@ -50,6 +50,10 @@ pub struct Event {
     /// Rank of the offer in its slot (1 = first).
     #[serde(default)]
     pub rank: Option<u8>,
+    /// The offer's predicted uplift (uplift-scored offers decided at the edge or in the
+    /// browser), for the Qini curve.
+    #[serde(default)]
+    pub uplift: Option<f32>,
     /// The decision record, for decisions the server did not make itself.
     #[serde(default)]
     pub record: Option<DecisionRecord>,

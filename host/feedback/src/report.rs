@@ -255,11 +255,7 @@ fn arms_report(clients: &[crate::ClientOutcome], arms: &Arms) -> ArmsReport {
                 revenue_per_client: mean(mine.iter().map(|c| c.revenue)),
                 contacts_per_client: mean(mine.iter().map(|c| c.contacts as f64)),
                 // Arms are assigned per client, so the check counts clients, not visits.
-                sample_ratio: if share > 0.0 && share < 1.0 {
-                    sample_ratio(mine.len() as u64, total, share).ok().flatten()
-                } else {
-                    None
-                },
+                sample_ratio: if share > 0.0 && share < 1.0 { sample_ratio(mine.len() as u64, total, share).ok().flatten() } else { None },
             }
         })
         .collect();
@@ -423,7 +419,10 @@ pub fn offers_csv(report: &Report) -> String {
     let est = |e: &Option<Estimate>| e.map_or(",,".to_string(), |e| format!("{:.4},{:.4},{:.4}", e.value, e.ci95.low, e.ci95.high));
     let mut out = String::from("offer,channel,bundle_version,window_secs,contacted,contacted_sales,control,control_sales,uplift,uplift_low,uplift_high,incremental_sales,incremental_sales_low,incremental_sales_high,incremental_revenue,incremental_revenue_low,incremental_revenue_high\n");
     for o in &report.offers {
-        let up = o.uplift.as_ref().map_or(",,".to_string(), |u| format!("{:.6},{:.6},{:.6}", u.absolute, u.absolute_ci95.low, u.absolute_ci95.high));
+        let up = o
+            .uplift
+            .as_ref()
+            .map_or(",,".to_string(), |u| format!("{:.6},{:.6},{:.6}", u.absolute, u.absolute_ci95.low, u.absolute_ci95.high));
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{up},{},{}\n",
             o.offer,

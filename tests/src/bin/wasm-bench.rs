@@ -104,4 +104,32 @@ fn main() {
         println!("{name:<28} {p50:>10.1} {p99:>10.1} {mean:>10.1}");
     }
     println!("ratio wasmtime/native p50: cached {:.2}x, fresh {:.2}x", w_cached.0 / n_cached.0, w_fresh.0 / n_fresh.0);
+
+    // The same fixture with every offer scored by a T-learner (treated and control
+    // 100-output logistic models), cached snapshot, alternating rounds as above.
+    let up = Fixture::bench_uplift();
+    let req = up.request_json(0, NOW, 1).into_bytes();
+    let handle = inst.load(&up.bundle_bytes, &up.bundle_public_key).expect("call").expect("uplift bundle loads");
+    let mut native = Engine::load(&up.bundle_bytes, &up.bundle_public_key).expect("load");
+    assert_eq!(inst.decide(handle, &req).expect("call"), api::decide_json(&mut native, &req), "Wasm and native disagree (uplift)");
+    let (mut w_rounds, mut n_rounds) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        w_rounds.push(time(CACHED / ROUNDS, |_| {
+            inst.decide(handle, &req).expect("call");
+        }));
+        n_rounds.push(time(CACHED / ROUNDS, |_| {
+            api::decide_json(&mut native, &req);
+        }));
+    }
+    let (w_up, n_up) = (median(&w_rounds), median(&n_rounds));
+    println!("uplift variant (100 offers by a T-learner: two 100 x 300 logistic models), cached snapshot");
+    for (name, (p50, p99, mean)) in [("wasmtime cached, uplift", w_up), ("native cached, uplift", n_up)] {
+        println!("{name:<28} {p50:>10.1} {p99:>10.1} {mean:>10.1}");
+    }
+    println!(
+        "ratio uplift/propensity p50: wasmtime {:.2}x, native {:.2}x; wasmtime/native uplift {:.2}x",
+        w_up.0 / w_cached.0,
+        n_up.0 / n_cached.0,
+        w_up.0 / n_up.0
+    );
 }

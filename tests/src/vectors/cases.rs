@@ -539,10 +539,8 @@ fn validation_errors(g: &mut Gen) {
         b.offers[0].score = Score::Uplift(Uplift::Treatment(ModelOutput { model: 0, output: 0 }))
     });
     g.invalid("offer-uplift-bad-output", |b| {
-        b.offers[0].score = Score::Uplift(Uplift::TwoModel {
-            treated: ModelOutput { model: 0, output: 0 },
-            control: ModelOutput { model: 1, output: 2 },
-        })
+        b.offers[0].score =
+            Score::Uplift(Uplift::TwoModel { treated: ModelOutput { model: 0, output: 0 }, control: ModelOutput { model: 1, output: 2 } })
     });
     g.invalid("arm-shares-over-one", |b| {
         b.policy.arms.bau = 0.6;

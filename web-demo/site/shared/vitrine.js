@@ -20,7 +20,7 @@
  * One event as `POST /v1/events` takes it.
  * @typedef {{ event_id: string, decision_id: string, type: EventType, offer: string, treatment: string,
  *   slot: string, channel: string, at: number, selection_probability: number, rank: number,
- *   record: DecisionRecord, value?: number }} OfferEvent
+ *   record: DecisionRecord, value?: number, uplift?: number }} OfferEvent
  */
 
 /** Now in Unix seconds, the engine's clock. */
@@ -124,6 +124,7 @@ export function offerEvent(type, decision, slot, offer, eventId, { at = now(), v
     at,
     selection_probability: offer.selection_probability,
     rank: offer.rank,
+    ...(offer.uplift === undefined ? {} : { uplift: offer.uplift }),
     record: decision.record,
     ...(value === undefined ? {} : { value }),
   };

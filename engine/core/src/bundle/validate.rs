@@ -71,7 +71,10 @@ impl Bundle {
                 Score::Uplift(Uplift::Treatment(m)) => {
                     output(m)?;
                     if !self.models[m.model as usize].has_treatment_input() {
-                        return Err(invalid(format!("offer `{}`: model {} has no treatment input (an S-learner needs one)", o.id, m.model)));
+                        return Err(invalid(format!(
+                            "offer `{}`: model {} has no treatment input (an S-learner needs one)",
+                            o.id, m.model
+                        )));
                     }
                 }
             }

@@ -22,7 +22,7 @@ impl Engine {
 
     /// Decides for a host's trusted [`Profile`] instead of a signed snapshot: the campaign
     /// planner's entry point. Everything after the features (rules, models, consent,
-    /// holdout, exploration, arbitration) is the decide pipeline itself; `req.snapshot`
+    /// arms, exploration, arbitration) is the decide pipeline itself; `req.snapshot`
     /// must be absent.
     pub fn decide_profile(&mut self, req: &DecideRequest, profile: &Profile) -> Result<DecideResponse, Error> {
         self.decide_for(req, Some(profile))

@@ -86,7 +86,8 @@ impl Engine {
                 continue;
             }
             let mut out = |m: ModelOutput, treatment: f32| {
-                let (k, lazy) = (m.model as usize, if treatment == 0.0 { &mut controls[m.model as usize] } else { &mut models[m.model as usize] });
+                let (k, lazy) =
+                    (m.model as usize, if treatment == 0.0 { &mut controls[m.model as usize] } else { &mut models[m.model as usize] });
                 finite_or_zero(bundle.models[k].output(m.output as usize, inputs.features, inputs.context, treatment, lazy, scratch))
             };
             match o.score {

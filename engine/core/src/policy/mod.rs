@@ -7,9 +7,9 @@ mod exploration;
 mod rng;
 
 pub use arbitration::{arbitrate, Arbiter, Candidate, Pick, SlotAsk};
+pub use arms::{Arm, Arms};
 pub use contact::{ContactBook, HistoryKind};
 pub use exploration::{beta_sample, selection_probabilities};
-pub use arms::{Arm, Arms};
 pub use rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 

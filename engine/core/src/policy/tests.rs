@@ -59,7 +59,13 @@ fn arm_shares_are_respected_and_recomputable() {
         counts[Arm::ALL.iter().position(|a| *a == arm).unwrap()] += 1;
         // The documented recipe gives the same arm.
         let u = uniform(&i.to_le_bytes(), "salt");
-        let want = if u < 0.05 { Arm::NoContact } else if u < 0.15 { Arm::Bau } else { Arm::Personalised };
+        let want = if u < 0.05 {
+            Arm::NoContact
+        } else if u < 0.15 {
+            Arm::Bau
+        } else {
+            Arm::Personalised
+        };
         assert_eq!(arm, want);
     }
     for (c, share) in counts.iter().zip([0.85, 0.1, 0.05]) {

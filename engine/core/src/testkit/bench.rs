@@ -170,11 +170,7 @@ fn bundle() -> Bundle {
         ],
         offers,
         models,
-        policy: Policy {
-            exploration: Exploration::EpsilonGreedy { epsilon: 0.05 },
-            max_per_category: 3,
-            ..Policy::default()
-        },
+        policy: Policy { exploration: Exploration::EpsilonGreedy { epsilon: 0.05 }, max_per_category: 3, ..Policy::default() },
         posteriors: vec![],
         trusted_keys: vec![TrustedKey { kid: super::SNAPSHOT_KID.into(), public_key: super::snapshot_key().verifying_key().to_bytes() }],
         limits: Limits::default(),

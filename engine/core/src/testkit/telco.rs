@@ -4,7 +4,9 @@ use crate::bundle::{Bundle, Creative, ModelOutput, Offer, OfferKind, Propensity,
 use crate::decision::ContextValue;
 use crate::limits::Limits;
 use crate::models::{Activation, Body, Dense, Input, LeafWeight, Model, Node, NodeMode, Post, TreeEnsemble};
-use crate::policy::{Arms, Cap, CapScope, CategoryLever, ChannelCap, ChannelCost, ContextWeight, Exploration, Policy, Suppression, Thompson};
+use crate::policy::{
+    Arms, Cap, CapScope, CategoryLever, ChannelCap, ChannelCost, ContextWeight, Exploration, Policy, Suppression, Thompson,
+};
 use crate::rules::Expr;
 use crate::schema::{ContextField, ContextKind, FeatureDef, FeatureKind, Quant, Schema};
 use crate::snapshot::{channel_consent_bit, SnapshotContent, TrustedKey, CONSENT_PROFILING};

@@ -43,10 +43,8 @@ enum Table {
 
 pub fn run(a: Args) -> Result<()> {
     let bundle = a.bundle.read()?.bundle;
-    let setup = Setup {
-        arms: bundle.policy.arms.clone(),
-        windows: bundle.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect(),
-    };
+    let setup =
+        Setup { arms: bundle.policy.arms.clone(), windows: bundle.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect() };
     let store = SqliteStore::open_reader(&a.feedback)?;
     let range = Range { from: super::since(&a.since)?, to: vitrine_base::clock::now() + 1 };
     let r = report::report(&store, range, &setup)?;
@@ -77,7 +75,10 @@ fn text(r: &Report) -> String {
     let mut out = format!("{} sales ({} by clients never decided for), {} events\n\n", r.sales, r.unexposed_sales, r.events);
     out.push_str("arm           share  clients   sales/client   revenue/client  contacts/client  sample ratio\n");
     for a in &r.arms.arms {
-        let srm = a.sample_ratio.as_ref().map_or("-".to_string(), |s| format!("p = {:.3}{}", s.p_value, if s.mismatch { " MISMATCH" } else { "" }));
+        let srm = a
+            .sample_ratio
+            .as_ref()
+            .map_or("-".to_string(), |s| format!("p = {:.3}{}", s.p_value, if s.mismatch { " MISMATCH" } else { "" }));
         out.push_str(&format!(
             "{:<13} {:>5.2} {:>8} {:>14.4} {:>16.2} {:>16.2}  {srm}\n",
             a.arm.as_str(),
@@ -99,7 +100,10 @@ fn text(r: &Report) -> String {
     out.push_str("\n\noffer                channel  version  contacted  sale rate  control  sale rate  uplift [95% CI]            incremental sales\n");
     for o in &r.offers {
         let rate = |x: &Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.4}"));
-        let up = o.uplift.as_ref().map_or("-".to_string(), |u| format!("{:+.4} [{:+.4}, {:+.4}]", u.absolute, u.absolute_ci95.low, u.absolute_ci95.high));
+        let up = o
+            .uplift
+            .as_ref()
+            .map_or("-".to_string(), |u| format!("{:+.4} [{:+.4}, {:+.4}]", u.absolute, u.absolute_ci95.low, u.absolute_ci95.high));
         let inc = o.incremental_sales.map_or("-".to_string(), |e| format!("{:+.1} [{:+.1}, {:+.1}]", e.value, e.ci95.low, e.ci95.high));
         out.push_str(&format!(
             "{:<20} {:<8} {:>7} {:>10} {:>10} {:>8} {:>10}  {up:<26} {inc}\n",

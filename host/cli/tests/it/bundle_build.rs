@@ -57,8 +57,7 @@ fn a_built_bundle_decides_on_a_snapshot_signed_by_a_trusted_key() {
     // A subject in the personalised arm (the example bundle has bau and no_contact arms).
     let arms = engine.bundle().policy.arms.clone();
     let subject = (3u8..).map(|n| [n; 16]).find(|s| arms.assign(s) == vitrine_engine::policy::Arm::Personalised).unwrap();
-    let content =
-        SnapshotContent { subject, issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | 0b11110, values };
+    let content = SnapshotContent { subject, issued_at: NOW - 60, expires_at: NOW + 3600, consent: CONSENT_PROFILING | 0b11110, values };
     let snapshot = encode_text(&signer.sign(&schema, &content).unwrap());
     let req = DecideRequest {
         snapshot: Some(snapshot),

@@ -113,7 +113,9 @@ fn uplift_declarations_compile_t_s_and_direct() {
     let tmp = tempfile::tempdir().unwrap();
     // A T-learner: two outputs of one graph (any two serve the test).
     let t = with_model(&tmp.path().join("t"), "offers_logit.onnx", INPUTS, "fibre_upgrade_probabilities");
-    edit(&t, |s| s.replace(MODEL_PROPENSITY, r#"uplift = { treated = { model = "offers", output = "fibre_upgrade_probabilities" }, control = { model = "offers", output = "plan_upgrade_probabilities" } }"#));
+    edit(&t, |s| {
+        s.replace(MODEL_PROPENSITY, r#"uplift = { treated = { model = "offers", output = "fibre_upgrade_probabilities" }, control = { model = "offers", output = "plan_upgrade_probabilities" } }"#)
+    });
     let b = vitrine_compile::load(&t).unwrap_or_else(|e| panic!("{e}"));
     let fibre = b.offers.iter().find(|o| o.id == "fibre_upgrade").unwrap();
     assert_eq!(
@@ -149,7 +151,9 @@ fn bad_uplift_and_arm_declarations_have_their_codes() {
     let cases: [(&str, fn(String) -> String, &str); 6] = [
         (
             "missing-output",
-            |s| s.replace(MODEL_PROPENSITY, r#"uplift = { treated = { model = "offers", output = "fibre_upgrade_probabilities" }, control = { model = "offers", output = "nope_probabilities" } }"#),
+            |s| {
+                s.replace(MODEL_PROPENSITY, r#"uplift = { treated = { model = "offers", output = "fibre_upgrade_probabilities" }, control = { model = "offers", output = "nope_probabilities" } }"#)
+            },
             "uplift_declaration",
         ),
         (
@@ -157,10 +161,21 @@ fn bad_uplift_and_arm_declarations_have_their_codes() {
             |s| s.replace(MODEL_PROPENSITY, r#"uplift = { s_learner = { model = "offers", output = "fibre_upgrade_probabilities" } }"#),
             "uplift_declaration",
         ),
-        ("treatment-not-an-input", |s| s.replace(r#""open_complaint"]"#, "\"open_complaint\"]\ntreatment = \"contacted\""), "uplift_declaration"),
+        (
+            "treatment-not-an-input",
+            |s| s.replace(r#""open_complaint"]"#, "\"open_complaint\"]\ntreatment = \"contacted\""),
+            "uplift_declaration",
+        ),
         (
             "both-scores",
-            |s| s.replace(MODEL_PROPENSITY, &format!("{MODEL_PROPENSITY}\nuplift = {{ direct = {{ model = \"offers\", output = \"fibre_upgrade_probabilities\" }} }}")),
+            |s| {
+                s.replace(
+                    MODEL_PROPENSITY,
+                    &format!(
+                        "{MODEL_PROPENSITY}\nuplift = {{ direct = {{ model = \"offers\", output = \"fibre_upgrade_probabilities\" }} }}"
+                    ),
+                )
+            },
             "source_invalid",
         ),
         ("arm-shares-over-one", |s| s.replace("bau = 0.10, no_contact = 0.05", "bau = 0.7, no_contact = 0.4"), "arm_shares"),
@@ -177,8 +192,20 @@ fn bad_uplift_and_arm_declarations_have_their_codes() {
         let out_file = tmp.path().join(format!("{name}.vbnd"));
         let key = tmp.path().join(format!("{name}-keys"));
         vitrine_base::keys::generate("b", vitrine_base::keys::Role::Bundle, &key).unwrap();
-        let out = vitrine(&["bundle", "build", "--key", key.join("b.key").to_str().unwrap(), "--out", out_file.to_str().unwrap(), dir.to_str().unwrap()]);
-        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains(&err.to_string()), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = vitrine(&[
+            "bundle",
+            "build",
+            "--key",
+            key.join("b.key").to_str().unwrap(),
+            "--out",
+            out_file.to_str().unwrap(),
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            !out.status.success() && String::from_utf8_lossy(&out.stderr).contains(&err.to_string()),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert!(!out_file.exists(), "{name}: nothing written");
     }
 }

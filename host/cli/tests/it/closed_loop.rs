@@ -61,6 +61,7 @@ fn events(store: &mut SqliteStore, offer: &str, impressions: u32, clicks: u32) {
                 value: None,
                 selection_probability: None,
                 rank: None,
+                uplift: None,
                 record: None,
             };
             let click = (i < clicks).then(|| Event { event_id: format!("{offer}-c{i}"), kind: EventKind::Click, ..base.clone() });
@@ -142,6 +143,7 @@ fn replaying_the_logging_bundle_estimates_its_observed_value() {
             value: None,
             selection_probability: None,
             rank: None,
+            uplift: None,
             record: None,
         });
         clicks += usize::from(click.is_some());

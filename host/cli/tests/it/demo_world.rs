@@ -107,7 +107,15 @@ fn simulated_traffic_fills_the_report_and_the_measured_uplift_matches_the_truth(
     let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cli["sales"], report["sales"]);
     assert_eq!(cli["arms"]["arms"], report["arms"]["arms"]);
-    let text = crate::common::vitrine(&["report", "--bundle", &state("bundle.vbundle"), "--bundle-key", &state("keys/bundle-dev.pub"), "--feedback", &state("feedback.sqlite")]);
+    let text = crate::common::vitrine(&[
+        "report",
+        "--bundle",
+        &state("bundle.vbundle"),
+        "--bundle-key",
+        &state("keys/bundle-dev.pub"),
+        "--feedback",
+        &state("feedback.sqlite"),
+    ]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("personalised vs bau: sales/client") && text.contains("personalised vs no_contact"), "{text}");
 }

@@ -139,9 +139,7 @@ fn every_endpoint_over_http() {
 
     // Sales from the order system: keyed by subject and offer, no decision id; idempotent
     // by event id; bad ones rejected one by one with their code, nothing of them written.
-    let sale = |id: &str, subject: &str, offer: &str, at: u64| {
-        json!({ "event_id": id, "type": "sale", "subject": subject, "offer": offer, "value": 30.0, "at": at })
-    };
+    let sale = |id: &str, subject: &str, offer: &str, at: u64| json!({ "event_id": id, "type": "sale", "subject": subject, "offer": offer, "value": 30.0, "at": at });
     let batch = json!({ "events": [
         sale("s-1", &subject, &offer, t),
         sale("s-unknown-offer", &subject, "fibre_upgrad", t),
@@ -152,14 +150,22 @@ fn every_endpoint_over_http() {
     ]});
     let (status, r) = post_json(&agent, &s.url("/v1/events"), &batch);
     assert_eq!((status, r["stored"].as_u64(), r["rejected"].as_u64()), (202, Some(1), Some(5)), "{r}");
-    let codes: Vec<&str> = r["results"].as_array().unwrap().iter().map(|x| x["code"].as_str().unwrap_or(x["status"].as_str().unwrap())).collect();
+    let codes: Vec<&str> =
+        r["results"].as_array().unwrap().iter().map(|x| x["code"].as_str().unwrap_or(x["status"].as_str().unwrap())).collect();
     assert_eq!(codes, ["stored", "sale_unknown_offer", "sale_unknown_subject", "sale_unknown_subject", "event_in_future", "event_too_old"]);
     assert!(r["results"][1]["reason"].as_str().unwrap().contains("did you mean `fibre_upgrade`"), "{r}");
     let (status, r) = post_json(&agent, &s.url("/v1/events"), &json!({ "events": [sale("s-1", &subject, &offer, t)] }));
     assert_eq!((status, r["duplicates"].as_u64()), (202, Some(1)), "a retried sale is absorbed: {r}");
-    let (status, e) = post_json(&agent, &s.url("/v1/events"), &json!({ "events": [{ "event_id": "s-2", "type": "sale", "subject": subject, "offer": offer, "at": t }] }));
+    let (status, e) = post_json(
+        &agent,
+        &s.url("/v1/events"),
+        &json!({ "events": [{ "event_id": "s-2", "type": "sale", "subject": subject, "offer": offer, "at": t }] }),
+    );
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("request_malformed")), "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("events[0]") && e["error"]["message"].as_str().unwrap().contains("value"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("events[0]") && e["error"]["message"].as_str().unwrap().contains("value"),
+        "{e}"
+    );
 
     // The report counts each event once.
     let (status, rep) = get_json(&agent, &s.url("/v1/report"));

@@ -207,7 +207,11 @@ fn uplift_beats_propensity_and_bau_on_true_incremental_sales_and_measurement_is_
                 contacts.push((index[f[0]], f[1].to_string()));
             }
         }
-        let commercial: Vec<_> = contacts.iter().filter(|(_, o)| !["femtocell", "support_callback", "paperless_billing"].contains(&o.as_str())).cloned().collect();
+        let commercial: Vec<_> = contacts
+            .iter()
+            .filter(|(_, o)| !["femtocell", "support_callback", "paperless_billing"].contains(&o.as_str()))
+            .cloned()
+            .collect();
         let per_1000 = 1000.0 * true_incremental(&s.clients, &commercial) / n;
         println!("plan {name} | {} contacts ({} commercial) | {per_1000:.1}", contacts.len(), commercial.len());
         planned.insert(*name, per_1000);

@@ -149,7 +149,9 @@ pub fn lower(path: &Path, name: &str, input_slots: &[u16], treatment: Option<usi
         .iter()
         .map(|c| match *c {
             Col::Feature { j, offset, scale, .. } if Some(j) == treatment => Ok(Input::Treatment { offset, scale }),
-            Col::OneHot { j, .. } if Some(j) == treatment => Err(read("the treatment column is one-hot encoded; it must be a number".into())),
+            Col::OneHot { j, .. } if Some(j) == treatment => {
+                Err(read("the treatment column is one-hot encoded; it must be a number".into()))
+            }
             Col::Feature { j, impute, offset, scale } => Ok(Input::Feature { slot: input_slots[j], impute, offset, scale }),
             Col::OneHot { j, category } => u16::try_from(category)
                 .map(|category| Input::OneHot { slot: input_slots[j], category })

@@ -43,7 +43,13 @@ pub fn reference_path(model: &Path) -> PathBuf {
 
 /// Runs the gate. `input_slots` maps ONNX columns to feature slots of `schema`.
 /// Column `treatment` (an S-learner's flag) is fed to the engine as the treatment value.
-pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], treatment: Option<usize>, schema: &Schema) -> Result<Parity, OnnxError> {
+pub fn check_parity(
+    path: &Path,
+    lowered: &Lowered,
+    input_slots: &[u16],
+    treatment: Option<usize>,
+    schema: &Schema,
+) -> Result<Parity, OnnxError> {
     let reference = reference_path(path);
     let shipped = match std::fs::read_to_string(&reference) {
         Ok(text) => Some(
@@ -51,8 +57,14 @@ pub fn check_parity(path: &Path, lowered: &Lowered, input_slots: &[u16], treatme
         ),
         Err(_) => None,
     };
-    let mut gate =
-        Gate { lowered, input_slots, treatment, n_features: schema.features.len(), worst: (0.0, String::new()), scratch: Scratch::default() };
+    let mut gate = Gate {
+        lowered,
+        input_slots,
+        treatment,
+        n_features: schema.features.len(),
+        worst: (0.0, String::new()),
+        scratch: Scratch::default(),
+    };
     let mut sample_rows: Vec<Vec<f32>> = Vec::new();
     if let Some(r) = &shipped {
         for (k, row) in r.rows.iter().enumerate() {

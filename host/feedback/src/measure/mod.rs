@@ -3,7 +3,7 @@
 //! The engine logs impressions, clicks and conversions; this module turns those
 //! counts and logs into numbers a person can act on:
 //! - [`stats`]: rates with Wilson intervals, uplift of a treated group over a
-//!   holdout (control) group, and a sample-ratio-mismatch (SRM) check of the split.
+//!   control group, and a sample-ratio-mismatch (SRM) check of the split.
 //! - [`means`]: per-client means (sales, revenue, contacts per client) and the lift
 //!   of one arm over another with Welch intervals.
 //! - [`qini`]: Qini and uplift curves and their coefficients (scikit-uplift's definitions).

@@ -3,7 +3,7 @@
 //!
 //! - [`wilson`] / [`rate`]: a proportion with its Wilson score interval, which
 //!   behaves well at 0 and 1 and for small samples (unlike the Wald interval).
-//! - [`uplift`]: treated vs holdout (control) — absolute difference with an
+//! - [`uplift`]: treated vs control — absolute difference with an
 //!   unpooled normal interval, relative uplift with a delta-method interval.
 //! - [`sample_ratio`]: chi-square test that the control/treated split matches the
 //!   configured share; a mismatch means the assignment is broken and uplift
@@ -75,12 +75,12 @@ pub fn rate(successes: u64, trials: u64) -> Result<Rate, MeasureError> {
     Ok(Rate { successes, trials, rate, ci95 })
 }
 
-/// Treated vs control (holdout) comparison of one rate.
+/// Treated vs control comparison of one rate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Uplift {
     /// The treated group's rate.
     pub treated: Rate,
-    /// The control (holdout) group's rate.
+    /// The control group's rate.
     pub control: Rate,
     /// `p_t - p_c`.
     pub absolute: f64,

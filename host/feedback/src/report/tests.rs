@@ -55,7 +55,13 @@ fn the_sample_ratio_counts_clients_not_visits() {
     // back 20 times each, the others once.
     let mut decisions = Vec::new();
     for c in 0..100 {
-        let arm = if c < 10 { Arm::Bau } else if c < 20 { Arm::NoContact } else { Arm::Personalised };
+        let arm = if c < 10 {
+            Arm::Bau
+        } else if c < 20 {
+            Arm::NoContact
+        } else {
+            Arm::Personalised
+        };
         let visits = if c < 10 { 20 } else { 1 };
         for _ in 0..visits {
             decisions.push(decision(decisions.len(), c, arm, 1_000 + decisions.len() as u64));
@@ -85,8 +91,12 @@ fn sales_per_client_by_arm_and_offer_uplift_by_hand() {
     }
     for c in 40..80 {
         let mut d = decision(c, c, Arm::NoContact, t0 + c as u64);
-        d.record.withheld =
-            vec![Withheld { slot: "hero".into(), channel: "web".into(), offer: "fibre".into(), uplift: if c % 2 == 0 { 0.2 } else { 0.05 } }];
+        d.record.withheld = vec![Withheld {
+            slot: "hero".into(),
+            channel: "web".into(),
+            offer: "fibre".into(),
+            uplift: if c % 2 == 0 { 0.2 } else { 0.05 },
+        }];
         d.mode = "no_contact".into();
         decisions.push(d);
     }

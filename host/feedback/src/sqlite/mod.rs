@@ -132,7 +132,8 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, d: &LoggedDecision) -> Result
         shown.execute(params![r.decision_id, s.slot, s.rank, s.channel, s.offer, s.treatment, s.selection_probability, s.uplift])?;
     }
     if n == 1 {
-        let mut withheld = tx.prepare_cached("INSERT OR IGNORE INTO withheld (decision_id, slot, channel, offer, uplift) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut withheld =
+            tx.prepare_cached("INSERT OR IGNORE INTO withheld (decision_id, slot, channel, offer, uplift) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         for w in &r.withheld {
             withheld.execute(params![r.decision_id, w.slot, w.channel, w.offer, w.uplift])?;
         }
@@ -175,7 +176,8 @@ impl FeedbackStore for SqliteStore {
                 ])?;
                 outcomes.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
             }
-            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO sales (event_id, subject, offer, at, value) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO sales (event_id, subject, offer, at, value) VALUES (?1, ?2, ?3, ?4, ?5)")?;
             for s in sales {
                 let n = insert.execute(params![s.event_id, s.subject, s.offer, s.at as i64, s.value])?;
                 outcomes.push(if n == 1 { Outcome::Stored } else { Outcome::Duplicate });
@@ -190,7 +192,7 @@ impl FeedbackStore for SqliteStore {
                     offer: e.offer.clone(),
                     treatment: e.treatment.clone(),
                     selection_probability: p,
-                    uplift: None,
+                    uplift: e.uplift,
                 });
                 insert_decision(
                     &tx,

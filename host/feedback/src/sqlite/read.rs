@@ -97,7 +97,9 @@ impl FeedbackRead for SqliteStore {
     }
 
     fn sales(&self, from: u64, to: u64) -> Result<Vec<SaleRow>, FeedbackError> {
-        let mut q = self.conn.prepare_cached("SELECT subject, offer, at, value FROM sales WHERE at >= ?1 AND at < ?2 ORDER BY subject, offer, at")?;
+        let mut q = self
+            .conn
+            .prepare_cached("SELECT subject, offer, at, value FROM sales WHERE at >= ?1 AND at < ?2 ORDER BY subject, offer, at")?;
         let rows = q.query_map(params![at(from), at(to)], |r| {
             Ok(SaleRow { subject: r.get(0)?, offer: r.get(1)?, at: count(r.get(2)?), value: r.get(3)? })
         })?;

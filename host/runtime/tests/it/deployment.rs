@@ -16,10 +16,11 @@ fn deployment_facts_follow_swaps_and_rollbacks() {
         (d.name(), d.version(), d.facts.hash.as_str(), d.facts.arms.bau),
         (bundle.name.as_str(), bundle.version, native.hash.as_str(), 0.25)
     );
-    assert_eq!(
-        d.facts.offers.keys().cloned().collect::<Vec<_>>(),
-        { let mut ids: Vec<String> = bundle.offers.iter().map(|o| o.id.clone()).collect(); ids.sort(); ids }
-    );
+    assert_eq!(d.facts.offers.keys().cloned().collect::<Vec<_>>(), {
+        let mut ids: Vec<String> = bundle.offers.iter().map(|o| o.id.clone()).collect();
+        ids.sort();
+        ids
+    });
 
     bundle.version += 1;
     bundle.name = "renamed".into();

@@ -124,7 +124,9 @@ pub async fn events(State(state): Shared, body: Bytes) -> Response {
                     Some(r)
                 } else if !offers.contains_key(&s.offer) {
                     let known: Vec<&str> = offers.keys().map(String::as_str).collect();
-                    let hint = vitrine_base::suggest::closest(&s.offer, known.iter().copied()).map(|c| format!("; did you mean `{c}`?")).unwrap_or_default();
+                    let hint = vitrine_base::suggest::closest(&s.offer, known.iter().copied())
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default();
                     reject("sale_unknown_offer", format!("offer `{}` is not in the deployed bundle{hint}", s.offer))
                 } else {
                     match (&subject, &subjects) {
@@ -165,8 +167,9 @@ pub async fn events(State(state): Shared, body: Bytes) -> Response {
                 o
             }
             None => {
-                let (o, kind) =
-                    event_outcomes.next().unwrap_or((Outcome::Rejected { code: "internal".into(), reason: "not stored".into() }, "unknown"));
+                let (o, kind) = event_outcomes
+                    .next()
+                    .unwrap_or((Outcome::Rejected { code: "internal".into(), reason: "not stored".into() }, "unknown"));
                 if o == Outcome::Stored {
                     state.metrics.events(kind, 1);
                 }
