@@ -57,8 +57,11 @@ pub struct AppState {
     pub bundle_key_hex: String,
     /// The feature store's subject pseudonyms, to check sales against: (client count,
     /// when read, the set), rebuilt when the count changes or after [`SUBJECTS_TTL`].
-    pub subjects: Mutex<Option<(u64, Instant, Arc<HashSet<[u8; 16]>>)>>,
+    pub subjects: Mutex<Option<SubjectCache>>,
 }
+
+/// The feature store's subjects as last read: (client count, when, the set).
+pub type SubjectCache = (u64, Instant, Arc<HashSet<[u8; 16]>>);
 
 /// How long the cached subject set is trusted when the client count is unchanged.
 pub const SUBJECTS_TTL: std::time::Duration = std::time::Duration::from_secs(60);

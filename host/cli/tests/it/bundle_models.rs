@@ -148,7 +148,8 @@ fn uplift_declarations_compile_t_s_and_direct() {
 #[test]
 fn bad_uplift_and_arm_declarations_have_their_codes() {
     let tmp = tempfile::tempdir().unwrap();
-    let cases: [(&str, fn(String) -> String, &str); 6] = [
+    type Edit = fn(String) -> String;
+    let cases: [(&str, Edit, &str); 6] = [
         (
             "missing-output",
             |s| {

@@ -32,6 +32,15 @@ fn the_world_is_seeded_and_fits_the_demo_schema() {
         }
     }
     assert_eq!((bundle.policy.arms.bau, bundle.policy.arms.no_contact), (0.10, 0.05));
+    // An anonymous visitor of the demo storefront gets general offers, not an empty page.
+    let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+    let signed = vitrine_engine::bundle::envelope::sign(&bundle, "b", &key).unwrap();
+    let mut engine = vitrine_engine::Engine::load(&signed, &key.verifying_key().to_bytes()).unwrap();
+    let request = serde_json::json!({ "now": 1_800_000_000u64, "seed": 1, "context": { "page": "home" }, "slots": [{ "slot": "home_hero" }, { "slot": "offer_cards" }] });
+    let r = engine.decide(&serde_json::from_value(request).unwrap()).unwrap();
+    assert_eq!(r.mode, vitrine_engine::decision::Mode::Anonymous);
+    let shown: Vec<&str> = r.slots.iter().flat_map(|s| s.offers.iter().map(|o| o.offer.as_str())).collect();
+    assert!(shown.len() >= 3 && shown.contains(&"fibre_upgrade"), "general offers for an anonymous visitor: {shown:?}");
     assert_eq!(bundle.schema.channels, ["web", "email", "sms", "push"]);
     let csv = tmp.path().join("clients.csv");
     std::fs::write(&csv, world::csv(&a)).unwrap();

@@ -22,7 +22,7 @@ struct EventBatch {
 
 /// One posted item, typed.
 enum Posted {
-    Event(Event),
+    Event(Box<Event>),
     Sale(Sale),
 }
 
@@ -46,7 +46,7 @@ fn parse(items: Vec<serde_json::Value>) -> Result<Vec<Posted>, String> {
             if sale {
                 parse_with_path::<Sale>(text.as_bytes()).map(Posted::Sale).map_err(wrap)
             } else {
-                parse_with_path::<Event>(text.as_bytes()).map(Posted::Event).map_err(wrap)
+                parse_with_path::<Event>(text.as_bytes()).map(|e| Posted::Event(Box::new(e))).map_err(wrap)
             }
         })
         .collect()
@@ -110,7 +110,7 @@ pub async fn events(State(state): Shared, body: Bytes) -> Response {
                     None
                 };
                 if rejected.is_none() {
-                    events.push(e);
+                    events.push(*e);
                 }
                 results.push((false, rejected));
             }
