@@ -57,8 +57,11 @@ impl Engine {
                 gates[o as usize].wanted = true;
             }
         }
-        let bau = prep.mode.is_bau();
         let no_contact = prep.mode == Mode::NoContact;
+        // A `no_contact` client without profiling consent has its service actions ranked
+        // as business as usual, like any client without that consent.
+        let profiling = prep.client.is_some_and(|c| c.consent & crate::snapshot::CONSENT_PROFILING != 0);
+        let bau = prep.mode.is_bau() || (no_contact && !profiling);
         for (i, o) in bundle.offers.iter().enumerate() {
             let g = &mut gates[i];
             if !g.wanted {
@@ -80,6 +83,11 @@ impl Engine {
             }
             (g.cold, g.p_treated, g.p_control, g.uplift, g.bau) = (None, None, None, None, None);
             g.l = o.lever * category_lever[offer_category[i] as usize];
+            // In the `no_contact` arm commercial offers are scored (for the withheld
+            // record) but never shown; so are service actions if the bundle says so.
+            if no_contact && (o.kind == OfferKind::Offer || !bundle.policy.arms.no_contact_services) {
+                g.failed = Some(DropReason::NoContactArm);
+            }
             if bau {
                 (g.score, g.p, g.c) = (1.0, 1.0, 1.0);
                 g.bau = Some(o.bau_priority.unwrap_or(o.value * g.l));
@@ -127,12 +135,6 @@ impl Engine {
                 .filter(|(w, on)| **on && (w.offers.is_empty() || w.offers.contains(&(i as u16))))
                 .map(|(w, _)| w.weight)
                 .product();
-            if no_contact && o.kind == OfferKind::Offer {
-                // Scored (for the withheld record), never shown.
-                g.failed = Some(DropReason::NoContactArm);
-            } else if no_contact && o.kind == OfferKind::Service && !bundle.policy.arms.no_contact_services {
-                g.failed = Some(DropReason::NoContactArm);
-            }
         }
         Ok(())
     }

@@ -131,3 +131,31 @@ fn the_logged_arm_is_the_documented_hash() {
     }
     assert_eq!(seen.len(), 3, "400 subjects reach every arm");
 }
+
+#[test]
+fn no_contact_without_profiling_consent_shows_services_by_bau_priority() {
+    use vitrine_engine::snapshot::{encode_text, SnapshotSigner, CONSENT_PROFILING};
+    use vitrine_engine::testkit::{snapshot_key, SNAPSHOT_KID};
+    let mut fx = with_arms(Fixture::telco_uplift(), 0.0, 1.0);
+    // A service action any client may get (the fixture's read personal features).
+    fx.bundle.offers.iter_mut().find(|o| o.id == "bill_review").unwrap().eligibility = vitrine_engine::rules::Program::always();
+    fx.resign();
+    let mut services = 0;
+    for client in 0..fx.clients.len() {
+        let mut content = fx.clients[client].clone();
+        content.consent &= !CONSENT_PROFILING;
+        let bytes = SnapshotSigner::new(SNAPSHOT_KID, snapshot_key()).unwrap().sign(&fx.bundle.schema, &content).unwrap();
+        let mut engine = Engine::load(&fx.bundle_bytes, &fx.bundle_public_key).unwrap();
+        let mut req = fx.request(client, NOW, 2);
+        req.snapshot = Some(encode_text(&bytes));
+        req.slots = fx.bundle.slots.iter().map(|s| SlotRequest { slot: s.id.clone(), k: None }).collect();
+        let r = engine.decide(&req).unwrap();
+        assert_eq!((r.mode, r.record.arm), (Mode::NoContact, Some(Arm::NoContact)));
+        assert!(r.record.withheld.is_empty(), "no profiling consent: nothing personal is recorded");
+        for c in r.slots.iter().flat_map(|s| &s.offers) {
+            assert_eq!((c.kind, c.p, c.uplift), (OfferKind::Service, 1.0, None), "{c:?}");
+            services += 1;
+        }
+    }
+    assert!(services > 0);
+}

@@ -154,3 +154,34 @@ fn sales_per_client_by_arm_and_offer_uplift_by_hand() {
     assert!(arms_csv(&r).contains("personalised,0.8000,40,14,"));
     assert!(offers_csv(&r).contains("fibre,web,1,604800,40,14,40,4,0.250000"));
 }
+
+#[test]
+fn a_store_from_before_the_arms_is_migrated_holdout_to_bau() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE decisions (decision_id TEXT PRIMARY KEY, at INTEGER NOT NULL, bundle TEXT NOT NULL,
+                 bundle_version INTEGER NOT NULL, holdout INTEGER NOT NULL, mode TEXT NOT NULL, subject TEXT,
+                 source TEXT NOT NULL, record TEXT NOT NULL, request TEXT);
+             CREATE TABLE shown (decision_id TEXT NOT NULL, slot TEXT NOT NULL, rank INTEGER NOT NULL, channel TEXT NOT NULL,
+                 offer TEXT NOT NULL, treatment TEXT NOT NULL, selection_probability REAL NOT NULL,
+                 PRIMARY KEY (decision_id, slot, rank)) WITHOUT ROWID;
+             INSERT INTO decisions VALUES ('d1', 100, 'b', 1, 1, 'holdout', 'aa', 'server', '{}', NULL),
+                                          ('d2', 100, 'b', 1, 0, 'personalised', 'bb', 'server', '{}', NULL),
+                                          ('d3', 100, 'b', 1, 0, 'anonymous', NULL, 'server', '{}', NULL);
+             INSERT INTO shown VALUES ('d2', 'hero', 1, 'web', 'fibre', 't', 1.0);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let r = report(&store, Range { from: 0, to: 1_000 }, &setup()).unwrap();
+    let clients = |a: Arm| r.arms.arms.iter().find(|x| x.arm == a).unwrap().clients;
+    assert_eq!((clients(Arm::Personalised), clients(Arm::Bau), clients(Arm::NoContact)), (1, 1, 0));
+    assert_eq!(r.arms.arms[0].contacts, 1, "the old shown rows are kept");
+    drop(store);
+    // Opening again is a no-op.
+    let again = SqliteStore::open(&path).unwrap();
+    assert_eq!(report(&again, Range { from: 0, to: 1_000 }, &setup()).unwrap().arms, r.arms);
+}
