@@ -67,7 +67,9 @@ const signed = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(3)}`;
 function lift(c) {
   const l = c.sales_per_client, r = c.revenue_per_client;
   if (!l || !r) return "not enough clients in both arms yet";
-  const rel = l.relative == null ? "" : ` (${signed(100 * l.relative).replace(/0$/, "")}%${range(l.relative_ci95, (x) => `${(100 * x).toFixed(1)}%`)})`;
+  /** @param {number} x */
+  const percent = (x) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;
+  const rel = l.relative == null ? "" : ` (${percent(l.relative)}${range(l.relative_ci95, percent)})`;
   return `sales/client ${signed(l.absolute)}${range(l.absolute_ci95, signed)}${rel} · revenue/client ${signed(r.absolute)}${range(r.absolute_ci95, signed)}`;
 }
 
