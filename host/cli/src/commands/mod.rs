@@ -8,6 +8,7 @@ mod features_export;
 mod features_import;
 mod keys_new;
 mod learn;
+mod ope;
 mod plan;
 mod replay;
 mod report;
@@ -56,6 +57,12 @@ pub enum Command {
     ///
     /// Example: vitrine replay --bundle telco-v2.vbundle --bundle-key keys/bundle-2026.pub --feedback .vitrine/feedback.sqlite --since 7d
     Replay(replay::Args),
+    /// Off-policy estimates (IPS, SNIPS, DR with bootstrap 95% CIs) of a candidate policy
+    /// from logged rounds in Open Bandit Pipeline's array shape (JSON Lines: action,
+    /// reward, pscore, action_dist, estimated_rewards): the same numbers as `obp.ope`.
+    ///
+    /// Example: vitrine ope --logged rounds.jsonl
+    Ope(ope::Args),
     /// Measure down to the sale: sales, revenue and contacts per client of each arm,
     /// personalised against business as usual and no contact (95% CIs), each offer's
     /// incremental sales, the Qini coefficient of the engine's ranking.
@@ -152,6 +159,7 @@ impl Command {
             Command::Learn(a) => learn::run(a),
             Command::Replay(a) => replay::run(a),
             Command::Report(a) => report::run(a),
+            Command::Ope(a) => ope::run(a),
             Command::Plan(a) => plan::run(a),
             Command::Demo(DemoCmd::Seed(a)) => demo_seed::run(a),
             Command::Demo(DemoCmd::Simulate(a)) => demo_simulate::run(a),

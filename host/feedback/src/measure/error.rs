@@ -46,6 +46,14 @@ pub enum MeasureError {
         /// The rejected value.
         value: f64,
     },
+    /// A logged round whose arrays do not fit together (actions, distribution, model).
+    #[error("row {row}: {message}")]
+    Shape {
+        /// Index of the offending round.
+        row: usize,
+        /// What does not fit.
+        message: String,
+    },
     /// An estimate left the finite f64 range (extreme importance weights or rewards).
     #[error("{estimator}: the estimate is not finite (importance weights or rewards too large)")]
     Overflow {
@@ -64,6 +72,7 @@ impl MeasureError {
             MeasureError::BadProbability { .. } => "measure_bad_probability",
             MeasureError::NonFinite { .. } => "measure_non_finite",
             MeasureError::Overflow { .. } => "measure_overflow",
+            MeasureError::Shape { .. } => "measure_bad_shape",
         }
     }
 }
@@ -81,6 +90,7 @@ mod tests {
             MeasureError::BadProbability { row: 0, field: "logged_probability", value: 0.0, range: "(0, 1]" },
             MeasureError::NonFinite { row: 0, field: "reward", value: f64::NAN },
             MeasureError::Overflow { estimator: "ips" },
+            MeasureError::Shape { row: 0, message: "x".into() },
         ];
         let codes: Vec<&str> = all.iter().map(MeasureError::code).collect();
         assert_eq!(
@@ -92,6 +102,7 @@ mod tests {
                 "measure_bad_probability",
                 "measure_non_finite",
                 "measure_overflow",
+                "measure_bad_shape",
             ]
         );
     }

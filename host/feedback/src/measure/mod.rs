@@ -9,12 +9,13 @@
 //! - [`qini`]: Qini and uplift curves and their coefficients (scikit-uplift's definitions).
 //! - [`ope`]: off-policy evaluation of a candidate policy from logged selection
 //!   probabilities (IPS, self-normalised IPS, doubly robust) with bootstrap
-//!   confidence intervals.
+//!   confidence intervals; [`obp`] takes the arrays Open Bandit Pipeline's `obp.ope` takes.
 //!
 //! Every function is total: bad input is a typed [`MeasureError`] (with a stable
 //! [`MeasureError::code`]), never a panic.
 mod error;
 pub mod means;
+pub mod obp;
 pub mod ope;
 pub mod qini;
 pub mod stats;
