@@ -128,6 +128,7 @@ pub fn build(config: &ServeConfig) -> Result<Server, ServeError> {
         demo_login: config.demo_login,
         bundle_key_hex: vitrine_base::hex::encode(&key),
         subjects: std::sync::Mutex::new(None),
+        ledger_pruned: std::sync::atomic::AtomicU64::new(0),
     });
     state.metrics.bundle_version(state.runtime.current().version());
     Ok(Server { router: router(state.clone()), state, writer_thread })

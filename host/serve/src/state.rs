@@ -25,11 +25,20 @@ pub struct Limits {
     pub max_event_skew: u64,
     /// Events per `/v1/events` batch at most.
     pub max_batch: usize,
+    /// Snapshot ledger entries are kept this long after their snapshot expired.
+    pub ledger_retention: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body: 1 << 20, max_connections: 1024, max_event_age: 7 * 86_400, max_event_skew: 300, max_batch: 10_000 }
+        Limits {
+            max_body: 1 << 20,
+            max_connections: 1024,
+            max_event_age: 7 * 86_400,
+            max_event_skew: 300,
+            max_batch: 10_000,
+            ledger_retention: vitrine_store::DEFAULT_RETENTION_SECS,
+        }
     }
 }
 
@@ -58,6 +67,8 @@ pub struct AppState {
     /// The feature store's subject pseudonyms, to check sales against: (client count,
     /// when read, the set), rebuilt when the count changes or after [`SUBJECTS_TTL`].
     pub subjects: Mutex<Option<SubjectCache>>,
+    /// When the snapshot ledger was last pruned (unix seconds).
+    pub ledger_pruned: std::sync::atomic::AtomicU64,
 }
 
 /// The feature store's subjects as last read: (client count, when, the set).

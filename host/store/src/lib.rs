@@ -7,6 +7,7 @@
 mod error;
 mod export;
 mod import;
+pub mod ledger;
 mod parquet_rows;
 pub mod table;
 
@@ -14,6 +15,7 @@ use std::path::Path;
 
 pub use error::StoreError;
 pub use import::{Cell, Columns, Row, RowLayout, Rows};
+pub use ledger::{LedgerEntry, LedgerWriter, DEFAULT_RETENTION_SECS};
 use rusqlite::{params, Connection, OptionalExtension};
 use vitrine_engine::schema::Schema;
 use vitrine_engine::snapshot::SnapshotContent;
@@ -80,6 +82,7 @@ impl FeatureStore {
 
     fn with_schema(conn: Connection, schema: Schema) -> Result<Self, StoreError> {
         let salt: Vec<u8> = conn.query_row("SELECT value FROM meta WHERE key = 'subject_salt'", [], |r| r.get(0))?;
+        conn.execute_batch(ledger::SCHEMA)?;
         Ok(FeatureStore { conn, schema, salt })
     }
 
@@ -150,6 +153,26 @@ impl FeatureStore {
         let mut out = std::collections::HashSet::new();
         for id in ids {
             out.insert(self.subject(&id?));
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` clients after `after` (all from the first when `None`), in id order,
+    /// with what their snapshots say: a page whose rows are owned, so the caller may
+    /// write to the store (the ledger) before reading the next.
+    pub fn contents_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+        issued_at: u64,
+        ttl: u64,
+    ) -> Result<Vec<(String, SnapshotContent)>, StoreError> {
+        let sql = format!("{} WHERE client_id > ?1 ORDER BY client_id LIMIT ?2", self.select());
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![after.unwrap_or(""), i64::try_from(limit).unwrap_or(i64::MAX)])?;
+        let mut out = Vec::with_capacity(limit.min(1 << 16));
+        while let Some(row) = rows.next()? {
+            out.push(self.content(row, issued_at, ttl)?);
         }
         Ok(out)
     }

@@ -116,10 +116,59 @@ impl<'a> UnverifiedSnapshot<'a> {
         core::str::from_utf8(self.kid).unwrap_or("<not utf-8>")
     }
 
+    /// The subject, as claimed (unverified).
+    pub fn subject(&self) -> [u8; SUBJECT_LEN] {
+        self.subject
+    }
+
+    /// Issue and expiry times (unix seconds), as claimed (unverified).
+    pub fn issued_at(&self) -> u64 {
+        self.issued_at
+    }
+
+    /// See [`UnverifiedSnapshot::issued_at`].
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+
+    /// Consent bits, as claimed (unverified).
+    pub fn consent(&self) -> u16 {
+        self.consent
+    }
+
+    /// The hash of the schema the values were encoded for, as claimed (unverified).
+    pub fn schema_hash(&self) -> [u8; 8] {
+        self.schema_hash
+    }
+
+    /// The snapshot's identity in decision records: the first 16 bytes of
+    /// `SHA-256("vitrine/snapshot-id/v1\0" ‖ all bytes, signature included)`.
+    pub fn id(&self) -> [u8; 16] {
+        snapshot_id(self.bytes)
+    }
+
+    /// What a host that signed these bytes itself recorded: the feature values as carried
+    /// (quantised, `None` = missing). Never used to decide: decisions read features only
+    /// from a verified [`super::Snapshot`].
+    #[cfg(feature = "signing")]
+    pub fn carried_values(&self, schema: &Schema) -> Result<Vec<Option<f32>>, SnapshotError> {
+        let mut out = Vec::new();
+        decode_features(self.body, self.n_features, schema, &mut out)?;
+        Ok(out.into_iter().map(|x| (!x.is_nan()).then_some(x)).collect())
+    }
+
     /// The bytes covered by the signature (everything before it).
     pub(crate) fn signed_part(&self) -> &'a [u8] {
         &self.bytes[..self.bytes.len() - SIGNATURE_LEN]
     }
+}
+
+/// The identity of snapshot `bytes` (see [`UnverifiedSnapshot::id`]).
+pub fn snapshot_id(bytes: &[u8]) -> [u8; 16] {
+    let full = crate::sha256(b"vitrine/snapshot-id/v1\0", &[bytes]);
+    let mut h = [0u8; 16];
+    h.copy_from_slice(&full[..16]);
+    h
 }
 
 /// Width in bytes of one present value of this feature.

@@ -12,7 +12,7 @@ mod verify;
 
 pub use cache::VerifiedCache;
 pub use error::SnapshotError;
-pub use format::{decode_text, encode_text, UnverifiedSnapshot, MAGIC, VERSION};
+pub use format::{decode_text, encode_text, snapshot_id, UnverifiedSnapshot, MAGIC, VERSION};
 pub use profile::{Profile, ProfileWire};
 #[cfg(feature = "signing")]
 pub use sign::{SnapshotContent, SnapshotSigner};

@@ -81,10 +81,7 @@ impl<'a> UnverifiedSnapshot<'a> {
                     .ok_or_else(|| SnapshotError::UnknownKey(self.kid().to_string()))?;
                 let message = [SIGNING_DOMAIN, self.signed_part()].concat();
                 key.verify_strict(&message, &Signature::from_bytes(&self.signature)).map_err(|_| SnapshotError::BadSignature)?;
-                let full = crate::sha256(b"vitrine/snapshot-id/v1\0", &[self.bytes]);
-                let mut h = [0u8; 16];
-                h.copy_from_slice(&full[..16]);
-                (h, false)
+                (super::format::snapshot_id(self.bytes), false)
             }
         };
         if self.schema_hash != cx.schema_hash {

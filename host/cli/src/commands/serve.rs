@@ -58,6 +58,11 @@ pub struct Args {
     /// Events per `/v1/events` request at most (more gets 413).
     #[arg(long, default_value_t = Limits::default().max_batch)]
     max_batch: usize,
+    /// Every snapshot the server signs is recorded in the feature store's ledger (its hash →
+    /// the values it carried, so decisions join to their features); entries go this long
+    /// after their snapshot expired.
+    #[arg(long, default_value = "90d")]
+    ledger_retention: String,
     /// Warm engine instances kept idle.
     #[arg(long, default_value_t = 16)]
     warm: usize,
@@ -155,6 +160,7 @@ pub fn run(a: Args) -> Result<()> {
     config.limits.max_event_age = super::seconds(&a.max_event_age)?;
     config.limits.max_event_skew = super::seconds(&a.max_event_skew)?;
     config.limits.max_batch = a.max_batch;
+    config.limits.ledger_retention = super::seconds(&a.ledger_retention)?;
     config.warm = a.warm;
     config.static_dir = a.static_dir;
     config.engine_js = a.engine_js;

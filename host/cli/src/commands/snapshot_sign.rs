@@ -32,21 +32,32 @@ pub struct Signing {
     /// Issue time in unix seconds (default: now).
     #[arg(long)]
     now: Option<u64>,
+    /// Every signed snapshot is recorded in the store's ledger (its hash → the values it
+    /// carried); entries go this long after their snapshot expired.
+    #[arg(long, default_value = "90d")]
+    ledger_retention: String,
 }
 
 impl Signing {
-    /// The store, the signer, the issue time and the validity in seconds.
+    /// The store (its ledger pruned to the retention), the signer, the issue time and the
+    /// validity in seconds.
     pub fn open(&self) -> Result<(FeatureStore, SnapshotSigner, u64, u64)> {
         let store = FeatureStore::open_existing(&self.db)?;
         let secret = keys::load_secret(&self.key, Role::Snapshot)?;
         let signer = SnapshotSigner::new(&secret.kid, secret.key)?;
-        Ok((store, signer, self.now.unwrap_or_else(vitrine_base::clock::now), super::seconds(&self.ttl)?))
+        let now = self.now.unwrap_or_else(vitrine_base::clock::now);
+        store.prune_ledger(vitrine_base::clock::now().max(now), super::seconds(&self.ledger_retention)?)?;
+        Ok((store, signer, now, super::seconds(&self.ttl)?))
     }
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (store, signer, now, ttl) = a.signing.open()?;
+    let (mut store, signer, now, ttl) = a.signing.open()?;
     let content = store.snapshot_content(&a.client, now, ttl)?;
-    println!("{}", encode_text(&signer.sign(store.schema(), &content)?));
+    let bytes = signer.sign(store.schema(), &content)?;
+    let mut ledger = store.ledger()?;
+    ledger.record(&a.client, &bytes)?;
+    ledger.commit()?;
+    println!("{}", encode_text(&bytes));
     Ok(())
 }

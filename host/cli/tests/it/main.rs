@@ -9,6 +9,7 @@ mod demo_world;
 mod feature_import_parquet;
 mod feature_store;
 mod feedback_crash;
+mod ledger;
 mod ope_cli;
 mod plan;
 mod serve_http;

@@ -23,8 +23,15 @@ fn signed_snapshot(State(state): &Shared, client: String) -> Response {
     };
     let issued = now();
     let signed = {
-        let store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        store.snapshot_content(&client, issued, state.snapshot_ttl).map(|content| signer.sign(store.schema(), &content))
+        let mut store = store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match store.snapshot_content(&client, issued, state.snapshot_ttl).map(|content| signer.sign(store.schema(), &content)) {
+            // Every snapshot handed out is in the ledger first (its hash → the values it carried).
+            Ok(Ok(bytes)) => match record(&mut store, state, &client, &bytes, issued) {
+                Ok(()) => Ok(Ok(bytes)),
+                Err(e) => Err(e),
+            },
+            other => other,
+        }
     };
     match signed {
         Ok(Ok(bytes)) => json(
@@ -35,4 +42,23 @@ fn signed_snapshot(State(state): &Shared, client: String) -> Response {
         Err(e @ vitrine_store::StoreError::UnknownClient(_)) => error(StatusCode::NOT_FOUND, e.code(), "store", e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.code(), "store", e.to_string()),
     }
+}
+
+/// Records `bytes` in the store's ledger, pruning expired entries at most hourly.
+fn record(
+    store: &mut vitrine_store::FeatureStore,
+    state: &crate::state::AppState,
+    client: &str,
+    bytes: &[u8],
+    now: u64,
+) -> Result<(), vitrine_store::StoreError> {
+    use std::sync::atomic::Ordering;
+    if now.saturating_sub(state.ledger_pruned.load(Ordering::Relaxed)) >= 3600 {
+        store.prune_ledger(now, state.limits.ledger_retention)?;
+        state.ledger_pruned.store(now, Ordering::Relaxed);
+    }
+    let mut ledger = store.ledger()?;
+    ledger.record(client, bytes)?;
+    ledger.commit()?;
+    Ok(())
 }
