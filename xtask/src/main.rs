@@ -147,13 +147,17 @@ fn test(root: &Path) -> Result<()> {
     setup::chromium()?;
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/node/"]).current_dir(root))?;
     // The Spark planner (local[2], engine-abi.wasm through wasmtime-py) against `vitrine plan`.
-    step(7, STEPS, "the Spark planner (local[2]) against vitrine plan");
+    step(7, STEPS, "Python: the Spark planner (local[2]) against vitrine plan; the training export under pyarrow");
     setup::java()?;
     let python = setup::spark_venv(root)?;
     run(Command::new(&python)
         .args(["host/spark/test_plan_spark.py", "--vitrine", "target/debug/vitrine", "--wasm", "dist/engine-abi.wasm"])
         .env("PYSPARK_PYTHON", &python)
         .env_remove("RUST_BACKTRACE")
+        .current_dir(root))?;
+    // The training export read back with pyarrow (what pandas and scikit-learn users load).
+    run(Command::new(&python)
+        .args(["tests/python/test_training_export.py", "--vitrine", "target/debug/vitrine", "--wasm", "dist/engine-abi.wasm"])
         .current_dir(root))?;
     Ok(())
 }

@@ -17,10 +17,14 @@ pub mod measure;
 pub mod report;
 mod sqlite;
 mod store;
+pub mod training;
 mod writer;
 
 pub use error::FeedbackError;
 pub use event::{Event, EventKind, LoggedDecision, Outcome, Sale, SaleKind, Shown};
 pub use sqlite::SqliteStore;
-pub use store::{ClientOutcome, EventCounts, Exposure, FeedbackRead, FeedbackStore, FirstPick, LoggedRequest, OfferCounts, SaleRow};
+pub use store::{
+    ClientOutcome, DecisionOffer, EventCounts, Exposure, FeedbackRead, FeedbackStore, FirstPick, LoggedRequest, OfferCounts, Response,
+    SaleRow,
+};
 pub use writer::{Writer, GROUP};

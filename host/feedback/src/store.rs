@@ -52,6 +52,40 @@ pub struct Exposure {
     pub uplift: Option<f32>,
 }
 
+/// An offer a logged decision showed (`rank` ≥ 1) or withheld (`rank` 0, `no_contact`
+/// arm), with what the decision record says about the client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionOffer {
+    pub decision_id: String,
+    pub at: u64,
+    pub bundle_version: u64,
+    pub subject: Option<String>,
+    pub arm: Option<String>,
+    pub mode: String,
+    pub source: String,
+    /// The record's `snapshot_hash` (a profile's hash for plan decisions).
+    pub snapshot_hash: Option<String>,
+    pub slot: String,
+    pub channel: String,
+    pub offer: String,
+    /// 0 for a withheld offer.
+    pub rank: u8,
+    /// `None` for a withheld offer.
+    pub selection_probability: Option<f64>,
+    pub uplift: Option<f32>,
+}
+
+/// A click or conversion on an offer of a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub decision_id: String,
+    pub offer: String,
+    /// `click` or `conversion`.
+    pub kind: String,
+    pub at: u64,
+    pub value: Option<f64>,
+}
+
 /// A stored sale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaleRow {
@@ -102,6 +136,10 @@ pub trait FeedbackRead {
     fn exposures(&self, from: u64, to: u64) -> Result<Vec<Exposure>, FeedbackError>;
     /// Sales in the range, by subject, offer and time.
     fn sales(&self, from: u64, to: u64) -> Result<Vec<SaleRow>, FeedbackError>;
+    /// Every offer shown or withheld by decisions in the range, by decision time and id.
+    fn decision_offers(&self, from: u64, to: u64) -> Result<Vec<DecisionOffer>, FeedbackError>;
+    /// Clicks and conversions at or after `from`.
+    fn responses(&self, from: u64) -> Result<Vec<Response>, FeedbackError>;
     /// Sales in the range whose subject has no logged decision at all.
     fn unexposed_sales(&self, from: u64, to: u64) -> Result<u64, FeedbackError>;
     /// Bundle versions that decided in the range, ascending.

@@ -4,6 +4,7 @@ mod bundle_inspect;
 mod bundle_push;
 mod demo_seed;
 mod demo_simulate;
+mod export_training;
 mod features_export;
 mod features_import;
 mod keys_new;
@@ -32,6 +33,9 @@ pub enum Command {
     /// The feature store (SQLite, one typed column per feature).
     #[command(subcommand)]
     Features(FeaturesCmd),
+    /// Export what the host logged, joined, for training elsewhere.
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Signed per-client snapshots from the feature store.
     #[command(subcommand)]
     Snapshot(SnapshotCmd),
@@ -107,6 +111,16 @@ pub enum BundleCmd {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ExportCmd {
+    /// The training table: one row per (logged decision, offer shown or withheld) with
+    /// the features it was decided on (from the snapshot ledger), the arm, the treatment
+    /// flag, the logged selection probability, the outcome and the reward (docs/training.md).
+    ///
+    /// Example: vitrine export training --bundle .vitrine/bundle.vbundle --bundle-key .vitrine/keys/bundle-dev.pub --feedback .vitrine/feedback.sqlite --features .vitrine/features.sqlite --since 30d --out train.parquet
+    Training(export_training::Args),
+}
+
+#[derive(Subcommand, Debug)]
 pub enum FeaturesCmd {
     /// Import a CSV or Parquet file (columns: client_id, feature names, consent_profiling,
     /// consent_<channel>) checked cell by cell against the bundle's schema, in one
@@ -115,7 +129,7 @@ pub enum FeaturesCmd {
     /// Example: vitrine features import clients.parquet --schema host/examples/bundle/bundle.toml --db features.sqlite
     Import(features_import::Args),
     /// Export the store as Parquet or CSV (by extension): the import's columns plus
-    /// `subject`, the salted pseudonym that holdouts and decisions use. This is what
+    /// `subject`, the salted pseudonym that arms and decisions use. This is what
     /// `vitrine plan --features` and the Spark job read.
     ///
     /// Example: vitrine features export --db features.sqlite --out clients.parquet
@@ -153,6 +167,7 @@ impl Command {
             Command::Bundle(BundleCmd::Rollback(a)) => bundle_push::rollback(a),
             Command::Features(FeaturesCmd::Import(a)) => features_import::run(a),
             Command::Features(FeaturesCmd::Export(a)) => features_export::run(a),
+            Command::Export(ExportCmd::Training(a)) => export_training::run(a),
             Command::Snapshot(SnapshotCmd::Sign(a)) => snapshot_sign::run(a),
             Command::Snapshot(SnapshotCmd::SignAll(a)) => snapshot_sign_all::run(a),
             Command::Serve(a) => serve::run(*a),

@@ -6,6 +6,7 @@ mod bundle_models;
 mod closed_loop;
 mod common;
 mod demo_world;
+mod export_training;
 mod feature_import_parquet;
 mod feature_store;
 mod feedback_crash;

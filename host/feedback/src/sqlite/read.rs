@@ -2,7 +2,9 @@
 use rusqlite::params;
 
 use super::SqliteStore;
-use crate::store::{ClientOutcome, EventCounts, Exposure, FeedbackRead, FirstPick, LoggedRequest, OfferCounts, SaleRow};
+use crate::store::{
+    ClientOutcome, DecisionOffer, EventCounts, Exposure, FeedbackRead, FirstPick, LoggedRequest, OfferCounts, Response, SaleRow,
+};
 use crate::FeedbackError;
 
 fn count(v: i64) -> u64 {
@@ -102,6 +104,48 @@ impl FeedbackRead for SqliteStore {
             .prepare_cached("SELECT subject, offer, at, value FROM sales WHERE at >= ?1 AND at < ?2 ORDER BY subject, offer, at")?;
         let rows = q.query_map(params![at(from), at(to)], |r| {
             Ok(SaleRow { subject: r.get(0)?, offer: r.get(1)?, at: count(r.get(2)?), value: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn decision_offers(&self, from: u64, to: u64) -> Result<Vec<DecisionOffer>, FeedbackError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT d.decision_id, d.at, d.bundle_version, d.subject, d.arm, d.mode, d.source, json_extract(d.record, '$.snapshot_hash'),
+                    s.slot, s.channel, s.offer, s.rank, s.selection_probability, s.uplift
+             FROM shown s JOIN decisions d ON d.decision_id = s.decision_id WHERE d.at >= ?1 AND d.at < ?2
+             UNION ALL
+             SELECT d.decision_id, d.at, d.bundle_version, d.subject, d.arm, d.mode, d.source, json_extract(d.record, '$.snapshot_hash'),
+                    w.slot, w.channel, w.offer, 0, NULL, w.uplift
+             FROM withheld w JOIN decisions d ON d.decision_id = w.decision_id WHERE d.at >= ?1 AND d.at < ?2
+             ORDER BY 2, 1, 9, 12",
+        )?;
+        let rows = q.query_map(params![at(from), at(to)], |r| {
+            Ok(DecisionOffer {
+                decision_id: r.get(0)?,
+                at: count(r.get(1)?),
+                bundle_version: count(r.get(2)?),
+                subject: r.get(3)?,
+                arm: r.get(4)?,
+                mode: r.get(5)?,
+                source: r.get(6)?,
+                snapshot_hash: r.get(7)?,
+                slot: r.get(8)?,
+                channel: r.get(9)?,
+                offer: r.get(10)?,
+                rank: u8::try_from(r.get::<_, i64>(11)?).unwrap_or(0),
+                selection_probability: r.get(12)?,
+                uplift: r.get::<_, Option<f64>>(13)?.map(|x| x as f32),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn responses(&self, from: u64) -> Result<Vec<Response>, FeedbackError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT decision_id, offer, kind, at, value FROM events WHERE at >= ?1 AND kind IN ('click', 'conversion') ORDER BY decision_id, offer, at",
+        )?;
+        let rows = q.query_map(params![at(from)], |r| {
+            Ok(Response { decision_id: r.get(0)?, offer: r.get(1)?, kind: r.get(2)?, at: count(r.get(3)?), value: r.get(4)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
