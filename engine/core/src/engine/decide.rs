@@ -58,14 +58,19 @@ impl Engine {
             let cost = channel_cost(b, ch);
             cands.clear();
             if consent && !capped {
-                cands.extend(
-                    self.slot_offers[s as usize]
-                        .iter()
-                        .map(|&i| i as usize)
-                        .filter(|&i| gates[i].failed.is_none())
-                        .map(|i| candidate(b, &gates[i], i, self.offer_category[i], cost))
-                        .filter(|c| !gates[c.offer as usize].needs_positive(cost) || c.priority() > 0.0),
-                );
+                // Only a cost or an uplift score can make a value non-positive.
+                let check = cost > 0.0 || self.any_uplift;
+                for &i in &self.slot_offers[s as usize] {
+                    let (i, g) = (i as usize, &gates[i as usize]);
+                    if g.failed.is_some() {
+                        continue;
+                    }
+                    let c = candidate(b, g, i, self.offer_category[i], cost);
+                    if check && g.needs_positive(cost) && c.priority() <= 0.0 {
+                        continue;
+                    }
+                    cands.push(c);
+                }
             }
             let ask = SlotAsk {
                 k,

@@ -35,6 +35,8 @@ pub struct Engine {
     category_lever: Vec<f32>,
     /// (alpha, beta) of cold-start offers.
     cold: Vec<Option<(f32, f32)>>,
+    /// Whether any offer is scored by uplift (then a value may be non-positive).
+    any_uplift: bool,
     /// Eligibility, applicability, suitability of each offer, prepared.
     rules: Vec<[Compiled; 3]>,
     /// Context-weight rules, prepared.
@@ -134,6 +136,7 @@ impl Engine {
             offer_category,
             category_lever,
             cold,
+            any_uplift: bundle.offers.iter().any(|o| matches!(o.score, crate::bundle::Score::Uplift(_))),
             cache: VerifiedCache::new(SNAPSHOT_CACHE_ENTRIES),
             ws,
             bundle,
