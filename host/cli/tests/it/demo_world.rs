@@ -78,7 +78,7 @@ fn simulated_traffic_fills_the_report_and_the_measured_uplift_matches_the_truth(
         edge: None,
         api_key: s.api_key(),
         rate: 400.0,
-        duration: Duration::from_secs(6),
+        duration: Duration::from_secs(8),
         seed: 1,
     };
     let summary = simulate::simulate(&clients, &options).unwrap();
