@@ -41,7 +41,10 @@ fn the_world_is_seeded_and_fits_the_demo_schema() {
     assert_eq!(r.mode, vitrine_engine::decision::Mode::Anonymous);
     let shown: Vec<&str> = r.slots.iter().flat_map(|s| s.offers.iter().map(|o| o.offer.as_str())).collect();
     assert!(r.slots.iter().all(|s| !s.offers.is_empty()), "general offers in every slot for an anonymous visitor: {shown:?}");
-    assert!(shown.iter().all(|o| ["data_20gb", "new_line", "fibre_upgrade"].contains(o)), "only offers whose rules allow a prospect: {shown:?}");
+    assert!(
+        shown.iter().all(|o| ["data_20gb", "new_line", "fibre_upgrade"].contains(o)),
+        "only offers whose rules allow a prospect: {shown:?}"
+    );
     assert_eq!(bundle.schema.channels, ["web", "email", "sms", "push"]);
     let csv = tmp.path().join("clients.csv");
     std::fs::write(&csv, world::csv(&a)).unwrap();
