@@ -10,6 +10,7 @@
 //! (posteriors, and replay of logged decisions through a candidate's decide function,
 //! so this crate does not link Wasmtime). Measurement, learning and replay read the
 //! store only through [`FeedbackRead`].
+pub mod attribution;
 mod error;
 mod event;
 pub mod learn;

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use vitrine_engine::policy::{Arm, Arms};
 
+use crate::attribution::{self, Sales};
 use crate::measure::means::{lift, mean, Lift, Mean};
 use crate::measure::qini::{self, Unit};
 use crate::measure::stats::{rate, sample_ratio, uplift, Interval, Rate, SampleRatio, Uplift, Z95};
@@ -159,8 +160,7 @@ pub struct Setup {
     pub windows: BTreeMap<String, u64>,
 }
 
-/// Attribution window of an offer the bundle does not know (7 days).
-pub const DEFAULT_WINDOW: u64 = 7 * 86_400;
+pub use crate::attribution::DEFAULT_WINDOW;
 
 fn ratio(successes: u64, trials: u64) -> Option<Rate> {
     rate(successes, trials).ok()
@@ -197,9 +197,8 @@ pub fn report(store: &dyn FeedbackRead, range: Range, setup: &Setup) -> Result<R
         .collect();
     let clients = store.client_outcomes(from, to)?;
     let arms = arms_report(&clients, &setup.arms);
-    let max_window = setup.windows.values().copied().max().unwrap_or(DEFAULT_WINDOW).max(DEFAULT_WINDOW);
     // Sales after the range still count for exposures inside it, within their window.
-    let sales_rows = store.sales(from, to.saturating_add(max_window))?;
+    let sales_rows = store.sales(from, to.saturating_add(attribution::longest(&setup.windows)))?;
     let exposures = store.exposures(from, to)?;
     let (offers, units) = offer_uplift(&exposures, &sales_rows, setup);
     let qini = (units.iter().any(|u| u.treated) && units.iter().any(|u| !u.treated))
@@ -279,10 +278,7 @@ fn arms_report(clients: &[crate::ClientOutcome], arms: &Arms) -> ArmsReport {
 /// units, each the first exposure of a client to the offer in the range, followed for
 /// the offer's window. Also the Qini units (uplift-scored exposures).
 fn offer_uplift(exposures: &[crate::Exposure], sales: &[crate::SaleRow], setup: &Setup) -> (Vec<OfferUplift>, Vec<Unit>) {
-    let mut by_key: HashMap<(&str, &str), Vec<&crate::SaleRow>> = HashMap::new();
-    for s in sales {
-        by_key.entry((s.subject.as_str(), s.offer.as_str())).or_default().push(s);
-    }
+    let by_client = Sales::new(sales);
     // (offer, channel, version) → [contacted, control] units of (sold, revenue).
     type Groups<'a> = BTreeMap<(&'a str, &'a str, u64), [Vec<(bool, f64)>; 2]>;
     let mut groups: Groups<'_> = BTreeMap::new();
@@ -298,13 +294,7 @@ fn offer_uplift(exposures: &[crate::Exposure], sales: &[crate::SaleRow], setup: 
         if !seen.insert((e.subject.as_str(), e.offer.as_str(), e.channel.as_str(), e.bundle_version)) {
             continue;
         }
-        let window = setup.windows.get(&e.offer).copied().unwrap_or(DEFAULT_WINDOW);
-        let bought: Vec<&&crate::SaleRow> = by_key
-            .get(&(e.subject.as_str(), e.offer.as_str()))
-            .map(|v| v.iter().filter(|s| s.at >= e.at && s.at < e.at.saturating_add(window)).collect())
-            .unwrap_or_default();
-        let sold = !bought.is_empty();
-        let revenue = bought.iter().map(|s| s.value).sum();
+        let (sold, revenue) = by_client.within(&e.subject, &e.offer, e.at, attribution::window(&setup.windows, &e.offer));
         groups.entry((e.offer.as_str(), e.channel.as_str(), e.bundle_version)).or_default()[group].push((sold, revenue));
         if let Some(score) = e.uplift {
             units.push(Unit { score: f64::from(score), treated: group == 0, responded: sold });
@@ -331,7 +321,7 @@ fn offer_uplift(exposures: &[crate::Exposure], sales: &[crate::SaleRow], setup: 
                 offer: offer.to_string(),
                 channel: channel.to_string(),
                 bundle_version: version,
-                window_secs: setup.windows.get(offer).copied().unwrap_or(DEFAULT_WINDOW),
+                window_secs: attribution::window(&setup.windows, offer),
                 contacted: rate(sold(&t), nt).unwrap_or(Rate { successes: 0, trials: 0, rate: None, ci95: None }),
                 control: rate(sold(&c), nc).unwrap_or(Rate { successes: 0, trials: 0, rate: None, ci95: None }),
                 uplift: up,

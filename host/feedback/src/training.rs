@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::report::{Range, DEFAULT_WINDOW};
+use crate::attribution::{self, Sales};
+use crate::report::Range;
 use crate::{DecisionOffer, FeedbackError, FeedbackRead};
 
 /// What a row's label is.
@@ -71,7 +72,7 @@ impl Row {
 }
 
 /// The rows of decisions in `range`, with outcomes as of `now`. `windows` maps offers to
-/// their attribution windows (others get [`DEFAULT_WINDOW`]).
+/// their attribution windows (others get [`attribution::DEFAULT_WINDOW`]).
 pub fn rows(
     store: &dyn FeedbackRead,
     range: Range,
@@ -80,39 +81,29 @@ pub fn rows(
     now: u64,
 ) -> Result<Vec<Row>, FeedbackError> {
     let offers = store.decision_offers(range.from, range.to)?;
-    let max_window = windows.values().copied().max().unwrap_or(DEFAULT_WINDOW).max(DEFAULT_WINDOW);
     let mut responses: HashMap<(String, String), Vec<crate::Response>> = HashMap::new();
     for r in store.responses(range.from)? {
         responses.entry((r.decision_id.clone(), r.offer.clone())).or_default().push(r);
     }
-    let mut sales: HashMap<(String, String), Vec<crate::SaleRow>> = HashMap::new();
-    for s in store.sales(range.from, range.to.saturating_add(max_window))? {
-        sales.entry((s.subject.clone(), s.offer.clone())).or_default().push(s);
-    }
+    let sale_rows = store.sales(range.from, range.to.saturating_add(attribution::longest(windows)))?;
+    let sales = Sales::new(&sale_rows);
     Ok(offers
         .into_iter()
         .map(|o| {
-            let window = windows.get(&o.offer).copied().unwrap_or(DEFAULT_WINDOW);
-            let within = |at: u64, w: u64| at >= o.at && at < o.at.saturating_add(w);
+            let window = attribution::window(windows, &o.offer);
             let events = responses.get(&(o.decision_id.clone(), o.offer.clone()));
-            let in_window: Vec<&crate::Response> = events.into_iter().flatten().filter(|e| within(e.at, response_window)).collect();
+            let in_window: Vec<&crate::Response> =
+                events.into_iter().flatten().filter(|e| e.at >= o.at && e.at < o.at.saturating_add(response_window)).collect();
             let clicked = in_window.iter().any(|e| e.kind == "click");
             let converted = in_window.iter().any(|e| e.kind == "conversion");
             let conversion_value: f64 = in_window.iter().filter(|e| e.kind == "conversion").map(|e| e.value.unwrap_or(0.0)).sum();
-            let bought: Vec<&crate::SaleRow> = o
-                .subject
-                .as_ref()
-                .and_then(|s| sales.get(&(s.clone(), o.offer.clone())))
-                .into_iter()
-                .flatten()
-                .filter(|s| within(s.at, window))
-                .collect();
+            let (sold, revenue) = o.subject.as_deref().map_or((false, 0.0), |s| sales.within(s, &o.offer, o.at, window));
             Row {
                 clicked,
                 converted,
                 conversion_value,
-                sold: !bought.is_empty(),
-                revenue: bought.iter().map(|s| s.value).sum(),
+                sold,
+                revenue,
                 response_window_closed: now >= o.at.saturating_add(response_window),
                 sale_window_closed: now >= o.at.saturating_add(window),
                 offer: o,

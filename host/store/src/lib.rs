@@ -14,6 +14,7 @@ pub mod table;
 use std::path::Path;
 
 pub use error::StoreError;
+pub use export::{feature_cell, feature_column};
 pub use import::{Cell, Columns, Row, RowLayout, Rows};
 pub use ledger::{LedgerEntry, LedgerWriter, DEFAULT_RETENTION_SECS};
 use rusqlite::{params, Connection, OptionalExtension};

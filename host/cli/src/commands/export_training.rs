@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use vitrine_engine::schema::FeatureKind;
 use vitrine_feedback::report::Range;
 use vitrine_feedback::training::{self, Outcome};
 use vitrine_feedback::SqliteStore;
@@ -100,14 +99,7 @@ pub fn run(a: Args) -> Result<()> {
     .into_iter()
     .map(|(n, k)| (n.to_string(), k))
     .collect();
-    columns.extend(schema.features.iter().map(|f| {
-        let kind = match f.kind {
-            FeatureKind::Numeric { .. } => Kind::Float,
-            FeatureKind::Boolean => Kind::Bool,
-            FeatureKind::Categorical { .. } => Kind::Text,
-        };
-        (format!("f_{}", f.name), kind)
-    }));
+    columns.extend(schema.features.iter().map(|f| (format!("f_{}", f.name), vitrine_store::feature_column(&f.kind))));
     let names: Vec<(&str, Kind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
     let staged = vitrine_base::atomic::Staged::beside(&a.out);
     let mut w = TableWriter::create(staged.path(), &names).with_context(|| format!("writing {}", a.out.display()))?;
@@ -158,14 +150,7 @@ pub fn run(a: Args) -> Result<()> {
         match entry.as_ref().filter(|_| found == FOUND) {
             Some(e) => {
                 row.push(Value::Bool(e.consent & vitrine_engine::snapshot::CONSENT_PROFILING != 0));
-                for (f, v) in schema.features.iter().zip(&e.features) {
-                    row.push(match (v, &f.kind) {
-                        (None, _) => Value::Null,
-                        (Some(x), FeatureKind::Numeric { .. }) => Value::Float(f64::from(*x)),
-                        (Some(x), FeatureKind::Boolean) => Value::Bool(*x != 0.0),
-                        (Some(x), FeatureKind::Categorical { vocab }) => vocab.get(*x as usize).map_or(Value::Null, |l| Value::Text(l)),
-                    });
-                }
+                row.extend(schema.features.iter().zip(&e.features).map(|(f, v)| vitrine_store::feature_cell(*v, &f.kind)));
             }
             None => row.extend(std::iter::repeat_n(Value::Null, 1 + schema.features.len())),
         }

@@ -85,3 +85,28 @@ impl Drop for Served {
 pub fn http() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()
 }
+
+/// A Parquet or CSV table (`vitrine_store::Rows`) as one map per row, every cell as
+/// text (missing: empty).
+pub fn table(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    use vitrine_store::{Cell, Rows};
+    let rows = Rows::open(path).unwrap();
+    let headers = rows.headers.clone();
+    rows.iter
+        .map(|r| {
+            headers
+                .iter()
+                .zip(r.unwrap())
+                .map(|(h, c)| {
+                    let v = match c {
+                        Cell::Missing => String::new(),
+                        Cell::Text(s) => s,
+                        Cell::Number(x) => format!("{x}"),
+                        Cell::Bool(b) => b.to_string(),
+                    };
+                    (h.clone(), v)
+                })
+                .collect()
+        })
+        .collect()
+}

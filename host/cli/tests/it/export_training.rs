@@ -1,12 +1,9 @@
 //! `vitrine export training`: decisions joined to the features they were decided on (the
 //! ledger) and to their outcomes; a ledger miss is counted, never guessed; an empty range
 //! writes nothing.
-use std::collections::BTreeMap;
-
 use serde_json::{json, Value};
-use vitrine_store::{Cell, Rows};
 
-use crate::common::{http, vitrine, Served};
+use crate::common::{http, table, vitrine, Served};
 
 fn now() -> u64 {
     vitrine_base::clock::now()
@@ -89,28 +86,10 @@ fn the_training_table_joins_features_and_outcomes() {
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("1 miss") && stdout.contains("ledger misses"), "{stdout}");
 
-    let rows = Rows::open(&out).unwrap();
-    let headers = rows.headers.clone();
-    let table: Vec<BTreeMap<String, String>> = rows
-        .iter
-        .map(|r| {
-            headers
-                .iter()
-                .zip(r.unwrap())
-                .map(|(h, c)| {
-                    let v = match c {
-                        Cell::Missing => String::new(),
-                        Cell::Text(s) => s,
-                        Cell::Number(x) => format!("{x}"),
-                        Cell::Bool(b) => b.to_string(),
-                    };
-                    (h.clone(), v)
-                })
-                .collect()
-        })
-        .collect();
+    let table = table(&out);
+    let headers: Vec<&String> = table[0].keys().collect();
     assert_eq!(table.len(), shown + 1, "every shown or withheld offer, and the edge impression's");
-    assert!(headers.iter().any(|h| h == "f_tenure_months"), "{headers:?}");
+    assert!(headers.iter().any(|h| *h == "f_tenure_months"), "{headers:?}");
     let found = table.iter().filter(|r| r["features"] == "found").count();
     assert_eq!(found, shown, "every served decision joins to its snapshot");
     let miss: Vec<_> = table.iter().filter(|r| r["features"] == "miss").collect();

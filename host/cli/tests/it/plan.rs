@@ -7,10 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::common::{engine_wasm, vitrine};
+use crate::common::{engine_wasm, table, vitrine};
 use vitrine_base::keys::{self, Role};
 use vitrine_plan::{plan_json, Client, PlanConfig};
-use vitrine_store::{Cell, FeatureStore, Rows};
+use vitrine_store::FeatureStore;
 
 const CLIENTS: usize = 3000;
 
@@ -79,29 +79,6 @@ impl World {
 fn run(args: &[&str]) {
     let out = vitrine(args);
     assert!(out.status.success(), "vitrine {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn table(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let rows = Rows::open(path).unwrap();
-    let headers = rows.headers.clone();
-    rows.iter
-        .map(|r| {
-            let r = r.unwrap();
-            headers
-                .iter()
-                .zip(r)
-                .map(|(h, c)| {
-                    let v = match c {
-                        Cell::Missing => String::new(),
-                        Cell::Text(s) => s,
-                        Cell::Number(x) => format!("{x}"),
-                        Cell::Bool(b) => b.to_string(),
-                    };
-                    (h.clone(), v)
-                })
-                .collect()
-        })
-        .collect()
 }
 
 #[derive(serde::Deserialize)]
