@@ -40,6 +40,9 @@ pub enum Input {
     /// An S-learner's treatment flag, `(t - offset) * scale`: `t` is 1 (contacted)
     /// unless the engine evaluates the control (`t` = 0).
     Treatment { offset: f32, scale: f32 },
+    /// 1.0 if the feature is missing from the snapshot, else 0.0: the missing-value
+    /// indicator of the host's learned models.
+    Missing { slot: u16 },
 }
 
 /// The model proper.
@@ -283,6 +286,13 @@ fn column(input: &Input, features: &[f32], context: &[f32], treatment: f32) -> f
             }
         }
         Input::Treatment { offset, scale } => (treatment - offset) * scale,
+        Input::Missing { slot } => {
+            if read(features, slot).is_nan() {
+                1.0
+            } else {
+                0.0
+            }
+        }
     }
 }
 

@@ -53,6 +53,28 @@ fn linear_with_preprocessing_and_logistic() {
     assert!((s[0] + s[1] - 1.0).abs() < 1e-6 && s[0] > s[1]);
 }
 
+#[test]
+fn missing_indicators_read_whether_a_feature_is_absent() {
+    let m = Model {
+        name: "learned".into(),
+        inputs: vec![Input::Feature { slot: 0, impute: Some(3.0), offset: 3.0, scale: 0.5 }, Input::Missing { slot: 0 }],
+        body: Body::Linear { weights: vec![1.0, -2.0], bias: vec![0.25] },
+        post: Post::Identity,
+        n_outputs: 1,
+    };
+    // present: (5 - 3) * 0.5 = 1, indicator 0 → 1.25
+    assert_eq!(score(&m, &[5.0]), vec![1.25]);
+    // missing: imputed to the mean (0 after standardising), indicator 1 → 0.25 - 2
+    assert_eq!(score(&m, &[f32::NAN]), vec![-1.75]);
+    // the lazy path gives the same bits
+    let mut lazy = super::Lazy::default();
+    assert_eq!(m.output(0, &[f32::NAN], &[], 1.0, &mut lazy, &mut Scratch::default()), -1.75);
+    // a slot past the schema is refused at load
+    let schema = Fixture::telco().bundle.schema;
+    let bad = Model { inputs: vec![Input::Missing { slot: 999 }, Input::Missing { slot: 0 }], ..m };
+    assert!(bad.validate(&schema).is_err());
+}
+
 fn stump(mode: NodeMode, missing_true: bool) -> Model {
     let leaf = |start| Node {
         mode: NodeMode::Leaf,

@@ -18,6 +18,7 @@ impl Model {
                     matches!(schema.features.get(slot as usize).map(|f| &f.kind), Some(FeatureKind::Categorical { vocab }) if (category as usize) < vocab.len()),
                 ),
                 Input::Treatment { offset, scale } => ("treatment", 0, offset.is_finite() && scale.is_finite()),
+                Input::Missing { slot } => ("feature", slot, (slot as usize) < schema.features.len()),
             };
             if !ok {
                 return Err(ModelError::BadIndex { model: name(), input: i, what, index: slot as usize });

@@ -37,8 +37,15 @@ pub fn run(a: Args) -> Result<()> {
     let runtime = Runtime::new(&wasm, signed.bytes, signed.key, RuntimeOptions::default())?;
     let store = SqliteStore::open_reader(&a.feedback)?;
     let decide = |request: &[u8]| runtime.decide(request).map(|(out, _)| vitrine_runtime::reply::<DecideResponse>(&out));
-    let report =
-        vitrine_feedback::learn::replay(decide, runtime.current().version(), &store, super::since(&a.since)?, a.reward, a.resamples)?;
+    let report = vitrine_feedback::learn::replay(
+        decide,
+        runtime.current().version(),
+        &store,
+        super::since(&a.since)?,
+        &|_| true,
+        a.reward,
+        a.resamples,
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

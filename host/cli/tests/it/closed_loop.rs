@@ -150,7 +150,7 @@ fn replaying_the_logging_bundle_estimates_its_observed_value() {
         store.write(&click.into_iter().collect::<Vec<_>>(), &[], &[logged]).unwrap();
     }
     let decide = |request: &[u8]| runtime.decide(request).map(|(out, _)| vitrine_runtime::reply::<DecideResponse>(&out));
-    let report = replay(decide, runtime.current().version(), &store, 0, Reward::Click, 500).unwrap();
+    let report = replay(decide, runtime.current().version(), &store, 0, &|_| true, Reward::Click, 500).unwrap();
     assert!(with_offers > 150, "{with_offers}");
     assert_eq!((report.decisions, report.skipped, report.samples), (200, 0, with_offers));
     assert_eq!(report.agreement, 1.0, "same bundle, same requests: same picks");

@@ -43,7 +43,8 @@ struct Sample {
     probability: f64,
 }
 
-/// Replays decisions logged at or after `since` through `candidate`.
+/// Replays decisions logged at or after `since` (and for which `keep(decision_id)`)
+/// through `candidate`.
 ///
 /// `decide` is the candidate: it takes a logged request (JSON) and returns the candidate's
 /// typed reply, its response or the core's error (`Err` from `decide` itself aborts the
@@ -54,6 +55,7 @@ pub fn replay<D, E>(
     candidate_version: u64,
     feedback: &dyn FeedbackRead,
     since: u64,
+    keep: &dyn Fn(&str) -> bool,
     reward: Reward,
     resamples: usize,
 ) -> Result<ReplayReport, LearnError>
@@ -61,7 +63,8 @@ where
     D: Fn(&[u8]) -> Result<Result<DecideResponse, ErrorBody>, E>,
     E: std::fmt::Display,
 {
-    let rows = feedback.logged_requests(since)?;
+    let mut rows = feedback.logged_requests(since)?;
+    rows.retain(|r| keep(&r.decision_id));
     let mut samples: Vec<Replayed> = Vec::new();
     let mut skipped = 0;
     for row in &rows {

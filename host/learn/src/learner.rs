@@ -1,0 +1,304 @@
+//! One learning round: the current bundle and its feedback → the next bundle version.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use vitrine_engine::bundle::{Bundle, Propensity, Score};
+use vitrine_engine::models::{Body, Model, Post, Scratch};
+use vitrine_engine::snapshot::CONSENT_PROFILING;
+use vitrine_feedback::learn::Reward;
+use vitrine_feedback::measure::ope::OffPolicy;
+use vitrine_feedback::report::Range;
+use vitrine_feedback::training::{self, Outcome};
+use vitrine_feedback::FeedbackRead;
+use vitrine_store::FeatureStore;
+
+use crate::auc::auc;
+use crate::design::Design;
+use crate::fit::{fit, FitOptions};
+use crate::join::{join, Joined};
+use crate::{challenger, models, LearnError};
+
+/// How training rows are weighted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weighting {
+    /// Every shown offer counts once.
+    None,
+    /// By the inverse of its logged selection probability (capped at 100), so the rows
+    /// stand for every client the offer could have been shown to.
+    Ips,
+}
+
+/// Where an offer is on the maturity ramp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Maturity {
+    /// Fewer responses than the bundle's `maturity`: Thompson sampling on its Beta posterior.
+    Learning,
+    /// Enough responses: its model (learned or given) scores it.
+    Mature,
+}
+
+/// A round's settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Decisions at or after this unix time.
+    pub since: u64,
+    /// Outcomes as of this time (windows still open at `now` are not outcomes yet).
+    pub now: u64,
+    /// Clicks and conversions count within this long after the decision.
+    pub response_window: u64,
+    pub reward: Reward,
+    /// Responses an offer needs before a learned model replaces Thompson sampling.
+    pub maturity: u32,
+    pub weighting: Weighting,
+    pub fit: FitOptions,
+    /// Percent of decisions held out (by a hash of the decision id) for the champion/challenger test.
+    pub holdout_percent: u32,
+    /// Bootstrap resamples for the off-policy confidence intervals.
+    pub resamples: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            since: 0,
+            now: 0,
+            response_window: 86_400,
+            reward: Reward::Conversion,
+            maturity: 20,
+            weighting: Weighting::None,
+            fit: FitOptions::default(),
+            holdout_percent: 20,
+            resamples: 500,
+        }
+    }
+}
+
+/// What the round decided for one offer.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferReport {
+    pub offer: String,
+    pub maturity: Maturity,
+    /// Impressions and responses since `since` (the Beta posterior's counts).
+    pub impressions: u64,
+    pub responses: u64,
+    /// Labelled shown rows with features: for fitting, and held out.
+    pub train_rows: usize,
+    pub holdout_rows: usize,
+    /// Held-out AUC of the current score and of the fitted model.
+    pub auc_before: Option<f64>,
+    pub auc_after: Option<f64>,
+    pub iterations: Option<u64>,
+    pub promoted: bool,
+    pub reason: String,
+}
+
+/// The next bundle and everything that went into it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Learned {
+    #[serde(skip)]
+    pub bundle: Bundle,
+    pub version: u64,
+    pub offers: Vec<OfferReport>,
+    /// Training rows by how their features were found (`found`, `miss`, `schema_changed`, `no_snapshot`).
+    pub ledger: BTreeMap<&'static str, u64>,
+    /// Rows left out because the client had not consented to profiling.
+    pub no_profiling_consent: u64,
+    /// Off-policy estimates on the held-out logged decisions: the bundle without the
+    /// promotions, and with them (when any offer was promoted on AUC).
+    pub current: Option<OffPolicy>,
+    pub candidate: Option<OffPolicy>,
+    /// The champion/challenger verdict on the whole candidate.
+    pub verdict: String,
+}
+
+fn outcome(reward: Reward) -> Outcome {
+    match reward {
+        Reward::Click => Outcome::Click,
+        Reward::Conversion => Outcome::Conversion,
+    }
+}
+
+/// The current score of offer `i` on a feature row, when it is a propensity.
+fn current_score(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scratch) -> Option<f64> {
+    match &bundle.offers[i].score {
+        Score::Propensity(Propensity::Constant(p)) => Some(f64::from(*p)),
+        Score::Propensity(Propensity::Model { model, output }) => {
+            let m = bundle.models.get(*model as usize)?;
+            let mut out = vec![0.0; m.n_outputs as usize];
+            m.score(features, &[], scratch, &mut out);
+            out.get(*output as usize).map(|p| f64::from(*p))
+        }
+        Score::Uplift(_) => None,
+    }
+}
+
+/// Learns the next version of `current` from `feedback` (joined to `ledger`).
+pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStore, s: &Settings) -> Result<Learned, LearnError> {
+    // Beta posteriors (constants stay: a mature offer's score is its model).
+    let base = vitrine_feedback::learn::learn(current, feedback, s.since, s.reward, u64::MAX)?;
+    let mut next = base.bundle;
+    next.policy.thompson.cold_below = s.maturity;
+    let counts: BTreeMap<String, (u64, u64)> = base.offers.iter().map(|o| (o.offer.clone(), (o.impressions, o.successes))).collect();
+    for p in &mut next.posteriors {
+        // The maturity ramp counts responses.
+        p.observations = counts.get(&next.offers[p.offer as usize].id).map_or(0, |c| u32::try_from(c.1).unwrap_or(u32::MAX));
+    }
+
+    let windows = current.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect();
+    let rows = training::rows(feedback, Range { from: s.since, to: s.now.saturating_add(1) }, &windows, s.response_window, s.now)?;
+    if rows.is_empty() {
+        return Err(LearnError::NoData { from: s.since, to: s.now });
+    }
+    let schema_hash = vitrine_base::hex::encode(&current.schema.hash());
+    let (joined, found) = join(rows, ledger, &schema_hash)?;
+    let target = outcome(s.reward);
+    let mut no_consent = 0u64;
+    // Usable rows: shown, labelled, features found, the client consented to profiling.
+    let usable: Vec<(&Joined, Vec<f32>, bool)> = joined
+        .iter()
+        .filter(|j| j.row.contacted())
+        .filter_map(|j| {
+            let label = j.row.label(target)?;
+            let entry = j.entry.as_ref()?;
+            if entry.consent & CONSENT_PROFILING == 0 {
+                no_consent += 1;
+                return None;
+            }
+            Some((j, j.features()?, label))
+        })
+        .collect();
+    let design = Design::fit(&current.schema, usable.iter().map(|(_, f, _)| f.as_slice()));
+    let d = design.width();
+
+    let mut reports = Vec::new();
+    let mut promoted_models: Vec<(usize, Model)> = Vec::new();
+    let mut scratch = Scratch::default();
+    for (i, offer) in current.offers.iter().enumerate() {
+        let (impressions, responses) = counts.get(&offer.id).copied().unwrap_or((0, 0));
+        let mut r = OfferReport {
+            offer: offer.id.clone(),
+            maturity: if responses >= u64::from(s.maturity) { Maturity::Mature } else { Maturity::Learning },
+            impressions,
+            responses,
+            train_rows: 0,
+            holdout_rows: 0,
+            auc_before: None,
+            auc_after: None,
+            iterations: None,
+            promoted: false,
+            reason: String::new(),
+        };
+        if matches!(offer.score, Score::Uplift(_)) {
+            r.reason = "uplift-scored: keeps its uplift models (retrain them from `vitrine export training`)".into();
+            reports.push(r);
+            continue;
+        }
+        let mine: Vec<&(&Joined, Vec<f32>, bool)> = usable.iter().filter(|(j, _, _)| j.row.offer.offer == offer.id).collect();
+        let (hold, train): (Vec<_>, Vec<_>) =
+            mine.into_iter().partition(|(j, _, _)| challenger::held_out(&j.row.offer.decision_id, s.holdout_percent));
+        r.train_rows = train.len();
+        r.holdout_rows = hold.len();
+        if r.maturity == Maturity::Learning {
+            r.reason = format!("{responses} responses < maturity {}: Thompson sampling on its Beta posterior", s.maturity);
+            reports.push(r);
+            continue;
+        }
+        let mut x = Vec::with_capacity(train.len() * d);
+        for (_, f, _) in &train {
+            design.encode(f, &mut x);
+        }
+        let y: Vec<bool> = train.iter().map(|(_, _, l)| *l).collect();
+        let w: Vec<f64> = train
+            .iter()
+            .map(|(j, _, _)| match s.weighting {
+                Weighting::None => 1.0,
+                Weighting::Ips => 1.0 / j.row.offer.selection_probability.unwrap_or(1.0).clamp(0.01, 1.0),
+            })
+            .collect();
+        let fitted = match fit(&x, d, &y, &w, s.fit) {
+            Ok(f) => f,
+            Err(e) => {
+                r.reason = format!("kept the current score: fit failed ({}: {e})", e.code());
+                reports.push(r);
+                continue;
+            }
+        };
+        r.iterations = Some(fitted.iterations);
+        let labels: Vec<bool> = hold.iter().map(|(_, _, l)| *l).collect();
+        let mut row = Vec::with_capacity(d);
+        let after: Vec<f64> = hold
+            .iter()
+            .map(|(_, f, _)| {
+                row.clear();
+                design.encode(f, &mut row);
+                fitted.predict(&row)
+            })
+            .collect();
+        let before: Vec<f64> = hold.iter().map(|(_, f, _)| current_score(current, i, f, &mut scratch).unwrap_or(0.0)).collect();
+        r.auc_before = auc(&before, &labels);
+        r.auc_after = auc(&after, &labels);
+        match (r.auc_before, r.auc_after) {
+            (Some(b), Some(a)) if a >= b => {
+                r.promoted = true;
+                r.reason = format!("held-out AUC {b:.3} → {a:.3}");
+                let model = Model {
+                    name: models::learned_name(&offer.id),
+                    inputs: design.inputs.clone(),
+                    body: Body::Linear { weights: fitted.weights.iter().map(|v| *v as f32).collect(), bias: vec![fitted.bias as f32] },
+                    post: Post::Logistic,
+                    n_outputs: 1,
+                };
+                promoted_models.push((i, model));
+            }
+            (Some(b), Some(a)) => r.reason = format!("kept the current score: held-out AUC {a:.3} is worse than its {b:.3}"),
+            _ => r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len()),
+        }
+        reports.push(r);
+    }
+
+    let mut learned = Learned {
+        bundle: next.clone(),
+        version: next.version,
+        offers: reports,
+        ledger: found.iter().map(|(k, v)| (k.as_str(), *v)).collect(),
+        no_profiling_consent: no_consent,
+        current: None,
+        candidate: None,
+        verdict: "no offer promoted on held-out AUC: the bundle keeps its scores (posteriors updated)".into(),
+    };
+    if promoted_models.is_empty() {
+        models::prune(&mut learned.bundle);
+        learned.bundle.validate()?;
+        return Ok(learned);
+    }
+    let mut candidate = next.clone();
+    for (i, model) in promoted_models {
+        let m = models::put(&mut candidate, model);
+        candidate.offers[i].score = Score::Propensity(Propensity::Model { model: m, output: 0 });
+    }
+    models::prune(&mut candidate);
+    candidate.validate()?;
+    let current_ope = challenger::replay(&next, feedback, s)?.estimates;
+    let candidate_ope = challenger::replay(&candidate, feedback, s)?.estimates;
+    let verdict = challenger::verdict(current_ope.as_ref(), candidate_ope.as_ref());
+    learned.current = current_ope;
+    learned.candidate = candidate_ope;
+    match verdict {
+        Ok(v) => {
+            learned.verdict = v;
+            learned.bundle = candidate;
+        }
+        Err(v) => {
+            for r in learned.offers.iter_mut().filter(|r| r.promoted) {
+                r.promoted = false;
+                r.reason = format!("{}; {v}", r.reason);
+            }
+            learned.verdict = v;
+            models::prune(&mut learned.bundle);
+            learned.bundle.validate()?;
+        }
+    }
+    Ok(learned)
+}
