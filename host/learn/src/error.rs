@@ -12,7 +12,7 @@ pub enum LearnError {
     Engine(#[from] vitrine_engine::Error),
     #[error(transparent)]
     Replay(#[from] vitrine_feedback::learn::LearnError),
-    #[error("no logged decision showed an offer between {from} and {to}: nothing to learn from")]
+    #[error("no logged decision and no feedback event between {from} and {to}: nothing to learn from")]
     NoData { from: u64, to: u64 },
 }
 

@@ -1,7 +1,8 @@
 //! Weighted L2-regularised logistic regression, minimised by argmin's L-BFGS.
 //!
-//! Loss: `Σᵢ wᵢ·(log(1 + e^{zᵢ}) − yᵢ·zᵢ) / Σᵢ wᵢ + λ/2·‖β‖²`, `zᵢ = b + β·xᵢ` (the
-//! intercept is not penalised). Why not `linfa-logistic`: it has no sample weights (the
+//! Loss: `Σᵢ wᵢ·(log(1 + e^{zᵢ}) − yᵢ·zᵢ) + λ/2·‖β‖²`, `zᵢ = b + β·xᵢ` (the intercept is
+//! not penalised; λ = 1 is scikit-learn's default `C = 1`, so the prior weighs more when
+//! there are few rows), minimised divided by `Σᵢ wᵢ` for scale. Why not `linfa-logistic`: it has no sample weights (the
 //! inverse-propensity weighting below needs them), it penalises the intercept, and it
 //! returns its last iterate when it runs out of iterations without saying so; here a fit
 //! that does not converge is an error ([`FitError::NotConverged`]), never a model.
@@ -27,14 +28,14 @@ impl Fitted {
 /// Fit settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FitOptions {
-    /// λ, per unit of sample weight.
+    /// λ, in units of one row's loss (scikit-learn's `1 / C`).
     pub l2: f64,
     pub max_iterations: u64,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { l2: 1e-3, max_iterations: 200 }
+        FitOptions { l2: 1.0, max_iterations: 200 }
     }
 }
 
@@ -105,7 +106,7 @@ impl CostFunction for Problem<'_> {
             let z = self.z(p, i);
             loss += self.w[i] * (softplus(z) - if self.y[i] { z } else { 0.0 });
         }
-        Ok(loss / self.total + 0.5 * self.l2 * dot(&p[..self.d], &p[..self.d]))
+        Ok((loss + 0.5 * self.l2 * dot(&p[..self.d], &p[..self.d])) / self.total)
     }
 }
 
@@ -125,7 +126,7 @@ impl Gradient for Problem<'_> {
         for j in 0..=self.d {
             g[j] /= self.total;
             if j < self.d {
-                g[j] += self.l2 * p[j];
+                g[j] += self.l2 * p[j] / self.total;
             }
         }
         Ok(g)

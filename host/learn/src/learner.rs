@@ -89,6 +89,9 @@ pub struct OfferReport {
     /// Held-out AUC of the current score and of the fitted model.
     pub auc_before: Option<f64>,
     pub auc_after: Option<f64>,
+    /// Held-out mean log-loss of the current score and of the fitted model.
+    pub log_loss_before: Option<f64>,
+    pub log_loss_after: Option<f64>,
     pub iterations: Option<u64>,
     pub promoted: bool,
     pub reason: String,
@@ -120,6 +123,36 @@ fn outcome(reward: Reward) -> Outcome {
     }
 }
 
+/// Held-out responses an offer needs before two of its models are compared.
+pub const MIN_HELD_OUT_POSITIVES: usize = 5;
+
+/// Mean log-loss of probabilities `p` against `labels` (clamped away from 0 and 1).
+fn log_loss(p: &[f64], labels: &[bool]) -> Option<f64> {
+    if p.is_empty() {
+        return None;
+    }
+    let sum: f64 = p
+        .iter()
+        .zip(labels)
+        .map(|(&q, &y)| {
+            let q = q.clamp(1e-6, 1.0 - 1e-6);
+            -if y { q.ln() } else { (1.0 - q).ln() }
+        })
+        .sum();
+    Some(sum / p.len() as f64)
+}
+
+/// What `bundle` serves as offer `i`'s propensity for a feature row: the mean of its
+/// Beta posterior while it is on Thompson sampling (the mean of the draws), else its
+/// score; `None` for an uplift-scored offer.
+pub fn served_propensity(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scratch) -> Option<f64> {
+    let cold = bundle.posteriors.iter().find(|p| p.offer as usize == i && p.observations < bundle.policy.thompson.cold_below);
+    match cold {
+        Some(p) => Some(f64::from(p.alpha) / f64::from(p.alpha + p.beta)),
+        None => current_score(bundle, i, features, scratch),
+    }
+}
+
 /// The current score of offer `i` on a feature row, when it is a propensity.
 fn current_score(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scratch) -> Option<f64> {
     match &bundle.offers[i].score {
@@ -138,7 +171,7 @@ fn current_score(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scra
 pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStore, s: &Settings) -> Result<Learned, LearnError> {
     // Beta posteriors (constants stay: a mature offer's score is its model).
     let base = vitrine_feedback::learn::learn(current, feedback, s.since, s.reward, u64::MAX)?;
-    let mut next = base.bundle;
+    let mut next = base.bundle.clone();
     next.policy.thompson.cold_below = s.maturity;
     let counts: BTreeMap<String, (u64, u64)> = base.offers.iter().map(|o| (o.offer.clone(), (o.impressions, o.successes))).collect();
     for p in &mut next.posteriors {
@@ -148,7 +181,7 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
 
     let windows = current.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect();
     let rows = training::rows(feedback, Range { from: s.since, to: s.now.saturating_add(1) }, &windows, s.response_window, s.now)?;
-    if rows.is_empty() {
+    if rows.is_empty() && base.offers.is_empty() {
         return Err(LearnError::NoData { from: s.since, to: s.now });
     }
     let schema_hash = vitrine_base::hex::encode(&current.schema.hash());
@@ -186,6 +219,8 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
             holdout_rows: 0,
             auc_before: None,
             auc_after: None,
+            log_loss_before: None,
+            log_loss_after: None,
             iterations: None,
             promoted: false,
             reason: String::new(),
@@ -236,13 +271,20 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
                 fitted.predict(&row)
             })
             .collect();
-        let before: Vec<f64> = hold.iter().map(|(_, f, _)| current_score(current, i, f, &mut scratch).unwrap_or(0.0)).collect();
+        let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(current, i, f, &mut scratch).unwrap_or(0.0)).collect();
         r.auc_before = auc(&before, &labels);
         r.auc_after = auc(&after, &labels);
-        match (r.auc_before, r.auc_after) {
-            (Some(b), Some(a)) if a >= b => {
+        r.log_loss_before = log_loss(&before, &labels);
+        r.log_loss_after = log_loss(&after, &labels);
+        let positives = labels.iter().filter(|&&l| l).count();
+        match (r.auc_before, r.auc_after, r.log_loss_before, r.log_loss_after) {
+            _ if positives < MIN_HELD_OUT_POSITIVES => {
+                r.reason =
+                    format!("kept the current score: {positives} held-out responses (< {MIN_HELD_OUT_POSITIVES}) cannot compare models");
+            }
+            (Some(b), Some(a), Some(lb), Some(la)) if a >= b && la <= lb => {
                 r.promoted = true;
-                r.reason = format!("held-out AUC {b:.3} → {a:.3}");
+                r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4}");
                 let model = Model {
                     name: models::learned_name(&offer.id),
                     inputs: design.inputs.clone(),
@@ -252,7 +294,9 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
                 };
                 promoted_models.push((i, model));
             }
-            (Some(b), Some(a)) => r.reason = format!("kept the current score: held-out AUC {a:.3} is worse than its {b:.3}"),
+            (Some(b), Some(a), Some(lb), Some(la)) => {
+                r.reason = format!("kept the current score: held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (either worse)")
+            }
             _ => r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len()),
         }
         reports.push(r);

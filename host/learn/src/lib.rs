@@ -18,4 +18,4 @@ mod learner;
 mod models;
 
 pub use error::LearnError;
-pub use learner::{learn, Learned, Maturity, OfferReport, Settings, Weighting};
+pub use learner::{learn, served_propensity, Learned, Maturity, OfferReport, Settings, Weighting};

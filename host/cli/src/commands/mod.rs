@@ -2,6 +2,7 @@
 mod bundle_build;
 mod bundle_inspect;
 mod bundle_push;
+mod demo_loop;
 mod demo_seed;
 mod demo_simulate;
 mod export_training;
@@ -49,11 +50,14 @@ pub enum Command {
     ///
     /// Example: vitrine serve --listen 127.0.0.1:8080
     Serve(Box<serve::Args>),
-    /// Learn from feedback: Beta posteriors per offer (and, for offers scored by a constant
-    /// propensity, the posterior mean as the new constant) in the next bundle version,
-    /// signed.
+    /// Learn from feedback into the next bundle version, signed: per offer a logistic
+    /// regression over the bundle's features (decisions joined to their snapshots through
+    /// the ledger), promoted only if its held-out AUC is not worse and the doubly-robust
+    /// estimate of the resulting policy is not worse beyond its CI; offers with fewer than
+    /// --maturity responses keep Thompson sampling on their Beta posterior. Prints (and
+    /// logs to OUT.learn.json) every decision. `--learner beta`: Beta posteriors only.
     ///
-    /// Example: vitrine learn --bundle telco.vbundle --bundle-key keys/bundle-2026.pub --key keys/bundle-2026.key --feedback .vitrine/feedback.sqlite --out telco-v2.vbundle
+    /// Example: vitrine learn --bundle telco.vbundle --bundle-key keys/bundle-2026.pub --key keys/bundle-2026.key --feedback .vitrine/feedback.sqlite --features .vitrine/features.sqlite --out telco-v2.vbundle
     Learn(learn::Args),
     /// Replay logged decisions through a candidate bundle and print off-policy estimates
     /// (IPS, self-normalised IPS, doubly robust, bootstrap 95% CIs) next to the logged
@@ -155,6 +159,13 @@ pub enum DemoCmd {
     ///
     /// Example: vitrine demo simulate --api-key $(cat .vitrine-demo/api-key) --rate 50 --duration 60s
     Simulate(demo_simulate::Args),
+    /// The closed loop against the hidden truth: per learner, a real server on a fresh
+    /// state; each round a day of visits through it, then `learn`, then a hot swap. Prints
+    /// the true reward per decision, the oracle's and the regret per round; writes
+    /// OUT/loop.json and OUT/learning-curve.svg.
+    ///
+    /// Example: vitrine demo loop --rounds 10 --visits 20000 --out loop
+    Loop(Box<demo_loop::Args>),
 }
 
 impl Command {
@@ -178,6 +189,7 @@ impl Command {
             Command::Plan(a) => plan::run(a),
             Command::Demo(DemoCmd::Seed(a)) => demo_seed::run(a),
             Command::Demo(DemoCmd::Simulate(a)) => demo_simulate::run(a),
+            Command::Demo(DemoCmd::Loop(a)) => demo_loop::run(*a),
         }
     }
 }

@@ -92,8 +92,14 @@ pub struct Args {
     #[arg(long)]
     learn_key: Option<PathBuf>,
     /// What the periodic learner counts as a success.
-    #[arg(long, value_enum, default_value = "click")]
+    #[arg(long, value_enum, default_value = "conversion")]
     learn_reward: Reward,
+    /// Responses an offer needs before the periodic learner's model replaces Thompson sampling.
+    #[arg(long, default_value_t = 20)]
+    learn_maturity: u32,
+    /// Clicks and conversions count within this long after the decision.
+    #[arg(long, default_value = "1d")]
+    learn_response_window: String,
     /// Impressions an offer needs before the periodic learner replaces its constant propensity.
     #[arg(long, default_value_t = 100)]
     learn_min_impressions: u64,
@@ -173,6 +179,9 @@ pub fn run(a: Args) -> Result<()> {
             key,
             reward: a.learn_reward,
             min_impressions: a.learn_min_impressions,
+            features: config.features.clone(),
+            maturity: a.learn_maturity,
+            response_window: super::seconds(&a.learn_response_window)?,
         });
     }
     if let Some(k) = &config.api_key {
