@@ -22,7 +22,7 @@ use vitrine_base::keys::{self, Role};
 use vitrine_demo::day::{self, Day, DayOptions};
 use vitrine_demo::plot::{self, Series};
 use vitrine_demo::world::{self, Client};
-use vitrine_engine::bundle::{Bundle, Propensity, Score};
+use vitrine_engine::bundle::Bundle;
 use vitrine_engine::models::Scratch;
 use vitrine_feedback::learn::Reward;
 use vitrine_feedback::SqliteStore;
@@ -172,19 +172,6 @@ fn start(dir: &Path, listen: &str, api_key: &str, engine: Option<&Path>) -> Resu
     Ok(server)
 }
 
-/// The rule-based start: the demo bundle without models, every offer at one constant
-/// propensity (so the ranking is by value), no posteriors, no business levers (so the
-/// engine's objective is the truth's expected value).
-fn rule_based(mut b: Bundle) -> Bundle {
-    for o in &mut b.offers {
-        o.score = Score::Propensity(Propensity::Constant(0.05));
-    }
-    b.models.clear();
-    b.posteriors.clear();
-    b.policy.category_levers.clear();
-    b
-}
-
 fn push(server: &Server, api_key: &str, signed: &[u8], version: u64) -> Result<()> {
     let res = agent()
         .post(&format!("{}/v1/admin/bundle", server.base))
@@ -238,7 +225,7 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
     let secret = keys::load_secret(&dir.join("keys/bundle-dev.key"), Role::Bundle)?;
     let mut bundle = vitrine_base::signed::read(&dir.join("bundle.vbundle"), &dir.join("keys/bundle-dev.pub"))?.bundle;
     if learner != LearnerArg::Static {
-        bundle = rule_based(bundle);
+        bundle = vitrine_demo::rule_based(bundle);
         let bytes = vitrine_engine::bundle::envelope::sign(&bundle, &secret.kid, &secret.key)?;
         vitrine_base::atomic::write(&dir.join("bundle.vbundle"), &bytes)?;
     }

@@ -46,12 +46,6 @@ fn opt_text(s: &Option<String>) -> Value<'_> {
     s.as_deref().map_or(Value::Null, Value::Text)
 }
 
-/// How a row's features were found.
-const FOUND: &str = "found";
-const MISS: &str = "miss";
-const SCHEMA_CHANGED: &str = "schema_changed";
-const NO_SNAPSHOT: &str = "no_snapshot";
-
 pub fn run(a: Args) -> Result<()> {
     let outcome = match a.outcome {
         OutcomeArg::Click => Outcome::Click,
@@ -103,26 +97,9 @@ pub fn run(a: Args) -> Result<()> {
     let names: Vec<(&str, Kind)> = columns.iter().map(|(n, k)| (n.as_str(), *k)).collect();
     let staged = vitrine_base::atomic::Staged::beside(&a.out);
     let mut w = TableWriter::create(staged.path(), &names).with_context(|| format!("writing {}", a.out.display()))?;
-    let mut counts = std::collections::BTreeMap::<&str, u64>::new();
-    let mut cache: Option<(String, Option<vitrine_store::LedgerEntry>)> = None;
-    for r in &rows {
-        let o = &r.offer;
-        let entry = match &o.snapshot_hash {
-            None => None,
-            Some(h) => {
-                if cache.as_ref().is_none_or(|(k, _)| k != h) {
-                    cache = Some((h.clone(), features.ledger_entry(h)?));
-                }
-                cache.as_ref().and_then(|(_, e)| e.clone())
-            }
-        };
-        let found = match (&o.snapshot_hash, &entry) {
-            (None, _) => NO_SNAPSHOT,
-            (Some(_), None) => MISS,
-            (Some(_), Some(e)) if e.schema_hash != schema_hash => SCHEMA_CHANGED,
-            _ => FOUND,
-        };
-        *counts.entry(found).or_default() += 1;
+    let (joined, counts) = vitrine_learn::join::join(rows, &features, &schema_hash)?;
+    for j in &joined {
+        let (r, o, found) = (&j.row, &j.row.offer, j.found.as_str());
         let mut row = vec![
             Value::Text(&o.decision_id),
             Value::Float(o.at as f64),
@@ -147,7 +124,7 @@ pub fn run(a: Args) -> Result<()> {
             Value::Float(r.reward(outcome)),
             Value::Text(found),
         ];
-        match entry.as_ref().filter(|_| found == FOUND) {
+        match &j.entry {
             Some(e) => {
                 row.push(Value::Bool(e.consent & vitrine_engine::snapshot::CONSENT_PROFILING != 0));
                 row.extend(schema.features.iter().zip(&e.features).map(|(f, v)| vitrine_store::feature_cell(*v, &f.kind)));
@@ -158,17 +135,17 @@ pub fn run(a: Args) -> Result<()> {
     }
     w.finish().with_context(|| format!("writing {}", a.out.display()))?;
     staged.commit().with_context(|| format!("writing {}", a.out.display()))?;
-    let labelled = rows.iter().filter(|r| r.label(outcome).is_some()).count();
+    let labelled = joined.iter().filter(|j| j.row.label(outcome).is_some()).count();
     println!(
         "{} rows ({} with a {:?} outcome, {} still in their window) → {}; features: {}",
-        rows.len(),
+        joined.len(),
         labelled,
         outcome,
-        rows.len() - labelled,
+        joined.len() - labelled,
         a.out.display(),
-        counts.iter().map(|(k, v)| format!("{v} {k}")).collect::<Vec<_>>().join(", ")
+        counts.iter().map(|(k, v)| format!("{v} {}", k.as_str())).collect::<Vec<_>>().join(", ")
     );
-    if counts.get(MISS).copied().unwrap_or(0) > 0 {
+    if counts.get(&vitrine_learn::join::Found::Miss).copied().unwrap_or(0) > 0 {
         println!("ledger misses: decisions whose snapshot this feature store never signed (or whose entry expired); their features are left empty, never guessed");
     }
     Ok(())

@@ -2,6 +2,7 @@
 mod bundle_build;
 mod bundle_inspect;
 mod bundle_push;
+mod demo_history;
 mod demo_loop;
 mod demo_seed;
 mod demo_simulate;
@@ -166,6 +167,12 @@ pub enum DemoCmd {
     ///
     /// Example: vitrine demo loop --rounds 10 --visits 20000 --out loop
     Loop(Box<demo_loop::Args>),
+    /// A large logged history without HTTP (for the learner's benchmark): every demo
+    /// client's snapshot signed into the ledger, N decisions by the native engine over the
+    /// last days, clicks and conversions from the hidden truth.
+    ///
+    /// Example: vitrine demo history --decisions 1000000 --state .vitrine-history
+    History(demo_history::Args),
 }
 
 impl Command {
@@ -190,6 +197,7 @@ impl Command {
             Command::Demo(DemoCmd::Seed(a)) => demo_seed::run(a),
             Command::Demo(DemoCmd::Simulate(a)) => demo_simulate::run(a),
             Command::Demo(DemoCmd::Loop(a)) => demo_loop::run(*a),
+            Command::Demo(DemoCmd::History(a)) => demo_history::run(a),
         }
     }
 }

@@ -10,6 +10,7 @@ mod export_training;
 mod feature_import_parquet;
 mod feature_store;
 mod feedback_crash;
+mod learn_cli;
 mod ledger;
 mod ope_cli;
 mod plan;
