@@ -57,6 +57,8 @@ pub struct Settings {
     pub holdout_percent: u32,
     /// Bootstrap resamples for the off-policy confidence intervals.
     pub resamples: usize,
+    /// Impressions before a constant propensity is replaced by its posterior mean.
+    pub min_impressions: u64,
 }
 
 impl Default for Settings {
@@ -71,6 +73,7 @@ impl Default for Settings {
             fit: FitOptions::default(),
             holdout_percent: 20,
             resamples: 500,
+            min_impressions: 100,
         }
     }
 }
@@ -169,8 +172,9 @@ fn current_score(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scra
 
 /// Learns the next version of `current` from `feedback` (joined to `ledger`).
 pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStore, s: &Settings) -> Result<Learned, LearnError> {
-    // Beta posteriors (constants stay: a mature offer's score is its model).
-    let base = vitrine_feedback::learn::learn(current, feedback, s.since, s.reward, u64::MAX)?;
+    // Beta posteriors; a constant propensity with enough impressions becomes its
+    // posterior mean (what a mature offer falls back to when no model is promoted).
+    let base = vitrine_feedback::learn::learn(current, feedback, s.since, s.reward, s.min_impressions)?;
     let mut next = base.bundle.clone();
     next.policy.thompson.cold_below = s.maturity;
     let counts: BTreeMap<String, (u64, u64)> = base.offers.iter().map(|o| (o.offer.clone(), (o.impressions, o.successes))).collect();
@@ -271,7 +275,8 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
                 fitted.predict(&row)
             })
             .collect();
-        let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(current, i, f, &mut scratch).unwrap_or(0.0)).collect();
+        // The champion: what the next bundle serves for the offer if nothing is promoted.
+        let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(&next, i, f, &mut scratch).unwrap_or(0.0)).collect();
         r.auc_before = auc(&before, &labels);
         r.auc_after = auc(&after, &labels);
         r.log_loss_before = log_loss(&before, &labels);

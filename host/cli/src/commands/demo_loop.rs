@@ -54,10 +54,13 @@ pub struct Args {
     /// Responses before a learned model replaces Thompson sampling.
     #[arg(long, default_value_t = 20)]
     maturity: u32,
-    /// An edge worker already running in front of this loop's server (half the visits go
-    /// through its POST /decide); it must fetch its bundle from --listen.
+    /// A workerd binary: each learner's server gets the edge worker in front of it
+    /// (--edge-config), and every other visit decides there (its POST /decide).
     #[arg(long)]
-    edge: Option<String>,
+    workerd: Option<PathBuf>,
+    /// The edge worker's workerd config.
+    #[arg(long, default_value = "web-demo/edge-worker/config.capnp")]
+    edge_config: PathBuf,
     /// Where the loop's server listens (a free port by default).
     #[arg(long)]
     listen: Option<String>,
@@ -113,7 +116,7 @@ struct Run {
     rounds: Vec<Round>,
 }
 
-/// A `vitrine serve` child process, stopped on drop.
+/// A `vitrine serve` or `workerd` child process, stopped on drop.
 struct Server {
     child: Child,
     base: String,
@@ -170,6 +173,38 @@ fn start(dir: &Path, listen: &str, api_key: &str, engine: Option<&Path>) -> Resu
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(server)
+}
+
+/// The bundle version an edge worker decides with (an anonymous decision's record).
+fn edge_version(edge: &str) -> Option<u64> {
+    let request = serde_json::json!({ "now": vitrine_base::clock::now(), "seed": 1, "slots": [{ "slot": day::SLOT }] });
+    let mut res = agent().post(&format!("{edge}/decide")).send_json(&request).ok()?;
+    let v: serde_json::Value = res.body_mut().read_json().ok()?;
+    v["record"]["bundle_version"].as_u64()
+}
+
+/// Starts the edge worker in front of `server`; it decides with the server's bundle.
+fn start_edge(workerd: &Path, config: &Path, server: &Server) -> Result<Server> {
+    let listen = free_port()?;
+    let child = Command::new(workerd)
+        .arg("serve")
+        .arg(config)
+        .arg("--socket-addr")
+        .arg(format!("http={listen}"))
+        .env("VITRINE_HOST", &server.base)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", workerd.display()))?;
+    let edge = Server { child, base: format!("http://{listen}") };
+    let started = Instant::now();
+    while edge_version(&edge.base).is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the edge worker did not decide on {listen} within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(edge)
 }
 
 fn push(server: &Server, api_key: &str, signed: &[u8], version: u64) -> Result<()> {
@@ -230,13 +265,17 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
         vitrine_base::atomic::write(&dir.join("bundle.vbundle"), &bytes)?;
     }
     let server = start(&dir, &listen, &api_key, a.engine.as_deref())?;
+    let edge = match &a.workerd {
+        Some(w) => Some(start_edge(w, &a.edge_config, &server)?),
+        None => None,
+    };
     let started_at = vitrine_base::clock::now();
     let last = if learner == LearnerArg::Static { 0 } else { a.rounds };
     let mut rounds = Vec::new();
     for r in 0..=last {
         let options = DayOptions {
             host: server.base.clone(),
-            edge: a.edge.clone(),
+            edge: edge.as_ref().map(|e| e.base.clone()),
             api_key: api_key.clone(),
             visits: a.visits,
             seed: a.seed.wrapping_mul(1000).wrapping_add(u64::from(r)),
@@ -303,6 +342,16 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
             }
             let bytes = vitrine_engine::bundle::envelope::sign(&next, &secret.kid, &secret.key)?;
             push(&server, &api_key, &bytes, next.version)?;
+            if let Some(e) = &edge {
+                // The worker revalidates its bundle every 30 s: the next day starts once it has the new one.
+                let t = Instant::now();
+                while edge_version(&e.base) != Some(next.version) {
+                    if t.elapsed() > Duration::from_secs(90) {
+                        bail!("the edge worker still decides with an older bundle than v{} after 90 s", next.version);
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+            }
             bundle = next;
         }
         eprintln!(
@@ -317,6 +366,7 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
         );
         rounds.push(round);
     }
+    drop(edge);
     drop(server);
     Ok(Run { learner, rounds })
 }

@@ -64,7 +64,8 @@ pub struct Args {
     /// Where the round's decisions go as JSON (default: OUT with `.learn.json` appended).
     #[arg(long)]
     log: Option<PathBuf>,
-    /// Beta learner: impressions an offer needs before its constant propensity is replaced.
+    /// Impressions an offer needs before its constant propensity is replaced by its
+    /// posterior mean (both learners).
     #[arg(long, default_value_t = 100)]
     min_impressions: u64,
 }
@@ -118,6 +119,7 @@ pub fn run(a: Args) -> Result<()> {
                 },
                 fit: FitOptions { l2: a.l2, max_iterations: a.max_iterations },
                 holdout_percent: a.holdout.min(90),
+                min_impressions: a.min_impressions,
                 ..Settings::default()
             };
             let learned = vitrine_learn::learn(&current, &store, &ledger, &settings)?;

@@ -1,0 +1,43 @@
+//! The closed loop converges (`vitrine demo loop`, smaller than BENCHMARKS.md's run, same
+//! assertions): from the rule-based start, the contextual learner's true reward reaches
+//! 90% of the oracle's within the rounds, beats the static ONNX demo model and the
+//! Beta-only learner, and no promoted model is worse on the truth.
+use serde_json::Value;
+
+use crate::common::vitrine;
+
+const ROUNDS: &str = "8";
+const VISITS: &str = "4000";
+
+#[test]
+fn the_learning_loop_converges_toward_the_oracle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let run = vitrine(&["demo", "loop", "--state", dir, "--out", dir, "--rounds", ROUNDS, "--visits", VISITS]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    let runs: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("loop.json")).unwrap()).unwrap();
+    let learner =
+        |name: &str| runs.as_array().unwrap().iter().find(|r| r["learner"] == name).unwrap()["rounds"].as_array().unwrap().clone();
+    let (contextual, beta, fixed) = (learner("contextual"), learner("beta"), learner("static"));
+    let last = |rounds: &[Value], key: &str| rounds.last().unwrap()[key].as_f64().unwrap();
+    assert_eq!(contextual.len(), ROUNDS.parse::<usize>().unwrap() + 1);
+    assert!(contextual.iter().all(|r| r["day"]["errors"] == 0 && r["day"]["personalised"].as_u64().unwrap() > 1000), "{stdout}");
+    // The first day is the rule-based policy: well short of the oracle.
+    assert!(contextual[0]["ratio"].as_f64().unwrap() < 0.8, "{stdout}");
+    let ratio = last(&contextual, "ratio");
+    assert!(ratio >= 0.9, "the learned policy reaches {:.1}% of the oracle's true reward\n{stdout}", 100.0 * ratio);
+    let reward = last(&contextual, "reward");
+    assert!(reward > last(&beta, "reward"), "beats the Beta-only learner\n{stdout}");
+    assert!(reward > last(&fixed, "reward"), "beats the static ONNX demo model\n{stdout}");
+    // Champion/challenger holds on the truth: every promotion lowers the cross-entropy
+    // against the true conversion probability.
+    let checks: Vec<&Value> = contextual.iter().flat_map(|r| r["truth_checks"].as_array().unwrap()).collect();
+    assert!(!checks.is_empty(), "some model was promoted");
+    for c in &checks {
+        assert!(c["after"].as_f64().unwrap() <= c["before"].as_f64().unwrap(), "a promotion worse on the truth: {c}");
+    }
+    assert!(stdout.contains("promotions worse on the truth (cross-entropy against the true P(conversion)): none"), "{stdout}");
+    let svg = std::fs::read_to_string(tmp.path().join("learning-curve.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.matches("<polyline").count() >= 7, "reward and regret per learner, and the oracle");
+}
