@@ -150,6 +150,8 @@ pub struct Report {
     /// Sales in the range, and those whose subject never had a logged decision.
     pub sales: u64,
     pub unexposed_sales: u64,
+    /// Each offer's place on the maturity ramp in the current bundle.
+    pub maturity: Vec<Maturity>,
 }
 
 /// What the report needs from the current bundle.
@@ -158,6 +160,52 @@ pub struct Setup {
     pub arms: Arms,
     /// Offer id → attribution window (seconds); others get [`DEFAULT_WINDOW`].
     pub windows: BTreeMap<String, u64>,
+    /// From [`maturity`].
+    pub maturity: Vec<Maturity>,
+}
+
+/// One offer on the maturity ramp (docs/learning.md).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Maturity {
+    pub offer: String,
+    /// `learning` (Thompson sampling on its Beta posterior) or `mature`.
+    pub stage: &'static str,
+    /// Responses its posterior has counted (none before the first `learn`).
+    pub responses: Option<u32>,
+    /// What scores it: `thompson`, `learned_model`, `model`, `constant` or `uplift`.
+    pub scored_by: &'static str,
+}
+
+/// Every offer's maturity in `bundle`.
+pub fn maturity(bundle: &vitrine_engine::bundle::Bundle) -> Vec<Maturity> {
+    use vitrine_engine::bundle::{Propensity, Score};
+    bundle
+        .offers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let posterior = bundle.posteriors.iter().find(|p| p.offer as usize == i);
+            let cold = posterior.is_some_and(|p| p.observations < bundle.policy.thompson.cold_below);
+            let scored_by = match &o.score {
+                _ if cold => "thompson",
+                Score::Uplift(_) => "uplift",
+                Score::Propensity(Propensity::Constant(_)) => "constant",
+                Score::Propensity(Propensity::Model { model, .. }) => {
+                    if bundle.models.get(*model as usize).is_some_and(|m| m.name.starts_with("learned:")) {
+                        "learned_model"
+                    } else {
+                        "model"
+                    }
+                }
+            };
+            Maturity {
+                offer: o.id.clone(),
+                stage: if cold { "learning" } else { "mature" },
+                responses: posterior.map(|p| p.observations),
+                scored_by,
+            }
+        })
+        .collect()
 }
 
 pub use crate::attribution::DEFAULT_WINDOW;
@@ -233,6 +281,7 @@ pub fn report(store: &dyn FeedbackRead, range: Range, setup: &Setup) -> Result<R
         events,
         sales: in_range.len() as u64,
         unexposed_sales: store.unexposed_sales(from, to)?,
+        maturity: setup.maturity.clone(),
     })
 }
 

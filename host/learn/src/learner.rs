@@ -182,6 +182,14 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
         // The maturity ramp counts responses.
         p.observations = counts.get(&next.offers[p.offer as usize].id).map_or(0, |c| u32::try_from(c.1).unwrap_or(u32::MAX));
     }
+    // An offer never shown yet starts on the ramp with the uniform prior (explored by
+    // Thompson sampling, as a new action should be).
+    for (i, o) in next.offers.iter().enumerate() {
+        if matches!(o.score, Score::Propensity(_)) && !next.posteriors.iter().any(|p| p.offer as usize == i) {
+            next.posteriors.push(vitrine_engine::policy::Posterior { offer: i as u16, alpha: 1.0, beta: 1.0, observations: 0 });
+        }
+    }
+    next.posteriors.sort_by_key(|p| p.offer);
 
     let windows = current.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect();
     let rows = training::rows(feedback, Range { from: s.since, to: s.now.saturating_add(1) }, &windows, s.response_window, s.now)?;

@@ -91,6 +91,9 @@ pub struct BundleFacts {
     /// Offer id → attribution window (seconds) of every offer.
     #[serde(skip)]
     pub offers: std::collections::BTreeMap<String, u64>,
+    /// The natively verified bundle (what the report reads about maturity).
+    #[serde(skip)]
+    pub bundle: Option<std::sync::Arc<vitrine_engine::bundle::Bundle>>,
 }
 
 /// The engine runtime shared by all request handlers.
@@ -278,6 +281,7 @@ fn deploy(
         .map_err(|e| RuntimeError::BundleRefused { code: e.code().to_string(), message: e.to_string() })?;
     facts.arms = verified.bundle().policy.arms.clone();
     facts.offers = verified.bundle().offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect();
+    facts.bundle = Some(std::sync::Arc::new(verified.into_bundle()));
     let bundle_sha256 = hex::encode(&Sha256::digest(bundle.as_slice()));
     Ok((Deployment { generation, module, bundle, bundle_sha256, facts }, instance))
 }

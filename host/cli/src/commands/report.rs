@@ -43,8 +43,11 @@ enum Table {
 
 pub fn run(a: Args) -> Result<()> {
     let bundle = a.bundle.read()?.bundle;
-    let setup =
-        Setup { arms: bundle.policy.arms.clone(), windows: bundle.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect() };
+    let setup = Setup {
+        arms: bundle.policy.arms.clone(),
+        windows: bundle.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect(),
+        maturity: report::maturity(&bundle),
+    };
     let store = SqliteStore::open_reader(&a.feedback)?;
     let range = Range { from: super::since(&a.since)?, to: vitrine_base::clock::now() + 1 };
     let r = report::report(&store, range, &setup)?;
@@ -115,6 +118,13 @@ fn text(r: &Report) -> String {
             o.control.trials,
             rate(&o.control.rate)
         ));
+    }
+    if !r.maturity.is_empty() {
+        out.push_str("\noffer                maturity  responses  scored by\n");
+        for m in &r.maturity {
+            let n = m.responses.map_or("-".to_string(), |n| n.to_string());
+            out.push_str(&format!("{:<20} {:<9} {:>9}  {}\n", m.offer, m.stage, n, m.scored_by));
+        }
     }
     match &r.qini {
         Some(q) => out.push_str(&format!(

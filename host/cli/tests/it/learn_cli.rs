@@ -96,6 +96,28 @@ fn learn_reports_every_decision_and_refuses_what_it_cannot_use() {
     assert!(offers.iter().any(|o| o["auc_after"].is_number()), "some offer was fitted and scored on held-out rows: {log}");
     assert_eq!(log["ledger"]["miss"], 1, "{log}");
     assert!(std::path::Path::new(&out).exists());
+    // The report shows each offer's maturity in the learned bundle.
+    let report = vitrine(&[
+        "report",
+        "--bundle",
+        &out,
+        "--bundle-key",
+        &st("keys/bundle-dev.pub"),
+        "--feedback",
+        &st("feedback.sqlite"),
+        "--format",
+        "json",
+    ]);
+    assert!(report.status.success(), "{}", String::from_utf8_lossy(&report.stderr));
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let maturity = report["maturity"].as_array().unwrap();
+    assert_eq!(maturity.len(), offers.len());
+    for m in maturity {
+        let logged = offers.iter().find(|o| o["offer"] == m["offer"]).unwrap();
+        let promoted = logged["promoted"] == true;
+        assert_eq!(m["stage"] == "learning", logged["maturity"] == "learning", "{m} vs {logged}");
+        assert_eq!(m["scored_by"] == "learned_model", promoted, "{m} vs {logged}");
+    }
 
     // A fit that cannot converge in one iteration: the offer keeps its score, the round still lands.
     let out1 = st("v2-one-iteration.vbundle");

@@ -242,7 +242,7 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
         .query_row("SELECT COUNT(*) FROM decisions WHERE source = 'plan'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(logged, CLIENTS as i64, "each decision logged once");
-    let setup = vitrine_feedback::report::Setup { arms: arms.clone(), windows: Default::default() };
+    let setup = vitrine_feedback::report::Setup { arms: arms.clone(), windows: Default::default(), maturity: vec![] };
     let report = vitrine_feedback::report::report(&conn, vitrine_feedback::report::Range { from: 0, to: u64::MAX >> 1 }, &setup).unwrap();
     let clients: u64 = report.arms.arms.iter().map(|a| a.clients).sum();
     assert_eq!(clients, CLIENTS as u64, "every client in its arm");

@@ -44,7 +44,7 @@ fn sale(id: usize, subject: usize, offer: &str, at: u64, value: f64) -> Sale {
 
 fn setup() -> Setup {
     let arms = Arms { salt: "s".into(), bau: 0.1, no_contact: 0.1, no_contact_services: true };
-    Setup { arms, windows: [("fibre".to_string(), 7 * DAY)].into_iter().collect() }
+    Setup { arms, windows: [("fibre".to_string(), 7 * DAY)].into_iter().collect(), maturity: vec![] }
 }
 
 #[test]

@@ -21,7 +21,11 @@ pub async fn report(State(state): Shared, Query(q): Query<ReportQuery>) -> Respo
     let to = q.to.unwrap_or_else(|| now() + 1);
     let range = Range { from: q.from.unwrap_or(to.saturating_sub(30 * 86_400)), to };
     let facts = &state.runtime.current().facts;
-    let setup = report::Setup { arms: facts.arms.clone(), windows: facts.offers.clone() };
+    let setup = report::Setup {
+        arms: facts.arms.clone(),
+        windows: facts.offers.clone(),
+        maturity: facts.bundle.as_deref().map(report::maturity).unwrap_or_default(),
+    };
     let path = state.feedback_path.clone();
     let built = tokio::task::spawn_blocking(move || {
         vitrine_feedback::SqliteStore::open_reader(&path).and_then(|store| report::report(&store, range, &setup))
