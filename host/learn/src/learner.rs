@@ -12,7 +12,7 @@ use vitrine_feedback::training::{self, Outcome};
 use vitrine_feedback::FeedbackRead;
 use vitrine_store::FeatureStore;
 
-use crate::auc::auc;
+use crate::auc::weighted_auc;
 use crate::design::Design;
 use crate::fit::{fit, FitOptions};
 use crate::join::{join, Joined};
@@ -89,10 +89,11 @@ pub struct OfferReport {
     /// Labelled shown rows with features: for fitting, and held out.
     pub train_rows: usize,
     pub holdout_rows: usize,
-    /// Held-out AUC of the current score and of the fitted model.
+    /// Held-out AUC of what the next bundle would serve without a promotion and of the
+    /// fitted model, rows weighted by their inverse logged selection probability.
     pub auc_before: Option<f64>,
     pub auc_after: Option<f64>,
-    /// Held-out mean log-loss of the current score and of the fitted model.
+    /// Held-out mean log-loss of the same two, weighted the same way.
     pub log_loss_before: Option<f64>,
     pub log_loss_after: Option<f64>,
     pub iterations: Option<u64>,
@@ -129,20 +130,27 @@ fn outcome(reward: Reward) -> Outcome {
 /// Held-out responses an offer needs before two of its models are compared.
 pub const MIN_HELD_OUT_POSITIVES: usize = 5;
 
-/// Mean log-loss of probabilities `p` against `labels` (clamped away from 0 and 1).
-fn log_loss(p: &[f64], labels: &[bool]) -> Option<f64> {
-    if p.is_empty() {
+/// Weighted mean log-loss of probabilities `p` against `labels` (clamped away from 0 and 1).
+fn log_loss(p: &[f64], labels: &[bool], weights: &[f64]) -> Option<f64> {
+    let total: f64 = weights.iter().sum();
+    if p.is_empty() || total <= 0.0 {
         return None;
     }
     let sum: f64 = p
         .iter()
         .zip(labels)
-        .map(|(&q, &y)| {
+        .zip(weights)
+        .map(|((&q, &y), w)| {
             let q = q.clamp(1e-6, 1.0 - 1e-6);
-            -if y { q.ln() } else { (1.0 - q).ln() }
+            -w * if y { q.ln() } else { (1.0 - q).ln() }
         })
         .sum();
-    Some(sum / p.len() as f64)
+    Some(sum / total)
+}
+
+/// A row's inverse-propensity weight: 1 / its logged selection probability, capped at 100.
+fn ipw(j: &Joined) -> f64 {
+    1.0 / j.row.offer.selection_probability.unwrap_or(1.0).clamp(0.01, 1.0)
 }
 
 /// What `bundle` serves as offer `i`'s propensity for a feature row: the mean of its
@@ -261,7 +269,7 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
             .iter()
             .map(|(j, _, _)| match s.weighting {
                 Weighting::None => 1.0,
-                Weighting::Ips => 1.0 / j.row.offer.selection_probability.unwrap_or(1.0).clamp(0.01, 1.0),
+                Weighting::Ips => ipw(j),
             })
             .collect();
         let fitted = match fit(&x, d, &y, &w, s.fit) {
@@ -285,10 +293,13 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
             .collect();
         // The champion: what the next bundle serves for the offer if nothing is promoted.
         let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(&next, i, f, &mut scratch).unwrap_or(0.0)).collect();
-        r.auc_before = auc(&before, &labels);
-        r.auc_after = auc(&after, &labels);
-        r.log_loss_before = log_loss(&before, &labels);
-        r.log_loss_after = log_loss(&after, &labels);
+        // Inverse-propensity weights: the held-out rows stand for every client the logging
+        // policy could have shown the offer to, as the promoted model will score them all.
+        let weights: Vec<f64> = hold.iter().map(|(j, _, _)| ipw(j)).collect();
+        r.auc_before = weighted_auc(&before, &labels, &weights);
+        r.auc_after = weighted_auc(&after, &labels, &weights);
+        r.log_loss_before = log_loss(&before, &labels, &weights);
+        r.log_loss_after = log_loss(&after, &labels, &weights);
         let positives = labels.iter().filter(|&&l| l).count();
         match (r.auc_before, r.auc_after, r.log_loss_before, r.log_loss_after) {
             _ if positives < MIN_HELD_OUT_POSITIVES => {
