@@ -1,5 +1,6 @@
 //! `vitrine-demo`: the demo world (`vitrine demo seed`) and its traffic simulator (`vitrine demo simulate`).
 pub mod day;
+pub mod evaluate;
 pub mod plot;
 pub mod simulate;
 pub mod world;

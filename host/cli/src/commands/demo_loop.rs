@@ -20,6 +20,7 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use vitrine_base::keys::{self, Role};
 use vitrine_demo::day::{self, Day, DayOptions};
+use vitrine_demo::evaluate::{evaluate, Evaluation};
 use vitrine_demo::plot::{self, Series};
 use vitrine_demo::world::{self, Client};
 use vitrine_engine::bundle::Bundle;
@@ -48,9 +49,6 @@ pub struct Args {
     /// Learners to run, in order.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "contextual,beta,static")]
     learners: Vec<LearnerArg>,
-    /// The contextual learner's row weighting.
-    #[arg(long, value_enum, default_value = "none")]
-    weighting: WeightingArg,
     /// Responses before a learned model replaces Thompson sampling.
     #[arg(long, default_value_t = 20)]
     maturity: u32,
@@ -67,6 +65,9 @@ pub struct Args {
     /// engine-abi.wasm for the server (default: the one embedded in this binary).
     #[arg(long)]
     engine: Option<PathBuf>,
+    /// Clients the exact evaluation of each round's policy runs on (the first ones).
+    #[arg(long, default_value_t = vitrine_demo::CLIENTS)]
+    eval_clients: usize,
     #[arg(long, default_value_t = 7)]
     seed: u64,
 }
@@ -74,15 +75,12 @@ pub struct Args {
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 enum LearnerArg {
+    /// `vitrine learn`, training rows unweighted.
     Contextual,
+    /// `vitrine learn --weighting ips`.
+    ContextualIps,
     Beta,
     Static,
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-enum WeightingArg {
-    None,
-    Ips,
 }
 
 /// A promoted model checked against the truth.
@@ -100,10 +98,15 @@ struct Round {
     round: u32,
     bundle_version: u64,
     day: Day,
+    /// The exact evaluation of the round's policy (`vitrine_demo::evaluate`).
+    evaluation: Evaluation,
     reward: f64,
     oracle: f64,
     regret: f64,
     ratio: f64,
+    /// The same measured on the day's visits (sampled).
+    observed_reward: f64,
+    observed_oracle: f64,
     promoted: Vec<String>,
     verdict: String,
     truth_checks: Vec<TruthCheck>,
@@ -246,6 +249,30 @@ fn cross_entropy(bundle: &Bundle, offer: usize, clients: &[(&Client, Vec<f32>)])
     (n, sum / n.max(1) as f64)
 }
 
+/// Signs the first `n` clients' snapshots (recorded in the ledger, as every snapshot the
+/// host signs) for the exact evaluation.
+fn eval_snapshots<'a>(dir: &Path, clients: &'a [Client], n: usize) -> Result<Vec<(&'a Client, String)>> {
+    let mut store = FeatureStore::open_existing(&dir.join("features.sqlite"))?;
+    let snap = keys::load_secret(&dir.join("src/keys/snap-demo.key"), Role::Snapshot)?;
+    let signer = vitrine_engine::snapshot::SnapshotSigner::new(&snap.kid, snap.key)?;
+    let by_id: std::collections::HashMap<&str, &Client> = clients.iter().map(|c| (c.id.as_str(), c)).collect();
+    let page = store.contents_after(None, n, vitrine_base::clock::now().saturating_sub(60), 30 * 86_400)?;
+    let mut signed = Vec::with_capacity(page.len());
+    for (id, content) in page {
+        signed.push((id, signer.sign(store.schema(), &content)?));
+    }
+    let mut ledger = store.ledger()?;
+    let mut out = Vec::with_capacity(signed.len());
+    for (id, s) in signed {
+        ledger.record(&id, &s)?;
+        if let Some(c) = by_id.get(id.as_str()) {
+            out.push((*c, vitrine_engine::snapshot::encode_text(&s)));
+        }
+    }
+    ledger.commit()?;
+    Ok(out)
+}
+
 fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8]) -> Result<Run> {
     let dir = a.state.join(format!("{learner:?}").to_lowercase());
     if dir.exists() {
@@ -264,6 +291,7 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
         let bytes = vitrine_engine::bundle::envelope::sign(&bundle, &secret.kid, &secret.key)?;
         vitrine_base::atomic::write(&dir.join("bundle.vbundle"), &bytes)?;
     }
+    let eval = eval_snapshots(&dir, clients, a.eval_clients)?;
     let server = start(&dir, &listen, &api_key, a.engine.as_deref())?;
     let edge = match &a.workerd {
         Some(w) => Some(start_edge(w, &a.edge_config, &server)?),
@@ -281,14 +309,17 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
             seed: a.seed.wrapping_mul(1000).wrapping_add(u64::from(r)),
         };
         let d = day::day(clients, &options).map_err(|e| anyhow::anyhow!("round {r}: {e}"))?;
-        let (reward, oracle) = (d.reward(), d.oracle());
+        let e = evaluate(&bundle, &eval, vitrine_base::clock::now()).map_err(|e| anyhow::anyhow!("evaluating round {r}: {e}"))?;
         let mut round = Round {
             round: r,
             bundle_version: bundle.version,
-            reward,
-            oracle,
-            regret: oracle - reward,
-            ratio: if oracle > 0.0 { reward / oracle } else { 0.0 },
+            evaluation: e,
+            reward: e.value,
+            oracle: e.oracle,
+            regret: e.oracle - e.value,
+            ratio: if e.oracle > 0.0 { e.value / e.oracle } else { 0.0 },
+            observed_reward: d.reward(),
+            observed_oracle: d.oracle(),
             promoted: vec![],
             verdict: String::new(),
             truth_checks: vec![],
@@ -310,10 +341,7 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
                         now: vitrine_base::clock::now() + 86_400,
                         reward: Reward::Conversion,
                         maturity: a.maturity,
-                        weighting: match a.weighting {
-                            WeightingArg::None => Weighting::None,
-                            WeightingArg::Ips => Weighting::Ips,
-                        },
+                        weighting: if learner == LearnerArg::ContextualIps { Weighting::Ips } else { Weighting::None },
                         ..Settings::default()
                     };
                     let learned = vitrine_learn::learn(&bundle, &feedback, &ledger, &settings)?;
@@ -355,12 +383,15 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
             bundle = next;
         }
         eprintln!(
-            "{learner:?} round {r:>2}: v{} reward {:.4} oracle {:.4} ({:.1}%) over {} personalised decisions; {} promoted{}",
+            "{learner:?} round {r:>2}: v{} true reward {:.4} oracle {:.4} ({:.1}%) over {} clients; observed on {} visits {:.4} / {:.4}; {} promoted{}",
             round.bundle_version,
             round.reward,
             round.oracle,
             100.0 * round.ratio,
+            round.evaluation.decisions,
             round.day.personalised,
+            round.observed_reward,
+            round.observed_oracle,
             round.promoted.len(),
             if round.verdict.is_empty() { String::new() } else { format!("; {}", round.verdict) }
         );
@@ -381,6 +412,7 @@ pub fn run(a: Args) -> Result<()> {
     std::fs::create_dir_all(&a.out)?;
     let colors = |l: LearnerArg| match l {
         LearnerArg::Contextual => "#1f77b4",
+        LearnerArg::ContextualIps => "#9467bd",
         LearnerArg::Beta => "#ff7f0e",
         LearnerArg::Static => "#2ca02c",
     };
@@ -396,6 +428,7 @@ pub fn run(a: Args) -> Result<()> {
                 }
                 let name = match run.learner {
                     LearnerArg::Contextual => "contextual (learn)",
+                    LearnerArg::ContextualIps => "contextual, IPS-weighted",
                     LearnerArg::Beta => "Beta only",
                     LearnerArg::Static => "static ONNX uplift",
                 };
