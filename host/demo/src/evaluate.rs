@@ -4,8 +4,9 @@
 //! offers that passed every gate); under ε-greedy the policy shows the greedy pick with
 //! probability 1 − ε and a uniformly random candidate with probability ε, so its true
 //! expected reward is `(1 − ε)·r(greedy) + ε·mean(r(candidates))`. The oracle shows the
-//! candidate with the highest true reward. Only personalised decisions count (the arms
-//! and consent the policy does not decide for are left out of both).
+//! candidate with the highest true reward. Every client is evaluated in the personalised
+//! arm; those without profiling consent (the policy does not decide for them) are left
+//! out of both.
 use vitrine_engine::bundle::Bundle;
 use vitrine_engine::decision::{ContextValue, DecideRequest, DropReason, Mode, SlotRequest};
 use vitrine_engine::policy::Exploration;
@@ -35,6 +36,10 @@ pub fn evaluate(bundle: &Bundle, clients: &[(&Client, String)], now: u64) -> Res
     };
     let mut greedy_bundle = bundle.clone();
     greedy_bundle.policy.exploration = Exploration::None;
+    // Every client in the personalised arm: subjects are salted per store, so arms differ
+    // between the loop's states, and the evaluation must run on the same clients.
+    greedy_bundle.policy.arms.bau = 0.0;
+    greedy_bundle.policy.arms.no_contact = 0.0;
     let key = ed25519_dalek::SigningKey::from_bytes(&[0x6c; 32]);
     let bytes = vitrine_engine::bundle::envelope::sign(&greedy_bundle, "eval", &key).map_err(|e| e.to_string())?;
     let mut engine = vitrine_engine::Engine::load(&bytes, key.verifying_key().as_bytes()).map_err(|e| e.to_string())?;
