@@ -1,8 +1,9 @@
 //! Weighted L2-regularised logistic regression, minimised by argmin's L-BFGS.
 //!
 //! Loss: `Σᵢ wᵢ·(log(1 + e^{zᵢ}) − yᵢ·zᵢ) + λ/2·‖β‖²`, `zᵢ = b + β·xᵢ` (the intercept is
-//! not penalised; λ = 1 is scikit-learn's default `C = 1`, so the prior weighs more when
-//! there are few rows), minimised divided by `Σᵢ wᵢ` for scale. Why not `linfa-logistic`: it has no sample weights (the
+//! not penalised; λ in units of one row's loss, scikit-learn's `1 / C`; the default 100
+//! was measured on the demo world's loop, BENCHMARKS.md), minimised divided by `Σᵢ wᵢ`
+//! for scale. Why not `linfa-logistic`: it has no sample weights (the
 //! inverse-propensity weighting below needs them), it penalises the intercept, and it
 //! returns its last iterate when it runs out of iterations without saying so; here a fit
 //! that does not converge is an error ([`FitError::NotConverged`]), never a model.
@@ -35,7 +36,7 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { l2: 1.0, max_iterations: 200 }
+        FitOptions { l2: 100.0, max_iterations: 200 }
     }
 }
 

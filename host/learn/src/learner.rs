@@ -96,6 +96,8 @@ pub struct OfferReport {
     /// Held-out mean log-loss of the same two, weighted the same way.
     pub log_loss_before: Option<f64>,
     pub log_loss_after: Option<f64>,
+    /// The paired z statistic of the log-loss improvement (promotion needs ≥ 1.645).
+    pub log_loss_z: Option<f64>,
     pub iterations: Option<u64>,
     pub promoted: bool,
     pub reason: String,
@@ -129,6 +131,32 @@ fn outcome(reward: Reward) -> Outcome {
 
 /// Held-out responses an offer needs before two of its models are compared.
 pub const MIN_HELD_OUT_POSITIVES: usize = 5;
+
+/// How sure the held-out log-loss improvement must be: a one-sided 95% paired test.
+pub const MIN_IMPROVEMENT_Z: f64 = 1.645;
+
+/// The paired z statistic of the held-out log-loss improvement `before − after`, per row
+/// weighted (`wᵢ·(ℓᵢ(before) − ℓᵢ(after))`, mean over its standard error); 0 when undefined.
+fn improvement_z(before: &[f64], after: &[f64], labels: &[bool], weights: &[f64]) -> f64 {
+    let ll = |q: f64, y: bool| {
+        let q = q.clamp(1e-6, 1.0 - 1e-6);
+        -if y { q.ln() } else { (1.0 - q).ln() }
+    };
+    let mean_w = weights.iter().sum::<f64>() / weights.len().max(1) as f64;
+    let d: Vec<f64> = (0..labels.len()).map(|i| weights[i] / mean_w * (ll(before[i], labels[i]) - ll(after[i], labels[i]))).collect();
+    let n = d.len() as f64;
+    if n < 2.0 || mean_w <= 0.0 {
+        return 0.0;
+    }
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+    let se = (var / n).sqrt();
+    if se > 0.0 {
+        mean / se
+    } else {
+        0.0
+    }
+}
 
 /// Weighted mean log-loss of probabilities `p` against `labels` (clamped away from 0 and 1).
 fn log_loss(p: &[f64], labels: &[bool], weights: &[f64]) -> Option<f64> {
@@ -241,6 +269,7 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
             auc_after: None,
             log_loss_before: None,
             log_loss_after: None,
+            log_loss_z: None,
             iterations: None,
             promoted: false,
             reason: String::new(),
@@ -301,14 +330,16 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
         r.log_loss_before = log_loss(&before, &labels, &weights);
         r.log_loss_after = log_loss(&after, &labels, &weights);
         let positives = labels.iter().filter(|&&l| l).count();
+        let z = improvement_z(&before, &after, &labels, &weights);
+        r.log_loss_z = Some(z);
         match (r.auc_before, r.auc_after, r.log_loss_before, r.log_loss_after) {
             _ if positives < MIN_HELD_OUT_POSITIVES => {
                 r.reason =
                     format!("kept the current score: {positives} held-out responses (< {MIN_HELD_OUT_POSITIVES}) cannot compare models");
             }
-            (Some(b), Some(a), Some(lb), Some(la)) if a >= b && la <= lb => {
+            (Some(b), Some(a), Some(lb), Some(la)) if a >= b && la <= lb && z >= MIN_IMPROVEMENT_Z => {
                 r.promoted = true;
-                r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4}");
+                r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2})");
                 let model = Model {
                     name: models::learned_name(&offer.id),
                     inputs: design.inputs.clone(),
@@ -319,7 +350,9 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
                 promoted_models.push((i, model));
             }
             (Some(b), Some(a), Some(lb), Some(la)) => {
-                r.reason = format!("kept the current score: held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (either worse)")
+                r.reason = format!(
+                    "kept the current score: held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2}): worse, or not better beyond noise"
+                )
             }
             _ => r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len()),
         }

@@ -52,6 +52,9 @@ pub struct Args {
     /// Responses before a learned model replaces Thompson sampling.
     #[arg(long, default_value_t = 20)]
     maturity: u32,
+    /// The contextual learners' L2 penalty (`vitrine learn --l2`).
+    #[arg(long, default_value_t = vitrine_learn::fit::FitOptions::default().l2)]
+    l2: f64,
     /// A workerd binary: each learner's server gets the edge worker in front of it
     /// (--edge-config), and every other visit decides there (its POST /decide).
     #[arg(long)]
@@ -342,6 +345,7 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
                         reward: Reward::Conversion,
                         maturity: a.maturity,
                         weighting: if learner == LearnerArg::ContextualIps { Weighting::Ips } else { Weighting::None },
+                        fit: vitrine_learn::fit::FitOptions { l2: a.l2, ..Default::default() },
                         ..Settings::default()
                     };
                     let learned = vitrine_learn::learn(&bundle, &feedback, &ledger, &settings)?;

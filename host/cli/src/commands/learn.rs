@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "none")]
     weighting: WeightingArg,
     /// L2 penalty λ in units of one row's loss (scikit-learn's 1 / C).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = FitOptions::default().l2)]
     l2: f64,
     /// L-BFGS iterations before a fit counts as not converged.
     #[arg(long, default_value_t = 200)]
