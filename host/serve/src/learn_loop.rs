@@ -22,7 +22,8 @@ pub struct LearnLoop {
     /// Bundle-role secret key that signs learned versions.
     pub key: PathBuf,
     pub reward: Reward,
-    /// Beta learner: impressions an offer needs before its constant propensity is replaced.
+    /// Impressions an offer needs before its constant propensity is replaced by its
+    /// posterior mean (both learners).
     pub min_impressions: u64,
     /// The feature store whose ledger the contextual learner joins (none: Beta only).
     pub features: Option<PathBuf>,
@@ -54,17 +55,15 @@ pub fn spawn(state: Arc<AppState>, l: LearnLoop) -> Result<(), ServeError> {
 
 /// One round of the periodic learner: learn from the feedback window, sign, swap.
 fn learn_once(state: &AppState, l: &LearnLoop, secret: &keys::Secret) -> Result<u64, String> {
+    // The deployment kept the bundle it verified natively when it was deployed.
     let current = state.runtime.current();
-    let bundle = vitrine_engine::bundle::UnverifiedBundle::parse(&current.bundle)
-        .map_err(vitrine_engine::Error::from)
-        .and_then(|u| u.verify(&state.runtime.key()))
-        .map_err(|e| e.to_string())?
-        .into_bundle();
+    let bundle: &vitrine_engine::bundle::Bundle =
+        current.facts.bundle.as_deref().ok_or("the serving deployment carries no verified bundle")?;
     let store = SqliteStore::open_reader(&state.feedback_path).map_err(|e| e.to_string())?;
     let now = vitrine_base::clock::now();
     let since = now.saturating_sub(l.window);
     let next = match &l.features {
-        None => vitrine_feedback::learn::learn(&bundle, &store, since, l.reward, l.min_impressions).map_err(|e| e.to_string())?.bundle,
+        None => vitrine_feedback::learn::learn(bundle, &store, since, l.reward, l.min_impressions).map_err(|e| e.to_string())?.bundle,
         Some(path) => {
             let ledger = vitrine_store::FeatureStore::open_existing(path).map_err(|e| e.to_string())?;
             let settings = vitrine_learn::Settings {
@@ -73,9 +72,10 @@ fn learn_once(state: &AppState, l: &LearnLoop, secret: &keys::Secret) -> Result<
                 response_window: l.response_window,
                 reward: l.reward,
                 maturity: l.maturity,
+                min_impressions: l.min_impressions,
                 ..vitrine_learn::Settings::default()
             };
-            let learned = vitrine_learn::learn(&bundle, &store, &ledger, &settings).map_err(|e| e.to_string())?;
+            let learned = vitrine_learn::learn(bundle, &store, &ledger, &settings).map_err(|e| e.to_string())?;
             for o in &learned.offers {
                 tracing::info!(offer = %o.offer, maturity = ?o.maturity, responses = o.responses, train = o.train_rows, held_out = o.holdout_rows,
                     auc_before = ?o.auc_before, auc_after = ?o.auc_after, promoted = o.promoted, reason = %o.reason, "learn: offer");
