@@ -23,17 +23,32 @@ pub fn held_out(decision_id: &str, percent: u32) -> bool {
     (h % 100) < u64::from(percent)
 }
 
-/// Replays the held-out logged server decisions through `bundle` with the native core
-/// (the code every runtime runs), signed with a throwaway key that never leaves the process.
-pub fn replay(bundle: &Bundle, feedback: &dyn FeedbackRead, s: &Settings) -> Result<ReplayReport, LearnError> {
+/// Replays the held-out logged server decisions through each of `bundles` with the
+/// native core (the code every runtime runs), signed with a throwaway key that never
+/// leaves the process. One pass over the log: each request is parsed once and decided by
+/// every bundle.
+pub fn replay(bundles: &[&Bundle], feedback: &dyn FeedbackRead, s: &Settings) -> Result<Vec<ReplayReport>, LearnError> {
     let key = ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]);
-    let bytes = vitrine_engine::bundle::envelope::sign(bundle, "replay", &key)?;
-    let engine = RefCell::new(vitrine_engine::Engine::load(&bytes, key.verifying_key().as_bytes())?);
-    let decide = |request: &[u8]| -> Result<Result<DecideResponse, ErrorBody>, std::convert::Infallible> {
-        Ok(vitrine_engine::api::parse_request(request).and_then(|r| engine.borrow_mut().decide(&r)).map_err(|e| e.body()))
+    let mut engines = Vec::with_capacity(bundles.len());
+    for b in bundles {
+        let bytes = vitrine_engine::bundle::envelope::sign(b, "replay", &key)?;
+        engines.push(vitrine_engine::Engine::load(&bytes, key.verifying_key().as_bytes())?);
+    }
+    let engines = RefCell::new(engines);
+    let decide = |request: &[u8]| -> Result<Vec<Result<DecideResponse, ErrorBody>>, std::convert::Infallible> {
+        let parsed = vitrine_engine::api::parse_request(request);
+        Ok(engines
+            .borrow_mut()
+            .iter_mut()
+            .map(|e| match &parsed {
+                Ok(r) => e.decide(r).map_err(|e| e.body()),
+                Err(err) => Err(err.body()),
+            })
+            .collect())
     };
     let percent = s.holdout_percent;
-    Ok(vitrine_feedback::learn::replay(decide, bundle.version, feedback, s.since, &|d| held_out(d, percent), s.reward, s.resamples)?)
+    let versions: Vec<u64> = bundles.iter().map(|b| b.version).collect();
+    Ok(vitrine_feedback::learn::replay_each(decide, &versions, feedback, s.since, &|d| held_out(d, percent), s.reward, s.resamples)?)
 }
 
 /// `Ok(why)` to promote the candidate, `Err(why)` to keep the current bundle.

@@ -4,6 +4,7 @@
 //! never guessed; one signed for another schema is **schema_changed** (features were
 //! added or removed between bundle versions) and is not used either.
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use vitrine_feedback::training::Row;
 use vitrine_store::{FeatureStore, LedgerEntry, StoreError};
@@ -37,7 +38,8 @@ impl Found {
 pub struct Joined {
     pub row: Row,
     pub found: Found,
-    pub entry: Option<LedgerEntry>,
+    /// Shared by the rows of one decision (one ledger lookup per snapshot).
+    pub entry: Option<Arc<LedgerEntry>>,
 }
 
 impl Joined {
@@ -51,14 +53,14 @@ impl Joined {
 /// digits); returns the rows and the count of each [`Found`].
 pub fn join(rows: Vec<Row>, ledger: &FeatureStore, schema_hash: &str) -> Result<(Vec<Joined>, BTreeMap<Found, u64>), StoreError> {
     let mut counts = BTreeMap::new();
-    let mut cache: Option<(String, Option<LedgerEntry>)> = None;
+    let mut cache: Option<(String, Option<Arc<LedgerEntry>>)> = None;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let entry = match &row.offer.snapshot_hash {
             None => None,
             Some(h) => {
                 if cache.as_ref().is_none_or(|(k, _)| k != h) {
-                    cache = Some((h.clone(), ledger.ledger_entry(h)?));
+                    cache = Some((h.clone(), ledger.ledger_entry(h)?.map(Arc::new)));
                 }
                 cache.as_ref().and_then(|(_, e)| e.clone())
             }

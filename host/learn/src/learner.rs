@@ -15,6 +15,7 @@ use vitrine_store::FeatureStore;
 use crate::auc::weighted_auc;
 use crate::design::Design;
 use crate::fit::{fit, FitOptions};
+use crate::gate::{effective_rows, holm, improvement_z, log_loss, p_value, FAMILY_WISE_ALPHA};
 use crate::join::{join, Joined};
 use crate::{challenger, models, LearnError};
 
@@ -59,6 +60,13 @@ pub struct Settings {
     pub resamples: usize,
     /// Impressions before a constant propensity is replaced by its posterior mean.
     pub min_impressions: u64,
+    /// The held-out gate's inverse-propensity weights are clipped at this (clipped IPS:
+    /// an explored row stands for at most this many clients, so a handful of them cannot
+    /// decide a comparison on their own).
+    pub max_weight: f64,
+    /// Held-out rows an offer's comparison needs, counted as the effective sample size of
+    /// their weights (`(Σw)² / Σw²`).
+    pub min_effective_rows: f64,
 }
 
 impl Default for Settings {
@@ -74,6 +82,8 @@ impl Default for Settings {
             holdout_percent: 20,
             resamples: 500,
             min_impressions: 100,
+            max_weight: 10.0,
+            min_effective_rows: 100.0,
         }
     }
 }
@@ -96,8 +106,14 @@ pub struct OfferReport {
     /// Held-out mean log-loss of the same two, weighted the same way.
     pub log_loss_before: Option<f64>,
     pub log_loss_after: Option<f64>,
-    /// The paired z statistic of the log-loss improvement (promotion needs ≥ 1.645).
+    /// The effective number of held-out rows under their (clipped) weights.
+    pub effective_rows: Option<f64>,
+    /// The paired z statistic of the log-loss improvement.
     pub log_loss_z: Option<f64>,
+    /// Its one-sided p-value, and the level Holm's step-down procedure held it to (5%
+    /// family-wise over the offers compared this round); promotion needs `p ≤ level`.
+    pub p_value: Option<f64>,
+    pub p_needed: Option<f64>,
     pub iterations: Option<u64>,
     pub promoted: bool,
     pub reason: String,
@@ -120,6 +136,10 @@ pub struct Learned {
     pub candidate: Option<OffPolicy>,
     /// The champion/challenger verdict on the whole candidate.
     pub verdict: String,
+    /// Seconds each stage took: `posteriors`, `rows` (training rows with their outcomes),
+    /// `join` (the ledger), `fit` (every offer's fit and held-out comparison), `replay`
+    /// (both policies on the held-out logged decisions).
+    pub seconds: BTreeMap<&'static str, f64>,
 }
 
 fn outcome(reward: Reward) -> Outcome {
@@ -132,51 +152,6 @@ fn outcome(reward: Reward) -> Outcome {
 /// Held-out responses an offer needs before two of its models are compared.
 pub const MIN_HELD_OUT_POSITIVES: usize = 5;
 
-/// How sure the held-out log-loss improvement must be: a one-sided 95% paired test.
-pub const MIN_IMPROVEMENT_Z: f64 = 1.645;
-
-/// The paired z statistic of the held-out log-loss improvement `before − after`, per row
-/// weighted (`wᵢ·(ℓᵢ(before) − ℓᵢ(after))`, mean over its standard error); 0 when undefined.
-fn improvement_z(before: &[f64], after: &[f64], labels: &[bool], weights: &[f64]) -> f64 {
-    let ll = |q: f64, y: bool| {
-        let q = q.clamp(1e-6, 1.0 - 1e-6);
-        -if y { q.ln() } else { (1.0 - q).ln() }
-    };
-    let mean_w = weights.iter().sum::<f64>() / weights.len().max(1) as f64;
-    let d: Vec<f64> = (0..labels.len()).map(|i| weights[i] / mean_w * (ll(before[i], labels[i]) - ll(after[i], labels[i]))).collect();
-    let n = d.len() as f64;
-    if n < 2.0 || mean_w <= 0.0 {
-        return 0.0;
-    }
-    let mean = d.iter().sum::<f64>() / n;
-    let var = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
-    let se = (var / n).sqrt();
-    if se > 0.0 {
-        mean / se
-    } else {
-        0.0
-    }
-}
-
-/// Weighted mean log-loss of probabilities `p` against `labels` (clamped away from 0 and 1).
-fn log_loss(p: &[f64], labels: &[bool], weights: &[f64]) -> Option<f64> {
-    let total: f64 = weights.iter().sum();
-    if p.is_empty() || total <= 0.0 {
-        return None;
-    }
-    let sum: f64 = p
-        .iter()
-        .zip(labels)
-        .zip(weights)
-        .map(|((&q, &y), w)| {
-            let q = q.clamp(1e-6, 1.0 - 1e-6);
-            -w * if y { q.ln() } else { (1.0 - q).ln() }
-        })
-        .sum();
-    Some(sum / total)
-}
-
-/// A row's inverse-propensity weight: 1 / its logged selection probability, capped at 100.
 fn ipw(j: &Joined) -> f64 {
     1.0 / j.row.offer.selection_probability.unwrap_or(1.0).clamp(0.01, 1.0)
 }
@@ -206,10 +181,25 @@ fn current_score(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scra
     }
 }
 
+/// A fitted model compared with the champion on the held-out rows.
+struct Compared {
+    report: usize,
+    offer: usize,
+    model: Model,
+    /// Held-out AUC not worse and log-loss not higher.
+    better: bool,
+}
+
 /// Learns the next version of `current` from `feedback` (joined to `ledger`).
 pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStore, s: &Settings) -> Result<Learned, LearnError> {
     // Beta posteriors; a constant propensity with enough impressions becomes its
     // posterior mean (what a mature offer falls back to when no model is promoted).
+    let mut seconds = BTreeMap::new();
+    let mut clock = std::time::Instant::now();
+    let mut lap = |stage: &'static str| {
+        seconds.insert(stage, clock.elapsed().as_secs_f64());
+        clock = std::time::Instant::now();
+    };
     let base = vitrine_feedback::learn::learn(current, feedback, s.since, s.reward, s.min_impressions)?;
     let mut next = base.bundle.clone();
     next.policy.thompson.cold_below = s.maturity;
@@ -228,12 +218,15 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
     next.posteriors.sort_by_key(|p| p.offer);
 
     let windows = current.offers.iter().map(|o| (o.id.clone(), o.attribution_secs)).collect();
+    lap("posteriors");
     let rows = training::rows(feedback, Range { from: s.since, to: s.now.saturating_add(1) }, &windows, s.response_window, s.now)?;
+    lap("rows");
     if rows.is_empty() && base.offers.is_empty() {
         return Err(LearnError::NoData { from: s.since, to: s.now });
     }
     let schema_hash = vitrine_base::hex::encode(&current.schema.hash());
     let (joined, found) = join(rows, ledger, &schema_hash)?;
+    lap("join");
     let target = outcome(s.reward);
     let mut no_consent = 0u64;
     // Usable rows: shown, labelled, features found, the client consented to profiling.
@@ -254,7 +247,7 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
     let d = design.width();
 
     let mut reports = Vec::new();
-    let mut promoted_models: Vec<(usize, Model)> = Vec::new();
+    let mut compared: Vec<Compared> = Vec::new();
     let mut scratch = Scratch::default();
     for (i, offer) in current.offers.iter().enumerate() {
         let (impressions, responses) = counts.get(&offer.id).copied().unwrap_or((0, 0));
@@ -269,7 +262,10 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
             auc_after: None,
             log_loss_before: None,
             log_loss_after: None,
+            effective_rows: None,
             log_loss_z: None,
+            p_value: None,
+            p_needed: None,
             iterations: None,
             promoted: false,
             reason: String::new(),
@@ -324,7 +320,9 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
         let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(&next, i, f, &mut scratch).unwrap_or(0.0)).collect();
         // Inverse-propensity weights: the held-out rows stand for every client the logging
         // policy could have shown the offer to, as the promoted model will score them all.
-        let weights: Vec<f64> = hold.iter().map(|(j, _, _)| ipw(j)).collect();
+        let weights: Vec<f64> = hold.iter().map(|(j, _, _)| ipw(j).min(s.max_weight)).collect();
+        let effective = effective_rows(&weights);
+        r.effective_rows = Some(effective);
         r.auc_before = weighted_auc(&before, &labels, &weights);
         r.auc_after = weighted_auc(&after, &labels, &weights);
         r.log_loss_before = log_loss(&before, &labels, &weights);
@@ -332,14 +330,22 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
         let positives = labels.iter().filter(|&&l| l).count();
         let z = improvement_z(&before, &after, &labels, &weights);
         r.log_loss_z = Some(z);
+        r.p_value = Some(p_value(z));
         match (r.auc_before, r.auc_after, r.log_loss_before, r.log_loss_after) {
+            _ if effective < s.min_effective_rows => {
+                r.p_value = None;
+                r.reason = format!(
+                    "kept the current score: {} held-out rows weigh as {effective:.0} effective rows (< {:.0}): too few to compare models",
+                    hold.len(),
+                    s.min_effective_rows
+                );
+            }
             _ if positives < MIN_HELD_OUT_POSITIVES => {
+                r.p_value = None;
                 r.reason =
                     format!("kept the current score: {positives} held-out responses (< {MIN_HELD_OUT_POSITIVES}) cannot compare models");
             }
-            (Some(b), Some(a), Some(lb), Some(la)) if a >= b && la <= lb && z >= MIN_IMPROVEMENT_Z => {
-                r.promoted = true;
-                r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2})");
+            (Some(b), Some(a), Some(lb), Some(la)) => {
                 let model = Model {
                     name: models::learned_name(&offer.id),
                     inputs: design.inputs.clone(),
@@ -347,18 +353,41 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
                     post: Post::Logistic,
                     n_outputs: 1,
                 };
-                promoted_models.push((i, model));
+                compared.push(Compared { report: reports.len(), offer: i, model, better: a >= b && la <= lb });
+                r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2}");
             }
-            (Some(b), Some(a), Some(lb), Some(la)) => {
-                r.reason = format!(
-                    "kept the current score: held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2}): worse, or not better beyond noise"
-                )
+            _ => {
+                r.p_value = None;
+                r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len());
             }
-            _ => r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len()),
         }
         reports.push(r);
     }
+    // Every compared offer is one hypothesis of the round's family.
+    let p: Vec<f64> = compared.iter().map(|c| reports[c.report].p_value.unwrap_or(1.0)).collect();
+    let levels = holm(&p, FAMILY_WISE_ALPHA);
+    let mut promoted_models: Vec<(usize, Model)> = Vec::new();
+    for (c, level) in compared.into_iter().zip(levels) {
+        let r = &mut reports[c.report];
+        let p = r.p_value.unwrap_or(1.0);
+        r.p_needed = level;
+        match level {
+            Some(level) if c.better && p <= level => {
+                r.promoted = true;
+                r.reason = format!("{}, p {p:.2e} ≤ {level:.2e})", r.reason);
+                promoted_models.push((c.offer, c.model));
+            }
+            Some(level) => {
+                r.reason = format!("kept the current score: {}, p {p:.2e} vs {level:.2e}): worse, or not better beyond noise", r.reason)
+            }
+            None => {
+                r.reason =
+                    format!("kept the current score: {}, p {p:.2e}): not better beyond noise (Holm stopped at a smaller p)", r.reason)
+            }
+        }
+    }
 
+    lap("fit");
     let mut learned = Learned {
         bundle: next.clone(),
         version: next.version,
@@ -368,10 +397,12 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
         current: None,
         candidate: None,
         verdict: "no offer promoted on held-out AUC: the bundle keeps its scores (posteriors updated)".into(),
+        seconds: BTreeMap::new(),
     };
     if promoted_models.is_empty() {
         models::prune(&mut learned.bundle);
         learned.bundle.validate()?;
+        learned.seconds = seconds;
         return Ok(learned);
     }
     let mut candidate = next.clone();
@@ -381,8 +412,9 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
     }
     models::prune(&mut candidate);
     candidate.validate()?;
-    let current_ope = challenger::replay(&next, feedback, s)?.estimates;
-    let candidate_ope = challenger::replay(&candidate, feedback, s)?.estimates;
+    let mut replayed = challenger::replay(&[&next, &candidate], feedback, s)?.into_iter().map(|r| r.estimates);
+    let (current_ope, candidate_ope) = (replayed.next().flatten(), replayed.next().flatten());
+    lap("replay");
     let verdict = challenger::verdict(current_ope.as_ref(), candidate_ope.as_ref());
     learned.current = current_ope;
     learned.candidate = candidate_ope;
@@ -401,5 +433,6 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
             learned.bundle.validate()?;
         }
     }
+    learned.seconds = seconds;
     Ok(learned)
 }

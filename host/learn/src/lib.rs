@@ -13,6 +13,7 @@ pub mod challenger;
 pub mod design;
 mod error;
 pub mod fit;
+mod gate;
 pub mod join;
 mod learner;
 mod models;

@@ -55,6 +55,12 @@ pub struct Args {
     /// The contextual learners' L2 penalty (`vitrine learn --l2`).
     #[arg(long, default_value_t = vitrine_learn::fit::FitOptions::default().l2)]
     l2: f64,
+    /// The held-out gate's weight clip (`vitrine learn --max-weight`).
+    #[arg(long, default_value_t = vitrine_learn::Settings::default().max_weight)]
+    max_weight: f64,
+    /// Effective held-out rows before models are compared (`vitrine learn --min-effective-rows`).
+    #[arg(long, default_value_t = vitrine_learn::Settings::default().min_effective_rows)]
+    min_effective_rows: f64,
     /// A workerd binary: each learner's server gets the edge worker in front of it
     /// (--edge-config), and every other visit decides there (its POST /decide).
     #[arg(long)]
@@ -111,6 +117,8 @@ struct Round {
     observed_reward: f64,
     observed_oracle: f64,
     promoted: Vec<String>,
+    /// What the learner decided per offer, and why (the contextual learners).
+    offers: Vec<vitrine_learn::OfferReport>,
     verdict: String,
     truth_checks: Vec<TruthCheck>,
     learn_seconds: f64,
@@ -324,6 +332,7 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
             observed_reward: d.reward(),
             observed_oracle: d.oracle(),
             promoted: vec![],
+            offers: vec![],
             verdict: String::new(),
             truth_checks: vec![],
             learn_seconds: 0.0,
@@ -346,11 +355,14 @@ fn run_learner(a: &Args, learner: LearnerArg, clients: &[Client], engine: &[u8])
                         maturity: a.maturity,
                         weighting: if learner == LearnerArg::ContextualIps { Weighting::Ips } else { Weighting::None },
                         fit: vitrine_learn::fit::FitOptions { l2: a.l2, ..Default::default() },
+                        max_weight: a.max_weight,
+                        min_effective_rows: a.min_effective_rows,
                         ..Settings::default()
                     };
                     let learned = vitrine_learn::learn(&bundle, &feedback, &ledger, &settings)?;
                     round.verdict = learned.verdict.clone();
                     round.promoted = learned.offers.iter().filter(|o| o.promoted).map(|o| o.offer.clone()).collect();
+                    round.offers = learned.offers.clone();
                     learned.bundle
                 }
             };

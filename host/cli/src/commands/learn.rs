@@ -68,6 +68,12 @@ pub struct Args {
     /// posterior mean (both learners).
     #[arg(long, default_value_t = 100)]
     min_impressions: u64,
+    /// The held-out gate's inverse-propensity weights are clipped at this.
+    #[arg(long, default_value_t = Settings::default().max_weight)]
+    max_weight: f64,
+    /// Effective held-out rows (`(Σw)² / Σw²`) an offer needs before its models are compared.
+    #[arg(long, default_value_t = Settings::default().min_effective_rows)]
+    min_effective_rows: f64,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +126,8 @@ pub fn run(a: Args) -> Result<()> {
                 fit: FitOptions { l2: a.l2, max_iterations: a.max_iterations },
                 holdout_percent: a.holdout.min(90),
                 min_impressions: a.min_impressions,
+                max_weight: a.max_weight,
+                min_effective_rows: a.min_effective_rows,
                 ..Settings::default()
             };
             let learned = vitrine_learn::learn(&current, &store, &ledger, &settings)?;
@@ -176,4 +184,6 @@ fn print(l: &Learned) {
         }
     }
     println!("{}", l.verdict);
+    let took: Vec<String> = l.seconds.iter().map(|(stage, s)| format!("{stage} {s:.1} s")).collect();
+    println!("took: {}", took.join(", "));
 }

@@ -11,6 +11,7 @@ mod feature_import_parquet;
 mod feature_store;
 mod feedback_crash;
 mod learn_cli;
+mod learn_truth;
 mod learning_loop;
 mod ledger;
 mod ope_cli;

@@ -33,15 +33,17 @@ pub struct ReplayReport {
     pub estimates: Option<OffPolicy>,
 }
 
-/// A logged sample, its reward and the candidate's first pick (offer, probability).
-type Replayed = (Sample, f64, Option<(String, f64)>);
-
+/// A logged sample and its reward.
 struct Sample {
-    decision: String,
+    decision_index: usize,
     slot: String,
     offer: String,
     probability: f64,
+    reward: f64,
 }
+
+/// A candidate's first pick per slot of one decision (offer, probability).
+type Picks = BTreeMap<String, (String, f64)>;
 
 /// Replays decisions logged at or after `since` (and for which `keep(decision_id)`)
 /// through `candidate`.
@@ -63,9 +65,34 @@ where
     D: Fn(&[u8]) -> Result<Result<DecideResponse, ErrorBody>, E>,
     E: std::fmt::Display,
 {
+    let mut reports =
+        replay_each(|request| decide(request).map(|r| vec![r]), &[candidate_version], feedback, since, keep, reward, resamples)?;
+    Ok(reports.remove(0))
+}
+
+/// [`replay`] for several candidates at once, over one pass of the log: `decide` returns
+/// one reply per candidate (in the order of `versions`), so the logged requests, their
+/// first picks and rewards are read once however many candidates are compared.
+pub fn replay_each<D, E>(
+    decide: D,
+    versions: &[u64],
+    feedback: &dyn FeedbackRead,
+    since: u64,
+    keep: &dyn Fn(&str) -> bool,
+    reward: Reward,
+    resamples: usize,
+) -> Result<Vec<ReplayReport>, LearnError>
+where
+    D: Fn(&[u8]) -> Result<Vec<Result<DecideResponse, ErrorBody>>, E>,
+    E: std::fmt::Display,
+{
+    if versions.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut rows = feedback.logged_requests(since)?;
     rows.retain(|r| keep(&r.decision_id));
-    let mut samples: Vec<Replayed> = Vec::new();
+    let mut samples: Vec<Sample> = Vec::new();
+    let mut picks: Vec<Vec<Picks>> = vec![Vec::new(); versions.len()];
     let mut skipped = 0;
     for row in &rows {
         let Some(request) = &row.request else {
@@ -73,64 +100,69 @@ where
             continue;
         };
         let decision = &row.decision_id;
-        let logged: Vec<Sample> = feedback
-            .first_picks(decision)?
-            .into_iter()
-            .map(|p| Sample { decision: decision.clone(), slot: p.slot, offer: p.offer, probability: p.selection_probability })
-            .collect();
-        let reply = decide(request.as_bytes()).map_err(|e| LearnError::Candidate(e.to_string()))?;
-        let picks: BTreeMap<String, (String, f64)> = match reply {
-            Ok(resp) => resp
-                .slots
-                .into_iter()
-                .filter_map(|s| s.offers.into_iter().next().map(|o| (s.slot, (o.offer, o.selection_probability))))
-                .collect(),
-            // The candidate refuses the request (e.g. a slot it no longer has): it shows nothing.
-            Err(_) => BTreeMap::new(),
-        };
-        for s in logged {
-            let r = f64::from(u8::from(feedback.rewarded(&s.decision, &s.offer, reward.kind())?));
-            let pick = picks.get(&s.slot).cloned();
-            samples.push((s, r, pick));
+        let index = picks[0].len();
+        for p in feedback.first_picks(decision)? {
+            let r = f64::from(u8::from(feedback.rewarded(decision, &p.offer, reward.kind())?));
+            samples.push(Sample { decision_index: index, slot: p.slot, offer: p.offer, probability: p.selection_probability, reward: r });
+        }
+        let replies = decide(request.as_bytes()).map_err(|e| LearnError::Candidate(e.to_string()))?;
+        if replies.len() != versions.len() {
+            return Err(LearnError::Candidate(format!("{} replies for {} candidates", replies.len(), versions.len())));
+        }
+        for (reply, out) in replies.into_iter().zip(&mut picks) {
+            out.push(match reply {
+                Ok(resp) => resp
+                    .slots
+                    .into_iter()
+                    .filter_map(|s| s.offers.into_iter().next().map(|o| (s.slot, (o.offer, o.selection_probability))))
+                    .collect(),
+                // The candidate refuses the request (e.g. a slot it no longer has): it shows nothing.
+                Err(_) => BTreeMap::new(),
+            });
         }
     }
     // Reward model: mean logged reward per offer (overall mean for unseen offers).
     let mut by_offer: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
-    for (s, r, _) in &samples {
+    for s in &samples {
         let e = by_offer.entry(s.offer.as_str()).or_default();
-        e.0 += r;
+        e.0 += s.reward;
         e.1 += 1.0;
     }
-    let overall = if samples.is_empty() { 0.0 } else { samples.iter().map(|(_, r, _)| r).sum::<f64>() / samples.len() as f64 };
+    let overall = if samples.is_empty() { 0.0 } else { samples.iter().map(|s| s.reward).sum::<f64>() / samples.len() as f64 };
     let q = |offer: &str| by_offer.get(offer).map_or(overall, |(sum, n)| sum / n);
-    let mut agree = 0usize;
-    let logged: Vec<Logged> = samples
-        .iter()
-        .map(|(s, r, pick)| {
-            let target = match pick {
-                Some((offer, p)) if *offer == s.offer => {
-                    agree += 1;
-                    *p
+    let mut reports = Vec::with_capacity(versions.len());
+    for (version, picks) in versions.iter().zip(&picks) {
+        let mut agree = 0usize;
+        let logged: Vec<Logged> = samples
+            .iter()
+            .map(|s| {
+                let pick = picks[s.decision_index].get(&s.slot);
+                let target = match pick {
+                    Some((offer, p)) if *offer == s.offer => {
+                        agree += 1;
+                        *p
+                    }
+                    _ => 0.0,
+                };
+                Logged {
+                    reward: s.reward,
+                    logged_probability: s.probability,
+                    target_probability: target,
+                    q_logged: q(&s.offer),
+                    q_target: pick.map_or(0.0, |(o, _)| q(o)),
                 }
-                _ => 0.0,
-            };
-            Logged {
-                reward: *r,
-                logged_probability: s.probability,
-                target_probability: target,
-                q_logged: q(&s.offer),
-                q_target: pick.as_ref().map_or(0.0, |(o, _)| q(o)),
-            }
-        })
-        .collect();
-    let estimates = evaluate(&logged, resamples, 7)?;
-    Ok(ReplayReport {
-        reward,
-        decisions: rows.len(),
-        skipped,
-        samples: logged.len(),
-        agreement: if logged.is_empty() { 0.0 } else { agree as f64 / logged.len() as f64 },
-        candidate_version,
-        estimates,
-    })
+            })
+            .collect();
+        let estimates = evaluate(&logged, resamples, 7)?;
+        reports.push(ReplayReport {
+            reward,
+            decisions: rows.len(),
+            skipped,
+            samples: logged.len(),
+            agreement: if logged.is_empty() { 0.0 } else { agree as f64 / logged.len() as f64 },
+            candidate_version: *version,
+            estimates,
+        });
+    }
+    Ok(reports)
 }
