@@ -147,8 +147,9 @@ pub trait FeedbackRead {
     /// Per offer (ascending), events at or after `since`: impressions, and decisions with
     /// an event of kind `reward`.
     fn offer_counts(&self, since: u64, reward: &str) -> Result<Vec<OfferCounts>, FeedbackError>;
-    /// Decisions at or after `since`, by time then id, with their logged requests.
-    fn logged_requests(&self, since: u64) -> Result<Vec<LoggedRequest>, FeedbackError>;
+    /// Decisions at or after `since` whose id `keep` accepts, by time then id, with their
+    /// logged requests (only the kept ones' requests are read).
+    fn logged_requests(&self, since: u64, keep: &dyn Fn(&str) -> bool) -> Result<Vec<LoggedRequest>, FeedbackError>;
     /// The rank-1 offers `decision` showed, by slot.
     fn first_picks(&self, decision: &str) -> Result<Vec<FirstPick>, FeedbackError>;
     /// Whether `decision` got an event of kind `kind` on `offer`.

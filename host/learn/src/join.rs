@@ -3,7 +3,7 @@
 //! signed (or whose entry expired) is a **miss**: counted and reported, its features
 //! never guessed; one signed for another schema is **schema_changed** (features were
 //! added or removed between bundle versions) and is not used either.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use vitrine_feedback::training::Row;
@@ -53,17 +53,20 @@ impl Joined {
 /// digits); returns the rows and the count of each [`Found`].
 pub fn join(rows: Vec<Row>, ledger: &FeatureStore, schema_hash: &str) -> Result<(Vec<Joined>, BTreeMap<Found, u64>), StoreError> {
     let mut counts = BTreeMap::new();
-    let mut cache: Option<(String, Option<Arc<LedgerEntry>>)> = None;
+    // One lookup per snapshot: a snapshot serves every decision made with it.
+    let mut cache: HashMap<String, Option<Arc<LedgerEntry>>> = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let entry = match &row.offer.snapshot_hash {
             None => None,
-            Some(h) => {
-                if cache.as_ref().is_none_or(|(k, _)| k != h) {
-                    cache = Some((h.clone(), ledger.ledger_entry(h)?.map(Arc::new)));
+            Some(h) => match cache.get(h) {
+                Some(e) => e.clone(),
+                None => {
+                    let e = ledger.ledger_entry(h)?.map(Arc::new);
+                    cache.insert(h.clone(), e.clone());
+                    e
                 }
-                cache.as_ref().and_then(|(_, e)| e.clone())
-            }
+            },
         };
         let found = match (&row.offer.snapshot_hash, &entry) {
             (None, _) => Found::NoSnapshot,

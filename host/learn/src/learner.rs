@@ -1,8 +1,9 @@
 //! One learning round: the current bundle and its feedback → the next bundle version.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
 use serde::Serialize;
-use vitrine_engine::bundle::{Bundle, Propensity, Score};
+use vitrine_engine::bundle::{Bundle, Offer, Propensity, Score};
 use vitrine_engine::models::{Body, Model, Post, Scratch};
 use vitrine_engine::snapshot::CONSENT_PROFILING;
 use vitrine_feedback::learn::Reward;
@@ -183,11 +184,141 @@ fn current_score(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scra
 
 /// A fitted model compared with the champion on the held-out rows.
 struct Compared {
-    report: usize,
+    /// The offer's index, in the bundle and in the round's reports.
     offer: usize,
     model: Model,
     /// Held-out AUC not worse and log-loss not higher.
     better: bool,
+}
+
+/// A training row with its features and label.
+type Usable<'a> = (&'a Joined, Vec<f32>, bool);
+
+/// What every offer's fit reads (shared by the offers fitted in parallel).
+struct Shared<'a> {
+    s: &'a Settings,
+    counts: &'a BTreeMap<String, (u64, u64)>,
+    /// The usable rows (shown, labelled, features found, consented) of each offer.
+    by_offer: &'a HashMap<&'a str, Vec<&'a Usable<'a>>>,
+    design: &'a Design,
+    /// The next bundle without promotions: the champion.
+    next: &'a Bundle,
+}
+
+/// One offer's round: its report, and its fitted challenger when it was compared.
+fn fit_offer(shared: &Shared, i: usize, offer: &Offer) -> (OfferReport, Option<Compared>) {
+    let Shared { s, counts, by_offer, design, next } = *shared;
+    let d = design.width();
+    let mut scratch = Scratch::default();
+    let mut challenger = None;
+    let (impressions, responses) = counts.get(&offer.id).copied().unwrap_or((0, 0));
+    let mut r = OfferReport {
+        offer: offer.id.clone(),
+        maturity: if responses >= u64::from(s.maturity) { Maturity::Mature } else { Maturity::Learning },
+        impressions,
+        responses,
+        train_rows: 0,
+        holdout_rows: 0,
+        auc_before: None,
+        auc_after: None,
+        log_loss_before: None,
+        log_loss_after: None,
+        effective_rows: None,
+        log_loss_z: None,
+        p_value: None,
+        p_needed: None,
+        iterations: None,
+        promoted: false,
+        reason: String::new(),
+    };
+    if matches!(offer.score, Score::Uplift(_)) {
+        r.reason = "uplift-scored: keeps its uplift models (retrain them from `vitrine export training`)".into();
+        return (r, None);
+    }
+    let mine: Vec<&Usable> = by_offer.get(offer.id.as_str()).cloned().unwrap_or_default();
+    let (hold, train): (Vec<_>, Vec<_>) =
+        mine.into_iter().partition(|(j, _, _)| challenger::held_out(&j.row.offer.decision_id, s.holdout_percent));
+    r.train_rows = train.len();
+    r.holdout_rows = hold.len();
+    if r.maturity == Maturity::Learning {
+        r.reason = format!("{responses} responses < maturity {}: Thompson sampling on its Beta posterior", s.maturity);
+        return (r, None);
+    }
+    let mut x = Vec::with_capacity(train.len() * d);
+    for (_, f, _) in &train {
+        design.encode(f, &mut x);
+    }
+    let y: Vec<bool> = train.iter().map(|(_, _, l)| *l).collect();
+    let w: Vec<f64> = train
+        .iter()
+        .map(|(j, _, _)| match s.weighting {
+            Weighting::None => 1.0,
+            Weighting::Ips => ipw(j),
+        })
+        .collect();
+    let fitted = match fit(&x, d, &y, &w, s.fit) {
+        Ok(f) => f,
+        Err(e) => {
+            r.reason = format!("kept the current score: fit failed ({}: {e})", e.code());
+            return (r, None);
+        }
+    };
+    r.iterations = Some(fitted.iterations);
+    let labels: Vec<bool> = hold.iter().map(|(_, _, l)| *l).collect();
+    let mut row = Vec::with_capacity(d);
+    let after: Vec<f64> = hold
+        .iter()
+        .map(|(_, f, _)| {
+            row.clear();
+            design.encode(f, &mut row);
+            fitted.predict(&row)
+        })
+        .collect();
+    // The champion: what the next bundle serves for the offer if nothing is promoted.
+    let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(&next, i, f, &mut scratch).unwrap_or(0.0)).collect();
+    // Inverse-propensity weights: the held-out rows stand for every client the logging
+    // policy could have shown the offer to, as the promoted model will score them all.
+    let weights: Vec<f64> = hold.iter().map(|(j, _, _)| ipw(j).min(s.max_weight)).collect();
+    let effective = effective_rows(&weights);
+    r.effective_rows = Some(effective);
+    r.auc_before = weighted_auc(&before, &labels, &weights);
+    r.auc_after = weighted_auc(&after, &labels, &weights);
+    r.log_loss_before = log_loss(&before, &labels, &weights);
+    r.log_loss_after = log_loss(&after, &labels, &weights);
+    let positives = labels.iter().filter(|&&l| l).count();
+    let z = improvement_z(&before, &after, &labels, &weights);
+    r.log_loss_z = Some(z);
+    r.p_value = Some(p_value(z));
+    match (r.auc_before, r.auc_after, r.log_loss_before, r.log_loss_after) {
+        _ if effective < s.min_effective_rows => {
+            r.p_value = None;
+            r.reason = format!(
+                "kept the current score: {} held-out rows weigh as {effective:.0} effective rows (< {:.0}): too few to compare models",
+                hold.len(),
+                s.min_effective_rows
+            );
+        }
+        _ if positives < MIN_HELD_OUT_POSITIVES => {
+            r.p_value = None;
+            r.reason = format!("kept the current score: {positives} held-out responses (< {MIN_HELD_OUT_POSITIVES}) cannot compare models");
+        }
+        (Some(b), Some(a), Some(lb), Some(la)) => {
+            let model = Model {
+                name: models::learned_name(&offer.id),
+                inputs: design.inputs.clone(),
+                body: Body::Linear { weights: fitted.weights.iter().map(|v| *v as f32).collect(), bias: vec![fitted.bias as f32] },
+                post: Post::Logistic,
+                n_outputs: 1,
+            };
+            challenger = Some(Compared { offer: i, model, better: a >= b && la <= lb });
+            r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2}");
+        }
+        _ => {
+            r.p_value = None;
+            r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len());
+        }
+    }
+    (r, challenger)
 }
 
 /// Learns the next version of `current` from `feedback` (joined to `ledger`).
@@ -230,7 +361,7 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
     let target = outcome(s.reward);
     let mut no_consent = 0u64;
     // Usable rows: shown, labelled, features found, the client consented to profiling.
-    let usable: Vec<(&Joined, Vec<f32>, bool)> = joined
+    let usable: Vec<Usable> = joined
         .iter()
         .filter(|j| j.row.contacted())
         .filter_map(|j| {
@@ -244,131 +375,21 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
         })
         .collect();
     let design = Design::fit(&current.schema, usable.iter().map(|(_, f, _)| f.as_slice()));
-    let d = design.width();
-
-    let mut reports = Vec::new();
-    let mut compared: Vec<Compared> = Vec::new();
-    let mut scratch = Scratch::default();
-    for (i, offer) in current.offers.iter().enumerate() {
-        let (impressions, responses) = counts.get(&offer.id).copied().unwrap_or((0, 0));
-        let mut r = OfferReport {
-            offer: offer.id.clone(),
-            maturity: if responses >= u64::from(s.maturity) { Maturity::Mature } else { Maturity::Learning },
-            impressions,
-            responses,
-            train_rows: 0,
-            holdout_rows: 0,
-            auc_before: None,
-            auc_after: None,
-            log_loss_before: None,
-            log_loss_after: None,
-            effective_rows: None,
-            log_loss_z: None,
-            p_value: None,
-            p_needed: None,
-            iterations: None,
-            promoted: false,
-            reason: String::new(),
-        };
-        if matches!(offer.score, Score::Uplift(_)) {
-            r.reason = "uplift-scored: keeps its uplift models (retrain them from `vitrine export training`)".into();
-            reports.push(r);
-            continue;
-        }
-        let mine: Vec<&(&Joined, Vec<f32>, bool)> = usable.iter().filter(|(j, _, _)| j.row.offer.offer == offer.id).collect();
-        let (hold, train): (Vec<_>, Vec<_>) =
-            mine.into_iter().partition(|(j, _, _)| challenger::held_out(&j.row.offer.decision_id, s.holdout_percent));
-        r.train_rows = train.len();
-        r.holdout_rows = hold.len();
-        if r.maturity == Maturity::Learning {
-            r.reason = format!("{responses} responses < maturity {}: Thompson sampling on its Beta posterior", s.maturity);
-            reports.push(r);
-            continue;
-        }
-        let mut x = Vec::with_capacity(train.len() * d);
-        for (_, f, _) in &train {
-            design.encode(f, &mut x);
-        }
-        let y: Vec<bool> = train.iter().map(|(_, _, l)| *l).collect();
-        let w: Vec<f64> = train
-            .iter()
-            .map(|(j, _, _)| match s.weighting {
-                Weighting::None => 1.0,
-                Weighting::Ips => ipw(j),
-            })
-            .collect();
-        let fitted = match fit(&x, d, &y, &w, s.fit) {
-            Ok(f) => f,
-            Err(e) => {
-                r.reason = format!("kept the current score: fit failed ({}: {e})", e.code());
-                reports.push(r);
-                continue;
-            }
-        };
-        r.iterations = Some(fitted.iterations);
-        let labels: Vec<bool> = hold.iter().map(|(_, _, l)| *l).collect();
-        let mut row = Vec::with_capacity(d);
-        let after: Vec<f64> = hold
-            .iter()
-            .map(|(_, f, _)| {
-                row.clear();
-                design.encode(f, &mut row);
-                fitted.predict(&row)
-            })
-            .collect();
-        // The champion: what the next bundle serves for the offer if nothing is promoted.
-        let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(&next, i, f, &mut scratch).unwrap_or(0.0)).collect();
-        // Inverse-propensity weights: the held-out rows stand for every client the logging
-        // policy could have shown the offer to, as the promoted model will score them all.
-        let weights: Vec<f64> = hold.iter().map(|(j, _, _)| ipw(j).min(s.max_weight)).collect();
-        let effective = effective_rows(&weights);
-        r.effective_rows = Some(effective);
-        r.auc_before = weighted_auc(&before, &labels, &weights);
-        r.auc_after = weighted_auc(&after, &labels, &weights);
-        r.log_loss_before = log_loss(&before, &labels, &weights);
-        r.log_loss_after = log_loss(&after, &labels, &weights);
-        let positives = labels.iter().filter(|&&l| l).count();
-        let z = improvement_z(&before, &after, &labels, &weights);
-        r.log_loss_z = Some(z);
-        r.p_value = Some(p_value(z));
-        match (r.auc_before, r.auc_after, r.log_loss_before, r.log_loss_after) {
-            _ if effective < s.min_effective_rows => {
-                r.p_value = None;
-                r.reason = format!(
-                    "kept the current score: {} held-out rows weigh as {effective:.0} effective rows (< {:.0}): too few to compare models",
-                    hold.len(),
-                    s.min_effective_rows
-                );
-            }
-            _ if positives < MIN_HELD_OUT_POSITIVES => {
-                r.p_value = None;
-                r.reason =
-                    format!("kept the current score: {positives} held-out responses (< {MIN_HELD_OUT_POSITIVES}) cannot compare models");
-            }
-            (Some(b), Some(a), Some(lb), Some(la)) => {
-                let model = Model {
-                    name: models::learned_name(&offer.id),
-                    inputs: design.inputs.clone(),
-                    body: Body::Linear { weights: fitted.weights.iter().map(|v| *v as f32).collect(), bias: vec![fitted.bias as f32] },
-                    post: Post::Logistic,
-                    n_outputs: 1,
-                };
-                compared.push(Compared { report: reports.len(), offer: i, model, better: a >= b && la <= lb });
-                r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2}");
-            }
-            _ => {
-                r.p_value = None;
-                r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len());
-            }
-        }
-        reports.push(r);
+    let mut by_offer: HashMap<&str, Vec<&Usable>> = HashMap::new();
+    for u in &usable {
+        by_offer.entry(u.0.row.offer.offer.as_str()).or_default().push(u);
     }
+    let shared = Shared { s, counts: &counts, by_offer: &by_offer, design: &design, next: &next };
+    // The offers' fits are independent: one per core.
+    let (mut reports, compared): (Vec<OfferReport>, Vec<Option<Compared>>) =
+        current.offers.par_iter().enumerate().map(|(i, offer)| fit_offer(&shared, i, offer)).unzip();
+    let compared: Vec<Compared> = compared.into_iter().flatten().collect();
     // Every compared offer is one hypothesis of the round's family.
-    let p: Vec<f64> = compared.iter().map(|c| reports[c.report].p_value.unwrap_or(1.0)).collect();
+    let p: Vec<f64> = compared.iter().map(|c| reports[c.offer].p_value.unwrap_or(1.0)).collect();
     let levels = holm(&p, FAMILY_WISE_ALPHA);
     let mut promoted_models: Vec<(usize, Model)> = Vec::new();
     for (c, level) in compared.into_iter().zip(levels) {
-        let r = &mut reports[c.report];
+        let r = &mut reports[c.offer];
         let p = r.p_value.unwrap_or(1.0);
         r.p_needed = level;
         match level {

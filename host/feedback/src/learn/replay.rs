@@ -89,8 +89,7 @@ where
     if versions.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows = feedback.logged_requests(since)?;
-    rows.retain(|r| keep(&r.decision_id));
+    let rows = feedback.logged_requests(since, keep)?;
     let mut samples: Vec<Sample> = Vec::new();
     let mut picks: Vec<Vec<Picks>> = vec![Vec::new(); versions.len()];
     let mut skipped = 0;

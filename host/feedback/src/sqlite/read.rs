@@ -175,10 +175,17 @@ impl FeedbackRead for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn logged_requests(&self, since: u64) -> Result<Vec<LoggedRequest>, FeedbackError> {
+    fn logged_requests(&self, since: u64, keep: &dyn Fn(&str) -> bool) -> Result<Vec<LoggedRequest>, FeedbackError> {
         let mut q = self.conn.prepare_cached("SELECT decision_id, request FROM decisions WHERE at >= ?1 ORDER BY at, decision_id")?;
-        let rows = q.query_map(params![at(since)], |r| Ok(LoggedRequest { decision_id: r.get(0)?, request: r.get(1)? }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = q.query(params![at(since)])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            if keep(id) {
+                out.push(LoggedRequest { decision_id: id.to_string(), request: r.get(1)? });
+            }
+        }
+        Ok(out)
     }
 
     fn first_picks(&self, decision: &str) -> Result<Vec<FirstPick>, FeedbackError> {
