@@ -69,8 +69,6 @@ pub(crate) fn log_loss(p: &[f64], labels: &[bool], weights: &[f64]) -> Option<f6
     Some(sum / total)
 }
 
-/// A row's inverse-propensity weight: 1 / its logged selection probability, capped at 100.
-
 /// Kish's effective sample size of weighted rows: `(Σw)² / Σw²` (the row count when all
 /// weights are equal; far fewer when a few rows carry most of the weight).
 pub(crate) fn effective_rows(weights: &[f64]) -> f64 {

@@ -153,6 +153,7 @@ fn outcome(reward: Reward) -> Outcome {
 /// Held-out responses an offer needs before two of its models are compared.
 pub const MIN_HELD_OUT_POSITIVES: usize = 5;
 
+/// A row's inverse-propensity weight: 1 / its logged selection probability (at most 100).
 fn ipw(j: &Joined) -> f64 {
     1.0 / j.row.offer.selection_probability.unwrap_or(1.0).clamp(0.01, 1.0)
 }
@@ -275,7 +276,7 @@ fn fit_offer(shared: &Shared, i: usize, offer: &Offer) -> (OfferReport, Option<C
         })
         .collect();
     // The champion: what the next bundle serves for the offer if nothing is promoted.
-    let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(&next, i, f, &mut scratch).unwrap_or(0.0)).collect();
+    let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(next, i, f, &mut scratch).unwrap_or(0.0)).collect();
     // Inverse-propensity weights: the held-out rows stand for every client the logging
     // policy could have shown the offer to, as the promoted model will score them all.
     let weights: Vec<f64> = hold.iter().map(|(j, _, _)| ipw(j).min(s.max_weight)).collect();

@@ -44,7 +44,7 @@ fn learn_finds_a_real_signal_and_every_promotion_is_closer_to_the_truth() {
     let (mut events, mut hashes) = (Vec::new(), Vec::new());
     let now = vitrine_base::clock::now();
     let mut n = 0u64;
-    for i in 0..1500u32 {
+    for i in 0..4000u32 {
         let client = format!("c-{:04}", 1 + i % 300);
         let snap: Value = agent
             .get(&s.url(&format!("/v1/snapshot/{client}")))
