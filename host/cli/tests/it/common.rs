@@ -69,6 +69,18 @@ impl Served {
         format!("{}{path}", self.base)
     }
 
+    /// `client`'s signed snapshot as `GET /v1/snapshot/{client}` returns it.
+    pub fn snapshot(&self, agent: &ureq::Agent, client: &str) -> serde_json::Value {
+        agent
+            .get(&self.url(&format!("/v1/snapshot/{client}")))
+            .header("X-Api-Key", &self.api_key())
+            .call()
+            .unwrap()
+            .into_body()
+            .read_json()
+            .unwrap()
+    }
+
     pub fn api_key(&self) -> String {
         std::fs::read_to_string(self.state.join("api-key")).unwrap().trim().to_string()
     }

@@ -19,14 +19,7 @@ fn the_training_table_joins_features_and_outcomes() {
     let mut record = None;
     for i in 1..=12 {
         let client = format!("c-{i:04}");
-        let snap: Value = agent
-            .get(&s.url(&format!("/v1/snapshot/{client}")))
-            .header("X-Api-Key", &s.api_key())
-            .call()
-            .unwrap()
-            .into_body()
-            .read_json()
-            .unwrap();
+        let snap = s.snapshot(&agent, &client);
         let d: Value = agent
             .post(&s.url("/v1/decide"))
             .send_json(json!({ "snapshot": snap["snapshot"], "slots": [{ "slot": "home_hero" }, { "slot": "offer_cards" }] }))

@@ -18,14 +18,7 @@ fn learn_reports_every_decision_and_refuses_what_it_cannot_use() {
     let mut record = None;
     for i in 0..400u32 {
         let client = format!("c-{:04}", 1 + i % 300);
-        let snap: Value = agent
-            .get(&s.url(&format!("/v1/snapshot/{client}")))
-            .header("X-Api-Key", &s.api_key())
-            .call()
-            .unwrap()
-            .into_body()
-            .read_json()
-            .unwrap();
+        let snap = s.snapshot(&agent, &client);
         let d: Value = agent
             .post(&s.url("/v1/decide"))
             .send_json(json!({ "snapshot": snap["snapshot"], "slots": [{ "slot": "offer_cards" }] }))

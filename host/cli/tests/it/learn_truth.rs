@@ -46,14 +46,7 @@ fn learn_finds_a_real_signal_and_every_promotion_is_closer_to_the_truth() {
     let mut n = 0u64;
     for i in 0..4000u32 {
         let client = format!("c-{:04}", 1 + i % 300);
-        let snap: Value = agent
-            .get(&s.url(&format!("/v1/snapshot/{client}")))
-            .header("X-Api-Key", &s.api_key())
-            .call()
-            .unwrap()
-            .into_body()
-            .read_json()
-            .unwrap();
+        let snap = s.snapshot(&agent, &client);
         let d: Value = agent
             .post(&s.url("/v1/decide"))
             .send_json(json!({ "snapshot": snap["snapshot"], "seed": i, "slots": [{ "slot": "offer_cards" }] }))
