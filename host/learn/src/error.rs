@@ -14,6 +14,8 @@ pub enum LearnError {
     Replay(#[from] vitrine_feedback::learn::LearnError),
     #[error("no logged decision and no feedback event between {from} and {to}: nothing to learn from")]
     NoData { from: u64, to: u64 },
+    #[error("{name} must be {expected}, got {value}")]
+    Setting { name: &'static str, expected: &'static str, value: f64 },
 }
 
 impl LearnError {
@@ -25,6 +27,7 @@ impl LearnError {
             LearnError::Engine(e) => e.code(),
             LearnError::Replay(e) => e.code(),
             LearnError::NoData { .. } => "learn_no_data",
+            LearnError::Setting { .. } => "learn_bad_setting",
         }
     }
 }

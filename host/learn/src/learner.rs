@@ -70,6 +70,20 @@ pub struct Settings {
     pub min_effective_rows: f64,
 }
 
+impl Settings {
+    /// The gate's settings are numbers a round cannot run without: refused, never clamped.
+    pub fn check(&self) -> Result<(), LearnError> {
+        let bad = |name, expected, value| Err(LearnError::Setting { name, expected, value });
+        if !(self.max_weight.is_finite() && self.max_weight >= 1.0) {
+            return bad("max_weight", "a finite number ≥ 1 (a row's weight is 1 / its selection probability)", self.max_weight);
+        }
+        if !(self.min_effective_rows.is_finite() && self.min_effective_rows >= 0.0) {
+            return bad("min_effective_rows", "a finite number ≥ 0", self.min_effective_rows);
+        }
+        Ok(())
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -324,6 +338,7 @@ fn fit_offer(shared: &Shared, i: usize, offer: &Offer) -> (OfferReport, Option<C
 
 /// Learns the next version of `current` from `feedback` (joined to `ledger`).
 pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStore, s: &Settings) -> Result<Learned, LearnError> {
+    s.check()?;
     // Beta posteriors; a constant propensity with enough impressions becomes its
     // posterior mean (what a mature offer falls back to when no model is promoted).
     let mut seconds = BTreeMap::new();

@@ -144,4 +144,14 @@ fn learn_reports_every_decision_and_refuses_what_it_cannot_use() {
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("nothing to learn from"), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(!std::path::Path::new(&empty).exists());
+
+    // A gate setting that cannot work is refused, never clamped; nothing written.
+    for arg in ["--max-weight=0.5", "--max-weight=NaN", "--min-effective-rows=-1"] {
+        let bad = st("bad.vbundle");
+        let run = learn(&st("bundle.vbundle"), &bad, &[arg]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{arg}");
+        assert!(stderr.contains("must be a finite number"), "{arg}: {stderr}");
+        assert!(!std::path::Path::new(&bad).exists());
+    }
 }
