@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use vitrine_engine::bundle::Bundle;
 use vitrine_engine::decision::DecideResponse;
 use vitrine_engine::ErrorBody;
-use vitrine_feedback::learn::ReplayReport;
+use vitrine_feedback::learn::{ReplayReport, Samples};
 use vitrine_feedback::measure::ope::OffPolicy;
 use vitrine_feedback::FeedbackRead;
 
@@ -27,7 +27,15 @@ pub fn held_out(decision_id: &str, percent: u32) -> bool {
 /// native core (the code every runtime runs), signed with a throwaway key that never
 /// leaves the process. One pass over the log: each request is parsed once and decided by
 /// every bundle.
-pub fn replay(bundles: &[&Bundle], feedback: &dyn FeedbackRead, s: &Settings) -> Result<Vec<ReplayReport>, LearnError> {
+///
+/// `incremental` gives an uplift-scored offer's sample its incremental reward (see
+/// [`vitrine_feedback::learn::Samples`]).
+pub fn replay(
+    bundles: &[&Bundle],
+    feedback: &dyn FeedbackRead,
+    s: &Settings,
+    incremental: &dyn Fn(&str, &str) -> Option<f64>,
+) -> Result<Vec<ReplayReport>, LearnError> {
     let key = ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]);
     let mut engines = Vec::with_capacity(bundles.len());
     for b in bundles {
@@ -48,7 +56,8 @@ pub fn replay(bundles: &[&Bundle], feedback: &dyn FeedbackRead, s: &Settings) ->
     };
     let percent = s.holdout_percent;
     let versions: Vec<u64> = bundles.iter().map(|b| b.version).collect();
-    Ok(vitrine_feedback::learn::replay_each(decide, &versions, feedback, s.since, &|d| held_out(d, percent), s.reward, s.resamples)?)
+    let samples = Samples { since: s.since, keep: &|d| held_out(d, percent), reward: s.reward, incremental };
+    Ok(vitrine_feedback::learn::replay_each(decide, &versions, feedback, samples, s.resamples)?)
 }
 
 /// `Ok(why)` to promote the candidate, `Err(why)` to keep the current bundle.

@@ -1,10 +1,10 @@
 //! One learning round: the current bundle and its feedback → the next bundle version.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use vitrine_engine::bundle::{Bundle, Offer, Propensity, Score};
-use vitrine_engine::models::{Body, Model, Post, Scratch};
+use vitrine_engine::bundle::{Bundle, ModelOutput, Offer, Propensity, Score, Uplift};
+use vitrine_engine::models::{Model, Scratch};
 use vitrine_engine::snapshot::CONSENT_PROFILING;
 use vitrine_feedback::learn::Reward;
 use vitrine_feedback::measure::ope::OffPolicy;
@@ -13,10 +13,10 @@ use vitrine_feedback::training::{self, Outcome};
 use vitrine_feedback::FeedbackRead;
 use vitrine_store::FeatureStore;
 
-use crate::auc::weighted_auc;
+use crate::arm::{self, ArmReport};
 use crate::design::Design;
-use crate::fit::{fit, FitOptions};
-use crate::gate::{effective_rows, holm, improvement_z, log_loss, p_value, FAMILY_WISE_ALPHA};
+use crate::fit::FitOptions;
+use crate::gate::{holm, FAMILY_WISE_ALPHA};
 use crate::join::{join, Joined};
 use crate::{challenger, models, LearnError};
 
@@ -103,19 +103,34 @@ impl Default for Settings {
     }
 }
 
+/// How an offer is scored, and so what the round fits for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// P(response | shown): one model on the shown rows' responses.
+    Propensity,
+    /// A T-learner on sales: P(sale | contacted) on the contacted rows and P(sale | not
+    /// contacted) on the rows withheld from `no_contact` clients; the uplift is their
+    /// difference.
+    Uplift,
+}
+
 /// What the round decided for one offer.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfferReport {
     pub offer: String,
+    pub model: ModelKind,
     pub maturity: Maturity,
     /// Impressions and responses since `since` (the Beta posterior's counts).
     pub impressions: u64,
     pub responses: u64,
-    /// Labelled shown rows with features: for fitting, and held out.
+    /// Labelled rows with features: for fitting, and held out (for an uplift offer, the
+    /// contacted rows; the withheld ones are in `control`).
     pub train_rows: usize,
     pub holdout_rows: usize,
     /// Held-out AUC of what the next bundle would serve without a promotion and of the
-    /// fitted model, rows weighted by their inverse logged selection probability.
+    /// fitted model, rows weighted by their inverse logged selection probability (for an
+    /// uplift offer, its P(sale | contacted) model).
     pub auc_before: Option<f64>,
     pub auc_after: Option<f64>,
     /// Held-out mean log-loss of the same two, weighted the same way.
@@ -125,13 +140,68 @@ pub struct OfferReport {
     pub effective_rows: Option<f64>,
     /// The paired z statistic of the log-loss improvement.
     pub log_loss_z: Option<f64>,
-    /// Its one-sided p-value, and the level Holm's step-down procedure held it to (5%
-    /// family-wise over the offers compared this round); promotion needs `p ≤ level`.
+    /// The offer's one-sided p-value (an uplift offer's is the larger of its two models':
+    /// both must improve, an intersection-union test), and the level Holm's step-down
+    /// procedure held it to (5% family-wise over the offers compared this round);
+    /// promotion needs `p ≤ level`.
     pub p_value: Option<f64>,
     pub p_needed: Option<f64>,
     pub iterations: Option<u64>,
+    /// An uplift offer's P(sale | not contacted) model, compared the same way on the
+    /// held-out withheld rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub control: Option<ArmReport>,
     pub promoted: bool,
     pub reason: String,
+}
+
+impl OfferReport {
+    fn new(offer: &Offer, s: &Settings, impressions: u64, responses: u64) -> Self {
+        let model = if matches!(offer.score, Score::Uplift(_)) { ModelKind::Uplift } else { ModelKind::Propensity };
+        OfferReport {
+            offer: offer.id.clone(),
+            model,
+            maturity: if responses >= u64::from(s.maturity) { Maturity::Mature } else { Maturity::Learning },
+            impressions,
+            responses,
+            train_rows: 0,
+            holdout_rows: 0,
+            auc_before: None,
+            auc_after: None,
+            log_loss_before: None,
+            log_loss_after: None,
+            effective_rows: None,
+            log_loss_z: None,
+            p_value: None,
+            p_needed: None,
+            iterations: None,
+            control: None,
+            promoted: false,
+            reason: String::new(),
+        }
+    }
+
+    /// What the offer keeps when nothing is promoted.
+    fn kept(&self) -> &'static str {
+        match self.model {
+            ModelKind::Propensity => "kept the current score",
+            ModelKind::Uplift => "kept its uplift models",
+        }
+    }
+
+    /// Copies a (propensity or treated) model's comparison into the flat fields.
+    fn set(&mut self, a: &ArmReport) {
+        self.train_rows = a.train_rows;
+        self.holdout_rows = a.holdout_rows;
+        self.auc_before = a.auc_before;
+        self.auc_after = a.auc_after;
+        self.log_loss_before = a.log_loss_before;
+        self.log_loss_after = a.log_loss_after;
+        self.effective_rows = a.effective_rows;
+        self.log_loss_z = a.log_loss_z;
+        self.p_value = a.p_value;
+        self.iterations = a.iterations;
+    }
 }
 
 /// The next bundle and everything that went into it.
@@ -164,14 +234,6 @@ fn outcome(reward: Reward) -> Outcome {
     }
 }
 
-/// Held-out responses an offer needs before two of its models are compared.
-pub const MIN_HELD_OUT_POSITIVES: usize = 5;
-
-/// A row's inverse-propensity weight: 1 / its logged selection probability (at most 100).
-fn ipw(j: &Joined) -> f64 {
-    1.0 / j.row.offer.selection_probability.unwrap_or(1.0).clamp(0.01, 1.0)
-}
-
 /// What `bundle` serves as offer `i`'s propensity for a feature row: the mean of its
 /// Beta posterior while it is on Thompson sampling (the mean of the draws), else its
 /// score; `None` for an uplift-scored offer.
@@ -179,41 +241,59 @@ pub fn served_propensity(bundle: &Bundle, i: usize, features: &[f32], scratch: &
     let cold = bundle.posteriors.iter().find(|p| p.offer as usize == i && p.observations < bundle.policy.thompson.cold_below);
     match cold {
         Some(p) => Some(f64::from(p.alpha) / f64::from(p.alpha + p.beta)),
-        None => current_score(bundle, i, features, scratch),
+        None => match &bundle.offers[i].score {
+            Score::Propensity(Propensity::Constant(p)) => Some(f64::from(*p)),
+            Score::Propensity(Propensity::Model { model, output }) => output_of(bundle, *model, *output, features, scratch),
+            Score::Uplift(_) => None,
+        },
     }
 }
 
-/// The current score of offer `i` on a feature row, when it is a propensity.
-fn current_score(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scratch) -> Option<f64> {
+/// What `bundle`'s T-learner serves for offer `i` on a feature row: (P(sale | contacted),
+/// P(sale | not contacted)); `None` unless the offer is scored by two models.
+pub fn served_uplift(bundle: &Bundle, i: usize, features: &[f32], scratch: &mut Scratch) -> Option<(f64, f64)> {
     match &bundle.offers[i].score {
-        Score::Propensity(Propensity::Constant(p)) => Some(f64::from(*p)),
-        Score::Propensity(Propensity::Model { model, output }) => {
-            let m = bundle.models.get(*model as usize)?;
-            let mut out = vec![0.0; m.n_outputs as usize];
-            m.score(features, &[], scratch, &mut out);
-            out.get(*output as usize).map(|p| f64::from(*p))
-        }
-        Score::Uplift(_) => None,
+        Score::Uplift(Uplift::TwoModel { treated, control }) => Some((
+            output_of(bundle, treated.model, treated.output, features, scratch)?,
+            output_of(bundle, control.model, control.output, features, scratch)?,
+        )),
+        _ => None,
     }
 }
 
-/// A fitted model compared with the champion on the held-out rows.
+/// Output `output` of model `model` on a feature row (no request context: the learner
+/// reads features only).
+fn output_of(bundle: &Bundle, model: u16, output: u16, features: &[f32], scratch: &mut Scratch) -> Option<f64> {
+    let m = bundle.models.get(model as usize)?;
+    let mut out = vec![0.0; m.n_outputs as usize];
+    m.score(features, &[], scratch, &mut out);
+    out.get(output as usize).map(|p| f64::from(*p))
+}
+
+/// What a promotion puts into the bundle for an offer.
+enum Promotion {
+    Propensity(Model),
+    Uplift { treated: Model, control: Model },
+}
+
+/// A fitted challenger compared with the champion on the held-out rows.
 struct Compared {
     /// The offer's index, in the bundle and in the round's reports.
     offer: usize,
-    model: Model,
-    /// Held-out AUC not worse and log-loss not higher.
+    promotion: Promotion,
+    /// Every model of it: held-out AUC not worse and log-loss not higher.
     better: bool,
 }
 
 /// A training row with its features and label.
-type Usable<'a> = (&'a Joined, Vec<f32>, bool);
+pub(crate) type Usable<'a> = (&'a Joined, Vec<f32>, bool);
 
 /// What every offer's fit reads (shared by the offers fitted in parallel).
 struct Shared<'a> {
     s: &'a Settings,
     counts: &'a BTreeMap<String, (u64, u64)>,
-    /// The usable rows (shown, labelled, features found, consented) of each offer.
+    /// The usable rows (labelled, features found, consented) of each offer: shown rows
+    /// for a propensity offer, shown and withheld rows for an uplift offer.
     by_offer: &'a HashMap<&'a str, Vec<&'a Usable<'a>>>,
     design: &'a Design,
     /// The next bundle without promotions: the champion.
@@ -223,117 +303,97 @@ struct Shared<'a> {
 /// One offer's round: its report, and its fitted challenger when it was compared.
 fn fit_offer(shared: &Shared, i: usize, offer: &Offer) -> (OfferReport, Option<Compared>) {
     let Shared { s, counts, by_offer, design, next } = *shared;
-    let d = design.width();
-    let mut scratch = Scratch::default();
-    let mut challenger = None;
     let (impressions, responses) = counts.get(&offer.id).copied().unwrap_or((0, 0));
-    let mut r = OfferReport {
-        offer: offer.id.clone(),
-        maturity: if responses >= u64::from(s.maturity) { Maturity::Mature } else { Maturity::Learning },
-        impressions,
-        responses,
-        train_rows: 0,
-        holdout_rows: 0,
-        auc_before: None,
-        auc_after: None,
-        log_loss_before: None,
-        log_loss_after: None,
-        effective_rows: None,
-        log_loss_z: None,
-        p_value: None,
-        p_needed: None,
-        iterations: None,
-        promoted: false,
-        reason: String::new(),
-    };
-    if matches!(offer.score, Score::Uplift(_)) {
-        r.reason = "uplift-scored: keeps its uplift models (retrain them from `vitrine export training`)".into();
-        return (r, None);
-    }
+    let mut r = OfferReport::new(offer, s, impressions, responses);
     let mine: Vec<&Usable> = by_offer.get(offer.id.as_str()).cloned().unwrap_or_default();
     let (hold, train): (Vec<_>, Vec<_>) =
         mine.into_iter().partition(|(j, _, _)| challenger::held_out(&j.row.offer.decision_id, s.holdout_percent));
+    if let Score::Uplift(u) = &offer.score {
+        return fit_uplift(shared, i, u, r, &train, &hold);
+    }
     r.train_rows = train.len();
     r.holdout_rows = hold.len();
     if r.maturity == Maturity::Learning {
         r.reason = format!("{responses} responses < maturity {}: Thompson sampling on its Beta posterior", s.maturity);
         return (r, None);
     }
-    let mut x = Vec::with_capacity(train.len() * d);
-    for (_, f, _) in &train {
-        design.encode(f, &mut x);
-    }
-    let y: Vec<bool> = train.iter().map(|(_, _, l)| *l).collect();
-    let w: Vec<f64> = train
-        .iter()
-        .map(|(j, _, _)| match s.weighting {
-            Weighting::None => 1.0,
-            Weighting::Ips => ipw(j),
-        })
-        .collect();
-    let fitted = match fit(&x, d, &y, &w, s.fit) {
-        Ok(f) => f,
-        Err(e) => {
-            r.reason = format!("kept the current score: fit failed ({}: {e})", e.code());
-            return (r, None);
-        }
-    };
-    r.iterations = Some(fitted.iterations);
-    let labels: Vec<bool> = hold.iter().map(|(_, _, l)| *l).collect();
-    let mut row = Vec::with_capacity(d);
-    let after: Vec<f64> = hold
-        .iter()
-        .map(|(_, f, _)| {
-            row.clear();
-            design.encode(f, &mut row);
-            fitted.predict(&row)
-        })
-        .collect();
+    let mut scratch = Scratch::default();
     // The champion: what the next bundle serves for the offer if nothing is promoted.
-    let before: Vec<f64> = hold.iter().map(|(_, f, _)| served_propensity(next, i, f, &mut scratch).unwrap_or(0.0)).collect();
-    // Inverse-propensity weights: the held-out rows stand for every client the logging
-    // policy could have shown the offer to, as the promoted model will score them all.
-    let weights: Vec<f64> = hold.iter().map(|(j, _, _)| ipw(j).min(s.max_weight)).collect();
-    let effective = effective_rows(&weights);
-    r.effective_rows = Some(effective);
-    r.auc_before = weighted_auc(&before, &labels, &weights);
-    r.auc_after = weighted_auc(&after, &labels, &weights);
-    r.log_loss_before = log_loss(&before, &labels, &weights);
-    r.log_loss_after = log_loss(&after, &labels, &weights);
-    let positives = labels.iter().filter(|&&l| l).count();
-    let z = improvement_z(&before, &after, &labels, &weights);
-    r.log_loss_z = Some(z);
-    r.p_value = Some(p_value(z));
-    match (r.auc_before, r.auc_after, r.log_loss_before, r.log_loss_after) {
-        _ if effective < s.min_effective_rows => {
-            r.p_value = None;
-            r.reason = format!(
-                "kept the current score: {} held-out rows weigh as {effective:.0} effective rows (< {:.0}): too few to compare models",
-                hold.len(),
-                s.min_effective_rows
-            );
+    let (arm, got) = arm::compare(s, design, &train, &hold, |f| served_propensity(next, i, f, &mut scratch).unwrap_or(0.0));
+    r.set(&arm);
+    match got {
+        Err(why) => {
+            r.reason = format!("kept the current score: {why}");
+            (r, None)
         }
-        _ if positives < MIN_HELD_OUT_POSITIVES => {
-            r.p_value = None;
-            r.reason = format!("kept the current score: {positives} held-out responses (< {MIN_HELD_OUT_POSITIVES}) cannot compare models");
-        }
-        (Some(b), Some(a), Some(lb), Some(la)) => {
-            let model = Model {
-                name: models::learned_name(&offer.id),
-                inputs: design.inputs.clone(),
-                body: Body::Linear { weights: fitted.weights.iter().map(|v| *v as f32).collect(), bias: vec![fitted.bias as f32] },
-                post: Post::Logistic,
-                n_outputs: 1,
-            };
-            challenger = Some(Compared { offer: i, model, better: a >= b && la <= lb });
-            r.reason = format!("held-out AUC {b:.3} → {a:.3}, log-loss {lb:.4} → {la:.4} (z {z:.2}");
-        }
-        _ => {
-            r.p_value = None;
-            r.reason = format!("kept the current score: the held-out rows ({}) lack a positive or a negative", hold.len());
+        Ok(c) => {
+            r.reason = c.summary;
+            let model = arm::engine_model(models::learned_name(&offer.id), design, &c.fitted);
+            (r, Some(Compared { offer: i, promotion: Promotion::Propensity(model), better: c.better }))
         }
     }
-    (r, challenger)
+}
+
+/// Rows of `rows` that were contacted (or withheld).
+fn split<'a, 'b>(rows: &[&'b Usable<'a>], contacted: bool) -> Vec<&'b Usable<'a>> {
+    rows.iter().copied().filter(|(j, _, _)| j.row.contacted() == contacted).collect()
+}
+
+/// An uplift-scored offer's round: a T-learner on the offer's sales, each of its two
+/// models fitted and compared with the one it would replace; the pair is a challenger
+/// only when both were compared.
+fn fit_uplift(
+    shared: &Shared,
+    i: usize,
+    current: &Uplift,
+    mut r: OfferReport,
+    train: &[&Usable],
+    hold: &[&Usable],
+) -> (OfferReport, Option<Compared>) {
+    let Shared { s, design, next, .. } = *shared;
+    let Uplift::TwoModel { treated, control } = current else {
+        r.reason =
+            "kept its uplift model: only a two-model (T-learner) score is relearned; retrain others from `vitrine export training`".into();
+        return (r, None);
+    };
+    let (train_t, train_c, hold_t, hold_c) = (split(train, true), split(train, false), split(hold, true), split(hold, false));
+    let sales = |rows: &[&Usable]| rows.iter().filter(|(_, _, l)| *l).count() as u64;
+    let (sales_t, sales_c) = (sales(&train_t), sales(&train_c));
+    r.maturity = if sales_t.min(sales_c) >= u64::from(s.maturity) { Maturity::Mature } else { Maturity::Learning };
+    r.train_rows = train_t.len();
+    r.holdout_rows = hold_t.len();
+    if r.maturity == Maturity::Learning {
+        r.control = Some(ArmReport { train_rows: train_c.len(), holdout_rows: hold_c.len(), ..ArmReport::default() });
+        r.reason = format!(
+            "{sales_t} sales among contacted and {sales_c} among withheld training rows (each needs maturity {}): keeps its uplift models",
+            s.maturity
+        );
+        return (r, None);
+    }
+    let mut scratch = Scratch::default();
+    let (t_arm, t) =
+        arm::compare(s, design, &train_t, &hold_t, |f| output_of(next, treated.model, treated.output, f, &mut scratch).unwrap_or(0.0));
+    let (c_arm, c) =
+        arm::compare(s, design, &train_c, &hold_c, |f| output_of(next, control.model, control.output, f, &mut scratch).unwrap_or(0.0));
+    r.set(&t_arm);
+    r.p_value = t_arm.p_value.zip(c_arm.p_value).map(|(a, b)| a.max(b));
+    r.control = Some(c_arm);
+    match (t, c) {
+        (Ok(t), Ok(c)) => {
+            r.reason = format!("P(sale | contacted): {}); P(sale | not contacted): {}", t.summary, c.summary);
+            let promotion = Promotion::Uplift {
+                treated: arm::engine_model(models::learned_treated(&r.offer), design, &t.fitted),
+                control: arm::engine_model(models::learned_control(&r.offer), design, &c.fitted),
+            };
+            (r, Some(Compared { offer: i, promotion, better: t.better && c.better }))
+        }
+        (t, c) => {
+            let why = |m: &str, x: Result<arm::Challenger, String>| x.err().map(|e| format!("{m}: {e}"));
+            let whys: Vec<String> = [why("P(sale | contacted)", t), why("P(sale | not contacted)", c)].into_iter().flatten().collect();
+            r.reason = format!("kept its uplift models: {}", whys.join("; "));
+            (r, None)
+        }
+    }
 }
 
 /// Learns the next version of `current` from `feedback` (joined to `ledger`).
@@ -375,13 +435,21 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
     let (joined, found) = join(rows, ledger, &schema_hash)?;
     lap("join");
     let target = outcome(s.reward);
+    let uplift: HashSet<&str> = current.offers.iter().filter(|o| matches!(o.score, Score::Uplift(_))).map(|o| o.id.as_str()).collect();
     let mut no_consent = 0u64;
-    // Usable rows: shown, labelled, features found, the client consented to profiling.
+    // Usable rows: labelled, features found, the client consented to profiling; a
+    // propensity offer learns from its shown rows' responses, an uplift offer from its
+    // shown and withheld rows' sales.
     let usable: Vec<Usable> = joined
         .iter()
-        .filter(|j| j.row.contacted())
         .filter_map(|j| {
-            let label = j.row.label(target)?;
+            let label = if uplift.contains(j.row.offer.offer.as_str()) {
+                j.row.label(Outcome::Sale)?
+            } else if j.row.contacted() {
+                j.row.label(target)?
+            } else {
+                return None;
+            };
             let entry = j.entry.as_ref()?;
             if entry.consent & CONSENT_PROFILING == 0 {
                 no_consent += 1;
@@ -403,7 +471,7 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
     // Every compared offer is one hypothesis of the round's family.
     let p: Vec<f64> = compared.iter().map(|c| reports[c.offer].p_value.unwrap_or(1.0)).collect();
     let levels = holm(&p, FAMILY_WISE_ALPHA);
-    let mut promoted_models: Vec<(usize, Model)> = Vec::new();
+    let mut promoted_models: Vec<(usize, Promotion)> = Vec::new();
     for (c, level) in compared.into_iter().zip(levels) {
         let r = &mut reports[c.offer];
         let p = r.p_value.unwrap_or(1.0);
@@ -412,15 +480,10 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
             Some(level) if c.better && p <= level => {
                 r.promoted = true;
                 r.reason = format!("{}, p {p:.2e} ≤ {level:.2e})", r.reason);
-                promoted_models.push((c.offer, c.model));
+                promoted_models.push((c.offer, c.promotion));
             }
-            Some(level) => {
-                r.reason = format!("kept the current score: {}, p {p:.2e} vs {level:.2e}): worse, or not better beyond noise", r.reason)
-            }
-            None => {
-                r.reason =
-                    format!("kept the current score: {}, p {p:.2e}): not better beyond noise (Holm stopped at a smaller p)", r.reason)
-            }
+            Some(level) => r.reason = format!("{}: {}, p {p:.2e} vs {level:.2e}): worse, or not better beyond noise", r.kept(), r.reason),
+            None => r.reason = format!("{}: {}, p {p:.2e}): not better beyond noise (Holm stopped at a smaller p)", r.kept(), r.reason),
         }
     }
 
@@ -443,13 +506,31 @@ pub fn learn(current: &Bundle, feedback: &dyn FeedbackRead, ledger: &FeatureStor
         return Ok(learned);
     }
     let mut candidate = next.clone();
-    for (i, model) in promoted_models {
-        let m = models::put(&mut candidate, model);
-        candidate.offers[i].score = Score::Propensity(Propensity::Model { model: m, output: 0 });
+    for (i, promotion) in promoted_models {
+        candidate.offers[i].score = match promotion {
+            Promotion::Propensity(model) => Score::Propensity(Propensity::Model { model: models::put(&mut candidate, model), output: 0 }),
+            Promotion::Uplift { treated, control } => Score::Uplift(Uplift::TwoModel {
+                treated: ModelOutput { model: models::put(&mut candidate, treated), output: 0 },
+                control: ModelOutput { model: models::put(&mut candidate, control), output: 0 },
+            }),
+        };
     }
     models::prune(&mut candidate);
     candidate.validate()?;
-    let mut replayed = challenger::replay(&[&next, &candidate], feedback, s)?.into_iter().map(|r| r.estimates);
+    // An uplift offer's held-out samples are scored by their incremental outcome, sold −
+    // P(sale | not contacted) under the candidate's control model (the same number for
+    // both policies): a policy that stops contacting clients who buy anyway loses nothing.
+    let mut scratch = Scratch::default();
+    let mut incremental: HashMap<(&str, &str), f64> = HashMap::new();
+    for j in joined.iter().filter(|j| j.row.contacted() && uplift.contains(j.row.offer.offer.as_str())) {
+        let Some(i) = candidate.offers.iter().position(|o| o.id == j.row.offer.offer) else { continue };
+        let (Some(sold), Some(f)) = (j.row.label(Outcome::Sale), j.features()) else { continue };
+        if let Some((_, organic)) = served_uplift(&candidate, i, &f, &mut scratch) {
+            incremental.insert((j.row.offer.decision_id.as_str(), j.row.offer.offer.as_str()), f64::from(u8::from(sold)) - organic);
+        }
+    }
+    let lookup = |decision: &str, offer: &str| incremental.get(&(decision, offer)).copied();
+    let mut replayed = challenger::replay(&[&next, &candidate], feedback, s, &lookup)?.into_iter().map(|r| r.estimates);
     let (current_ope, candidate_ope) = (replayed.next().flatten(), replayed.next().flatten());
     lap("replay");
     let verdict = challenger::verdict(current_ope.as_ref(), candidate_ope.as_ref());

@@ -6,8 +6,11 @@
 //! ([`fit`]) over the bundle's features as [`design`] encodes them; a champion/challenger
 //! gate ([`challenger`]: held-out AUC, then the doubly-robust estimate of the resulting
 //! policy on held-out logged decisions); the maturity ramp (offers with fewer than
-//! `maturity` responses keep Thompson sampling on their Beta posterior). The learned
+//! `maturity` responses keep Thompson sampling on their Beta posterior); an uplift-scored
+//! offer's two models are relearned as a T-learner on its sales (contacted rows vs rows
+//! withheld from `no_contact` clients). The learned
 //! models are the engine's own linear models, so every runtime runs them unchanged.
+mod arm;
 pub mod auc;
 pub mod challenger;
 pub mod design;
@@ -18,5 +21,6 @@ pub mod join;
 mod learner;
 mod models;
 
+pub use arm::ArmReport;
 pub use error::LearnError;
-pub use learner::{learn, served_propensity, Learned, Maturity, OfferReport, Settings, Weighting};
+pub use learner::{learn, served_propensity, served_uplift, Learned, Maturity, ModelKind, OfferReport, Settings, Weighting};

@@ -9,6 +9,15 @@ pub fn learned_name(offer: &str) -> String {
     format!("learned:{offer}")
 }
 
+/// The names of an uplift offer's learned T-learner models.
+pub fn learned_treated(offer: &str) -> String {
+    format!("learned:{offer}:treated")
+}
+
+pub fn learned_control(offer: &str) -> String {
+    format!("learned:{offer}:control")
+}
+
 /// Puts `model` into `bundle` (replacing a model of the same name) and returns its index.
 pub fn put(bundle: &mut Bundle, model: Model) -> u16 {
     match bundle.models.iter().position(|m| m.name == model.name) {

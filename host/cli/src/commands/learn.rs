@@ -174,6 +174,18 @@ fn print(l: &Learned) {
             if o.promoted { "yes" } else { "no" },
             o.reason
         );
+        // An uplift offer's P(sale | not contacted) model, on the withheld rows.
+        if let Some(c) = &o.control {
+            let (train, held) = (c.train_rows, c.holdout_rows);
+            println!(
+                "{:<20} {:>8} {:>9} {train:>8} {held:>7} {:>7} {:>7}",
+                "  └ not contacted",
+                "",
+                "",
+                auc(c.auc_before),
+                auc(c.auc_after)
+            );
+        }
     }
     for (name, e) in [("current policy", &l.current), ("candidate", &l.candidate)] {
         if let Some(e) = e {

@@ -12,6 +12,7 @@ mod feature_store;
 mod feedback_crash;
 mod learn_cli;
 mod learn_truth;
+mod learn_uplift_truth;
 mod learning_loop;
 mod ledger;
 mod ope_cli;

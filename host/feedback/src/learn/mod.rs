@@ -5,7 +5,7 @@ mod posteriors;
 mod replay;
 
 pub use posteriors::{learn, Learned, OfferStats, Reward};
-pub use replay::{replay, replay_each, ReplayReport};
+pub use replay::{replay, replay_each, ReplayReport, Samples};
 
 /// Why learning or replay failed.
 #[derive(Debug, thiserror::Error)]

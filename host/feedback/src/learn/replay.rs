@@ -65,9 +65,33 @@ where
     D: Fn(&[u8]) -> Result<Result<DecideResponse, ErrorBody>, E>,
     E: std::fmt::Display,
 {
-    let mut reports =
-        replay_each(|request| decide(request).map(|r| vec![r]), &[candidate_version], feedback, since, keep, reward, resamples)?;
+    let mut reports = replay_each(
+        |request| decide(request).map(|r| vec![r]),
+        &[candidate_version],
+        feedback,
+        Samples { since, keep, reward, incremental: &|_, _| None },
+        resamples,
+    )?;
     Ok(reports.remove(0))
+}
+
+/// Which logged samples a replay reads, and their rewards.
+pub struct Samples<'a> {
+    /// Decisions logged at or after this time, whose id `keep` accepts.
+    pub since: u64,
+    pub keep: &'a dyn Fn(&str) -> bool,
+    pub reward: Reward,
+    /// A sample's reward in place of `reward`'s, by (decision id, offer): the learner
+    /// gives an uplift-scored offer's incremental outcome here (sold − the predicted
+    /// P(sale | not contacted)), so a policy that stops contacting clients who buy anyway
+    /// is not scored as losing their sales.
+    pub incremental: &'a dyn Fn(&str, &str) -> Option<f64>,
+}
+
+impl std::fmt::Debug for Samples<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Samples").field("since", &self.since).field("reward", &self.reward).finish_non_exhaustive()
+    }
 }
 
 /// [`replay`] for several candidates at once, over one pass of the log: `decide` returns
@@ -77,9 +101,7 @@ pub fn replay_each<D, E>(
     decide: D,
     versions: &[u64],
     feedback: &dyn FeedbackRead,
-    since: u64,
-    keep: &dyn Fn(&str) -> bool,
-    reward: Reward,
+    samples_of: Samples,
     resamples: usize,
 ) -> Result<Vec<ReplayReport>, LearnError>
 where
@@ -89,6 +111,7 @@ where
     if versions.is_empty() {
         return Ok(Vec::new());
     }
+    let Samples { since, keep, reward, incremental } = samples_of;
     let rows = feedback.logged_requests(since, keep)?;
     let mut samples: Vec<Sample> = Vec::new();
     let mut picks: Vec<Vec<Picks>> = vec![Vec::new(); versions.len()];
@@ -101,7 +124,10 @@ where
         let decision = &row.decision_id;
         let index = picks[0].len();
         for p in feedback.first_picks(decision)? {
-            let r = f64::from(u8::from(feedback.rewarded(decision, &p.offer, reward.kind())?));
+            let r = match incremental(decision, &p.offer) {
+                Some(r) => r,
+                None => f64::from(u8::from(feedback.rewarded(decision, &p.offer, reward.kind())?)),
+            };
             samples.push(Sample { decision_index: index, slot: p.slot, offer: p.offer, probability: p.selection_probability, reward: r });
         }
         let replies = decide(request.as_bytes()).map_err(|e| LearnError::Candidate(e.to_string()))?;
