@@ -34,6 +34,8 @@ pub enum PlanError {
     ClientIdTooLong(String),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("recording the plan's profiles in the snapshot ledger: {0}")]
+    Ledger(String),
     #[error("{path} exists: pass --force to replace it")]
     OutputExists { path: PathBuf },
 }
@@ -55,6 +57,7 @@ impl PlanError {
             PlanError::DuplicateClient(_) => "plan_duplicate_client",
             PlanError::ClientIdTooLong(_) => "plan_client_id_too_long",
             PlanError::Io { .. } => "plan_io",
+            PlanError::Ledger(_) => "plan_ledger",
             PlanError::OutputExists { .. } => "plan_output_exists",
         }
     }

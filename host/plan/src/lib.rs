@@ -59,6 +59,10 @@ pub struct PlanJob<'a> {
     /// included, once the plan is complete: the host's report then measures the
     /// campaign's uplift from the send system's events.
     pub feedback: Option<PathBuf>,
+    /// A feature store (SQLite) whose snapshot ledger records every logged decision's
+    /// profile (with `feedback`), so the learner joins planned decisions to the features
+    /// they were decided on as it joins page decisions to their snapshots.
+    pub ledger: Option<PathBuf>,
     /// Worker threads (0: one per core).
     pub threads: usize,
     /// Called with (clients decided, total if known).
@@ -87,6 +91,11 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
 
     let (uncontacted, contacted) = list_uncontacted(&pass1.states, &pass1.clients_path, &mut out)?;
     let files = out.finish()?;
+    // The profiles first: a decision logged is one the learner can join.
+    let ledger_entries = match (&job.feedback, &job.ledger) {
+        (Some(_), Some(ledger)) => Some(log::log_profiles(&pass1.profiles_path, ledger, &setup.bundle.schema, &setup.config)?),
+        _ => None,
+    };
     let logged_decisions = match &job.feedback {
         Some(path) => Some(log::log_decisions(&pass1.log_path, path)?),
         None => None,
@@ -98,6 +107,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         proposals,
         uncontacted,
         logged_decisions,
+        ledger_entries,
         files,
         decide_time,
         seconds: started.elapsed().as_secs_f64(),
@@ -154,6 +164,8 @@ struct Pass1 {
     runs: Runs,
     clients_path: PathBuf,
     log_path: PathBuf,
+    /// The logged decisions' profiles, for the ledger.
+    profiles_path: PathBuf,
 }
 
 /// One client after pass 1's worker: what the main thread appends.
@@ -164,6 +176,7 @@ struct Decided {
     decision: [u8; 16],
     cands: Vec<Cand>,
     log: Option<Vec<u8>>,
+    profile: Option<Vec<u8>>,
 }
 
 /// Pass 1: decides every client (batches from a reader thread, decisions on the
@@ -177,11 +190,19 @@ fn decide_all(job: &PlanJob<'_>, setup: &Setup, tmp: &Path) -> Result<Pass1, Pla
         runs: Runs::new(&tmp.join("runs")),
         clients_path: tmp.join("clients.bin"),
         log_path: tmp.join("decisions.jsonl"),
+        profiles_path: tmp.join("profiles.jsonl"),
     };
     let mut spill = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&pass.clients_path).map_err(io(&pass.clients_path))?);
     let mut log = match &job.feedback {
         Some(_) => Some(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&pass.log_path).map_err(io(&pass.log_path))?)),
         None => None,
+    };
+    let ledger = job.feedback.is_some() && job.ledger.is_some();
+    let mut profiles = match ledger {
+        true => {
+            Some(std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&pass.profiles_path).map_err(io(&pass.profiles_path))?))
+        }
+        false => None,
     };
     for batch in reader.batches.iter() {
         let batch = batch?;
@@ -193,7 +214,7 @@ fn decide_all(job: &PlanJob<'_>, setup: &Setup, tmp: &Path) -> Result<Pass1, Pla
             batch
                 .into_par_iter()
                 .enumerate()
-                .map(|(i, c)| decide_one(setup, &offers, base + i, &c, job.feedback.is_some(), &pass.log_path))
+                .map(|(i, c)| decide_one(setup, &offers, base + i, &c, job.feedback.is_some(), ledger, &pass.log_path))
                 .collect()
         });
         for d in decided {
@@ -202,6 +223,9 @@ fn decide_all(job: &PlanJob<'_>, setup: &Setup, tmp: &Path) -> Result<Pass1, Pla
             pass.states.push(d.state);
             if let (Some(log), Some(line)) = (&mut log, &d.log) {
                 log.write_all(line).map_err(io(&pass.log_path))?;
+            }
+            if let (Some(out), Some(line)) = (&mut profiles, &d.profile) {
+                out.write_all(line).map_err(io(&pass.profiles_path))?;
             }
             clients::write(&mut spill, &d.id, &d.decision).map_err(io(&pass.clients_path))?;
             for c in d.cands {
@@ -215,6 +239,9 @@ fn decide_all(job: &PlanJob<'_>, setup: &Setup, tmp: &Path) -> Result<Pass1, Pla
     if let Some(mut log) = log.take() {
         log.flush().map_err(io(&pass.log_path))?;
     }
+    if let Some(mut out) = profiles.take() {
+        out.flush().map_err(io(&pass.profiles_path))?;
+    }
     Ok(pass)
 }
 
@@ -225,6 +252,7 @@ fn decide_one(
     ordinal: usize,
     c: &Client,
     logging: bool,
+    ledger: bool,
     log_path: &Path,
 ) -> Result<Decided, PlanError> {
     let ordinal = u32::try_from(ordinal).map_err(|_| PlanError::Bundle("more than 2^32 clients".into()))?;
@@ -248,6 +276,10 @@ fn decide_one(
         }
         None => None,
     };
+    let profile = match ledger && log.is_some() {
+        true => Some(log::profile_line(c).map_err(|e| PlanError::Io { path: log_path.to_path_buf(), source: std::io::Error::other(e) })?),
+        false => None,
+    };
     let cands = o
         .proposals
         .into_iter()
@@ -267,7 +299,7 @@ fn decide_one(
             }
         })
         .collect();
-    Ok(Decided { hash: id_hash(&o.id), state: ClientState::new(o.status), decision, cands, log, id: o.id })
+    Ok(Decided { hash: id_hash(&o.id), state: ClientState::new(o.status), decision, cands, log, profile, id: o.id })
 }
 
 /// Pass 3: who got nothing, and why (from the clients spill, in input order); returns
@@ -303,6 +335,7 @@ struct Totals {
     proposals: u64,
     uncontacted: output::Uncontacted,
     logged_decisions: Option<u64>,
+    ledger_entries: Option<u64>,
     files: Vec<String>,
     decide_time: Duration,
     seconds: f64,
@@ -357,6 +390,7 @@ fn summarise(job: &PlanJob<'_>, setup: &Setup, allocation: Allocation, t: Totals
         refused,
         files: t.files,
         logged_decisions: t.logged_decisions,
+        ledger_entries: t.ledger_entries,
         decide_seconds: t.decide_time.as_secs_f64(),
         seconds: t.seconds,
         clients_per_second: t.clients as f64 / t.decide_time.as_secs_f64().max(1e-9),

@@ -106,6 +106,8 @@ pub struct Summary {
     pub files: Vec<String>,
     /// Decisions logged to the feedback store (`--feedback`), `no_contact` clients included.
     pub logged_decisions: Option<u64>,
+    /// Profiles newly recorded in the snapshot ledger (`--ledger`).
+    pub ledger_entries: Option<u64>,
     /// Reading and deciding (pass 1).
     pub decide_seconds: f64,
     pub seconds: f64,

@@ -124,6 +124,24 @@ impl LedgerWriter<'_> {
         Ok(())
     }
 
+    /// Records a profile the planner decided on (no signed snapshot: the host's trusted
+    /// profile stood in), valid from `issued_at` to `expires_at` (the plan's window).
+    pub fn record_profile(
+        &mut self,
+        client_id: &str,
+        profile: &vitrine_engine::snapshot::Profile,
+        issued_at: u64,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
+        let (id, values) = profile.carried(self.store_schema).map_err(|e| StoreError::Corrupt(format!("client `{client_id}`: {e}")))?;
+        let features = serde_json::to_string(&values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let hex = vitrine_base::hex::encode;
+        let at = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
+        self.written += self.tx.prepare_cached("INSERT OR IGNORE INTO ledger (snapshot_hash, client_id, subject, issued_at, expires_at, consent, schema_hash, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+            .execute(params![hex(&id), client_id, hex(&profile.subject), at(issued_at), at(expires_at), profile.consent, hex(&self.store_schema.hash()), features])? as u64;
+        Ok(())
+    }
+
     /// Commits what was recorded; returns how many new entries.
     pub fn commit(self) -> Result<u64, StoreError> {
         self.tx.commit()?;

@@ -117,6 +117,15 @@ impl Profile {
         ProfileWire { subject: crate::hex(&self.subject), consent, features }
     }
 
+    /// The profile's identity (its decision records' `snapshot_hash`) and its values as
+    /// the engine reads them (quantised exactly as a snapshot carries them; `None` =
+    /// missing): what the host's ledger keeps for a planned decision.
+    pub fn carried(&self, schema: &Schema) -> Result<([u8; 16], Vec<Option<f32>>), RequestError> {
+        let (mut buf, mut features) = (Vec::new(), Vec::new());
+        let id = self.decode(schema, &mut buf, &mut features)?;
+        Ok((id, features.into_iter().map(|x| (!x.is_nan()).then_some(x)).collect()))
+    }
+
     /// Encodes the values exactly as a snapshot would and decodes them into `features`
     /// (`NaN` = missing); returns the profile's identity for decision records.
     pub(crate) fn decode(&self, schema: &Schema, buf: &mut Vec<u8>, features: &mut Vec<f32>) -> Result<[u8; 16], RequestError> {

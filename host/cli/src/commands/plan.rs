@@ -26,6 +26,12 @@ pub struct Args {
     /// events the send system posts (with the plan's decision ids).
     #[arg(long)]
     feedback: Option<PathBuf>,
+    /// With --feedback: the feature store (SQLite) whose snapshot ledger records every
+    /// logged decision's profile, so `vitrine learn` and `export training` join planned
+    /// decisions to their features (default: --features when it is a store; with an
+    /// export and no --ledger, planned decisions join as ledger misses).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
     /// Decide with `engine-abi.wasm` under Wasmtime instead of the native engine.
     #[arg(long)]
     wasm: bool,
@@ -45,15 +51,22 @@ pub fn run(a: Args) -> Result<()> {
     let engine = if a.wasm { EngineChoice::Wasm(crate::assets::engine(a.engine.as_deref())?) } else { EngineChoice::Native };
     let bar = crate::progress::bar("planning".into());
     let progress = |done: u64, total: Option<u64>| crate::progress::update(&bar, done, total);
+    let source = Source::from_path(&a.features);
+    let ledger = match (&a.ledger, &source) {
+        (Some(l), _) => Some(l.clone()),
+        (None, Source::Store(s)) => Some(s.clone()),
+        (None, Source::File(_)) => None,
+    };
     let job = PlanJob {
         bundle: signed.bytes,
         bundle_key: signed.key,
-        source: Source::from_path(&a.features),
+        source,
         config: a.config,
         out: a.out.clone(),
         force: a.force,
         engine,
         feedback: a.feedback,
+        ledger,
         threads: a.threads,
         progress: &progress,
     };
@@ -79,6 +92,9 @@ pub fn run(a: Args) -> Result<()> {
     println!("{} clients contacted, {} contacts; uncontacted: {} no_contact, {} no channel consent, {} no eligible offer, {} channel capacity, {} no send day", s.contacted, s.contacts, u.no_contact, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.no_send_day);
     if let Some(n) = s.logged_decisions {
         println!("{n} decisions logged to the feedback store");
+    }
+    if let Some(n) = s.ledger_entries {
+        println!("{n} profiles recorded in the snapshot ledger");
     }
     println!("written to {} in {:.1} s", a.out.display(), s.seconds);
     Ok(())

@@ -228,12 +228,14 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
 
     // Logged to a feedback store, the plan's decisions let the host's report measure the
     // campaign: every arm, each decision once even after a rerun.
+    // Their profiles go to the feature store's snapshot ledger, once.
     let fb = w.dir.join("feedback.sqlite");
-    for _ in 0..2 {
+    for run in 0..2 {
         let out = w.plan("features.sqlite", "plan.toml", "plan-logged", &["--feedback", fb.to_str().unwrap(), "--force"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let s: serde_json::Value = serde_json::from_slice(&std::fs::read(w.dir.join("plan-logged/summary.json")).unwrap()).unwrap();
         assert_eq!(s["logged_decisions"], CLIENTS as u64);
+        assert_eq!(s["ledger_entries"], if run == 0 { CLIENTS as u64 } else { 0 }, "{s}");
         assert!(std::fs::read(plan.join("email.csv")).unwrap() == std::fs::read(w.dir.join("plan-logged/email.csv")).unwrap());
     }
     let conn = vitrine_feedback::SqliteStore::open_reader(&fb).unwrap();
@@ -242,6 +244,27 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
         .query_row("SELECT COUNT(*) FROM decisions WHERE source = 'plan'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(logged, CLIENTS as i64, "each decision logged once");
+    // Every planned decision joins to the profile it was decided on: same client, same
+    // subject, the bundle's schema, the values the engine read.
+    let ledger = vitrine_store::FeatureStore::open_existing(&w.dir.join("features.sqlite")).unwrap();
+    let schema_hash = vitrine_base::hex::encode(&ledger.schema().hash());
+    let records: Vec<String> = rusqlite::Connection::open(&fb)
+        .unwrap()
+        .prepare("SELECT record FROM decisions WHERE source = 'plan'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for r in &records {
+        let r: serde_json::Value = serde_json::from_str(r).unwrap();
+        let e = ledger.ledger_entry(r["snapshot_hash"].as_str().unwrap()).unwrap().unwrap_or_else(|| panic!("no ledger entry for {r}"));
+        assert_eq!(Some(e.subject.as_str()), r["subject"].as_str());
+        assert_eq!(e.schema_hash, schema_hash);
+        let c = ledger.snapshot_content(&e.client_id, 0, 1).unwrap();
+        let profile = vitrine_engine::snapshot::Profile { subject: c.subject, consent: c.consent, values: c.values };
+        assert_eq!(e.features, profile.carried(ledger.schema()).unwrap().1, "{}", e.client_id);
+    }
     let setup = vitrine_feedback::report::Setup { arms: arms.clone(), windows: Default::default(), maturity: vec![] };
     let report = vitrine_feedback::report::report(&conn, vitrine_feedback::report::Range { from: 0, to: u64::MAX >> 1 }, &setup).unwrap();
     let clients: u64 = report.arms.arms.iter().map(|a| a.clients).sum();
@@ -286,6 +309,17 @@ fn bad_input_is_named_and_leaves_no_output() {
     std::fs::write(&csv, "client_id\nx-1\n").unwrap();
     run(&["features", "import", csv.to_str().unwrap(), "--schema", example.to_str().unwrap(), "--db", &w.p("other.sqlite")]);
     bad(CONFIG, "other.sqlite", &["schema"]);
+    // A ledger of another schema: refused before any decision is logged.
+    let fb = w.dir.join("bad-feedback.sqlite");
+    let out = w.plan("features.sqlite", "plan.toml", "bad-plan", &["--feedback", fb.to_str().unwrap(), "--ledger", &w.p("other.sqlite")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("snapshot ledger") && err.contains("another schema"), "{err}");
+    assert!(!w.dir.join("bad-plan").exists());
+    let logged: i64 = match fb.exists() {
+        true => rusqlite::Connection::open(&fb).unwrap().query_row("SELECT COUNT(*) FROM decisions", [], |r| r.get(0)).unwrap_or(0),
+        false => 0,
+    };
+    assert_eq!(logged, 0, "no decision logged without its profile");
 
     // An export that lacks a feature of the bundle's schema.
     let text = std::fs::read_to_string(w.dir.join("clients.csv.export.csv")).unwrap();
