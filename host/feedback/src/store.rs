@@ -105,6 +105,7 @@ pub struct LoggedRequest {
 /// The rank-1 offer a logged decision showed in one slot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FirstPick {
+    pub decision_id: String,
     pub slot: String,
     pub offer: String,
     pub selection_probability: f64,
@@ -150,8 +151,10 @@ pub trait FeedbackRead {
     /// Decisions at or after `since` whose id `keep` accepts, by time then id, with their
     /// logged requests (only the kept ones' requests are read).
     fn logged_requests(&self, since: u64, keep: &dyn Fn(&str) -> bool) -> Result<Vec<LoggedRequest>, FeedbackError>;
-    /// The rank-1 offers `decision` showed, by slot.
-    fn first_picks(&self, decision: &str) -> Result<Vec<FirstPick>, FeedbackError>;
-    /// Whether `decision` got an event of kind `kind` on `offer`.
-    fn rewarded(&self, decision: &str, offer: &str, kind: &str) -> Result<bool, FeedbackError>;
+    /// The rank-1 offers of decisions logged at or after `since`, by decision then slot
+    /// (one read for a whole replay).
+    fn first_picks(&self, since: u64) -> Result<Vec<FirstPick>, FeedbackError>;
+    /// The (decision, offer) pairs of decisions logged at or after `since` that got an
+    /// event of kind `kind`.
+    fn rewarded(&self, since: u64, kind: &str) -> Result<Vec<(String, String)>, FeedbackError>;
 }

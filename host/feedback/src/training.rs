@@ -81,9 +81,10 @@ pub fn rows(
     now: u64,
 ) -> Result<Vec<Row>, FeedbackError> {
     let offers = store.decision_offers(range.from, range.to)?;
-    let mut responses: HashMap<(String, String), Vec<crate::Response>> = HashMap::new();
-    for r in store.responses(range.from)? {
-        responses.entry((r.decision_id.clone(), r.offer.clone())).or_default().push(r);
+    let all_responses = store.responses(range.from)?;
+    let mut responses: HashMap<(&str, &str), Vec<&crate::Response>> = HashMap::new();
+    for r in &all_responses {
+        responses.entry((r.decision_id.as_str(), r.offer.as_str())).or_default().push(r);
     }
     let sale_rows = store.sales(range.from, range.to.saturating_add(attribution::longest(windows)))?;
     let sales = Sales::new(&sale_rows);
@@ -91,9 +92,9 @@ pub fn rows(
         .into_iter()
         .map(|o| {
             let window = attribution::window(windows, &o.offer);
-            let events = responses.get(&(o.decision_id.clone(), o.offer.clone()));
+            let events = responses.get(&(o.decision_id.as_str(), o.offer.as_str()));
             let in_window: Vec<&crate::Response> =
-                events.into_iter().flatten().filter(|e| e.at >= o.at && e.at < o.at.saturating_add(response_window)).collect();
+                events.into_iter().flatten().copied().filter(|e| e.at >= o.at && e.at < o.at.saturating_add(response_window)).collect();
             let clicked = in_window.iter().any(|e| e.kind == "click");
             let converted = in_window.iter().any(|e| e.kind == "conversion");
             let conversion_value: f64 = in_window.iter().filter(|e| e.kind == "conversion").map(|e| e.value.unwrap_or(0.0)).sum();

@@ -2,7 +2,7 @@
 //! replayed on held-out logged decisions, is not worse by the doubly-robust estimate
 //! beyond the estimate's 95% bootstrap interval. (Per offer, the learner has already
 //! required a held-out AUC that is not worse.)
-use std::cell::RefCell;
+use std::sync::Mutex;
 
 use vitrine_engine::bundle::Bundle;
 use vitrine_engine::decision::DecideResponse;
@@ -37,16 +37,19 @@ pub fn replay(
     incremental: &dyn Fn(&str, &str) -> Option<f64>,
 ) -> Result<Vec<ReplayReport>, LearnError> {
     let key = ed25519_dalek::SigningKey::from_bytes(&[0x5e; 32]);
-    let mut engines = Vec::with_capacity(bundles.len());
-    for b in bundles {
-        let bytes = vitrine_engine::bundle::envelope::sign(b, "replay", &key)?;
-        engines.push(vitrine_engine::Engine::load(&bytes, key.verifying_key().as_bytes())?);
-    }
-    let engines = RefCell::new(engines);
+    let signed: Vec<Vec<u8>> =
+        bundles.iter().map(|b| vitrine_engine::bundle::envelope::sign(b, "replay", &key)).collect::<Result<_, _>>()?;
+    // One set of engines per worker thread (the replay decides on every core).
+    let load = || -> Result<Vec<vitrine_engine::Engine>, vitrine_engine::Error> {
+        signed.iter().map(|bytes| vitrine_engine::Engine::load(bytes, key.verifying_key().as_bytes())).collect()
+    };
+    let workers = rayon::current_num_threads().max(1);
+    let pool: Vec<Mutex<Vec<vitrine_engine::Engine>>> = (0..workers).map(|_| load().map(Mutex::new)).collect::<Result<_, _>>()?;
     let decide = |request: &[u8]| -> Result<Vec<Result<DecideResponse, ErrorBody>>, std::convert::Infallible> {
         let parsed = vitrine_engine::api::parse_request(request);
+        let slot = rayon::current_thread_index().unwrap_or(0) % pool.len();
+        let mut engines = pool[slot].lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(engines
-            .borrow_mut()
             .iter_mut()
             .map(|e| match &parsed {
                 Ok(r) => e.decide(r).map_err(|e| e.body()),

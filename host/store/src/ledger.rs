@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     expires_at INTEGER NOT NULL,
     consent INTEGER NOT NULL,
     schema_hash TEXT NOT NULL,
-    features TEXT NOT NULL
+    features BLOB NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ledger_client ON ledger(client_id);
 CREATE INDEX IF NOT EXISTS ledger_expires ON ledger(expires_at);
@@ -81,14 +81,13 @@ impl FeatureStore {
                         r.get::<_, i64>(4)?,
                         r.get::<_, i64>(5)?,
                         r.get::<_, String>(6)?,
-                        r.get::<_, String>(7)?,
+                        features_of(r.get_ref(7)?)?,
                     ))
                 },
             )
             .optional()?;
         row.map(|(snapshot_hash, client_id, subject, issued_at, expires_at, consent, schema_hash, features)| {
-            let features =
-                serde_json::from_str(&features).map_err(|e| StoreError::Corrupt(format!("ledger entry {snapshot_hash}: {e}")))?;
+            let features = features.map_err(|e| StoreError::Corrupt(format!("ledger entry {snapshot_hash}: {e}")))?;
             Ok(LedgerEntry {
                 snapshot_hash,
                 client_id,
@@ -116,12 +115,17 @@ impl LedgerWriter<'_> {
         let snap = UnverifiedSnapshot::parse(bytes)
             .map_err(|e| StoreError::Corrupt(format!("client `{client_id}`: a signed snapshot does not parse: {e}")))?;
         let values = snap.carried_values(self.store_schema).map_err(|e| StoreError::Corrupt(format!("client `{client_id}`: {e}")))?;
-        let features = serde_json::to_string(&values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let hex = vitrine_base::hex::encode;
-        let at = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
-        self.written += self.tx.prepare_cached("INSERT OR IGNORE INTO ledger (snapshot_hash, client_id, subject, issued_at, expires_at, consent, schema_hash, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
-            .execute(params![hex(&snap.id()), client_id, hex(&snap.subject()), at(snap.issued_at()), at(snap.expires_at()), snap.consent(), hex(&snap.schema_hash()), features])? as u64;
-        Ok(())
+        let row = Row {
+            id: &snap.id(),
+            client_id,
+            subject: &snap.subject(),
+            issued_at: snap.issued_at(),
+            expires_at: snap.expires_at(),
+            consent: snap.consent(),
+            schema_hash: &snap.schema_hash(),
+            values: &values,
+        };
+        self.insert(&row)
     }
 
     /// Records a profile the planner decided on (no signed snapshot: the host's trusted
@@ -134,11 +138,24 @@ impl LedgerWriter<'_> {
         expires_at: u64,
     ) -> Result<(), StoreError> {
         let (id, values) = profile.carried(self.store_schema).map_err(|e| StoreError::Corrupt(format!("client `{client_id}`: {e}")))?;
-        let features = serde_json::to_string(&values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let row = Row {
+            id: &id,
+            client_id,
+            subject: &profile.subject,
+            issued_at,
+            expires_at,
+            consent: profile.consent,
+            schema_hash: &self.store_schema.hash(),
+            values: &values,
+        };
+        self.insert(&row)
+    }
+
+    fn insert(&mut self, r: &Row) -> Result<(), StoreError> {
         let hex = vitrine_base::hex::encode;
         let at = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
         self.written += self.tx.prepare_cached("INSERT OR IGNORE INTO ledger (snapshot_hash, client_id, subject, issued_at, expires_at, consent, schema_hash, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
-            .execute(params![hex(&id), client_id, hex(&profile.subject), at(issued_at), at(expires_at), profile.consent, hex(&self.store_schema.hash()), features])? as u64;
+            .execute(params![hex(r.id), r.client_id, hex(r.subject), at(r.issued_at), at(r.expires_at), r.consent, hex(r.schema_hash), blob(r.values)])? as u64;
         Ok(())
     }
 
@@ -147,4 +164,39 @@ impl LedgerWriter<'_> {
         self.tx.commit()?;
         Ok(self.written)
     }
+}
+
+/// One entry about to be written.
+struct Row<'a> {
+    id: &'a [u8],
+    client_id: &'a str,
+    subject: &'a [u8],
+    issued_at: u64,
+    expires_at: u64,
+    consent: u16,
+    schema_hash: &'a [u8],
+    values: &'a [Option<f32>],
+}
+
+/// The values as stored: 4 little-endian bytes per feature, a missing value as NaN (a
+/// carried value is never NaN).
+fn blob(values: &[Option<f32>]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.unwrap_or(f32::NAN).to_le_bytes()).collect()
+}
+
+/// The stored values back: the blob above, or the JSON array earlier ledgers wrote.
+fn features_of(v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<Result<Vec<Option<f32>>, String>> {
+    use rusqlite::types::ValueRef;
+    Ok(match v {
+        ValueRef::Blob(b) if b.len() % 4 == 0 => Ok(b
+            .chunks_exact(4)
+            .map(|c| {
+                let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                (!x.is_nan()).then_some(x)
+            })
+            .collect()),
+        ValueRef::Blob(b) => Err(format!("features are {} bytes, not 4 per feature", b.len())),
+        ValueRef::Text(t) => serde_json::from_slice(t).map_err(|e| e.to_string()),
+        _ => Err("features are neither a blob nor JSON".into()),
+    })
 }

@@ -7,7 +7,9 @@
 //! the same offer and 0 otherwise (a projection that is exact for a candidate without
 //! exploration). The reward model for doubly robust is the per-offer mean reward in the
 //! logged data.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rayon::prelude::*;
 
 use serde::Serialize;
 use vitrine_engine::decision::DecideResponse;
@@ -62,7 +64,7 @@ pub fn replay<D, E>(
     resamples: usize,
 ) -> Result<ReplayReport, LearnError>
 where
-    D: Fn(&[u8]) -> Result<Result<DecideResponse, ErrorBody>, E>,
+    D: Fn(&[u8]) -> Result<Result<DecideResponse, ErrorBody>, E> + Sync,
     E: std::fmt::Display,
 {
     let mut reports = replay_each(
@@ -105,7 +107,7 @@ pub fn replay_each<D, E>(
     resamples: usize,
 ) -> Result<Vec<ReplayReport>, LearnError>
 where
-    D: Fn(&[u8]) -> Result<Vec<Result<DecideResponse, ErrorBody>>, E>,
+    D: Fn(&[u8]) -> Result<Vec<Result<DecideResponse, ErrorBody>>, E> + Sync,
     E: std::fmt::Display,
 {
     if versions.is_empty() {
@@ -113,37 +115,59 @@ where
     }
     let Samples { since, keep, reward, incremental } = samples_of;
     let rows = feedback.logged_requests(since, keep)?;
+    // The logged picks and rewards in two reads, not two per decision.
+    let first = feedback.first_picks(since)?;
+    let mut picks_of: HashMap<&str, Vec<&crate::FirstPick>> = HashMap::new();
+    for p in &first {
+        picks_of.entry(p.decision_id.as_str()).or_default().push(p);
+    }
+    let rewarded_pairs = feedback.rewarded(since, reward.kind())?;
+    let rewarded: HashSet<(&str, &str)> = rewarded_pairs.iter().map(|(d, o)| (d.as_str(), o.as_str())).collect();
+    let replayable: Vec<(&str, &str)> = rows.iter().filter_map(|r| r.request.as_deref().map(|q| (r.decision_id.as_str(), q))).collect();
+    let skipped = rows.len() - replayable.len();
     let mut samples: Vec<Sample> = Vec::new();
-    let mut picks: Vec<Vec<Picks>> = vec![Vec::new(); versions.len()];
-    let mut skipped = 0;
-    for row in &rows {
-        let Some(request) = &row.request else {
-            skipped += 1;
-            continue;
-        };
-        let decision = &row.decision_id;
-        let index = picks[0].len();
-        for p in feedback.first_picks(decision)? {
+    for (index, (decision, _)) in replayable.iter().enumerate() {
+        for p in picks_of.get(decision).into_iter().flatten() {
             let r = match incremental(decision, &p.offer) {
                 Some(r) => r,
-                None => f64::from(u8::from(feedback.rewarded(decision, &p.offer, reward.kind())?)),
+                None => f64::from(u8::from(rewarded.contains(&(*decision, p.offer.as_str())))),
             };
-            samples.push(Sample { decision_index: index, slot: p.slot, offer: p.offer, probability: p.selection_probability, reward: r });
-        }
-        let replies = decide(request.as_bytes()).map_err(|e| LearnError::Candidate(e.to_string()))?;
-        if replies.len() != versions.len() {
-            return Err(LearnError::Candidate(format!("{} replies for {} candidates", replies.len(), versions.len())));
-        }
-        for (reply, out) in replies.into_iter().zip(&mut picks) {
-            out.push(match reply {
-                Ok(resp) => resp
-                    .slots
-                    .into_iter()
-                    .filter_map(|s| s.offers.into_iter().next().map(|o| (s.slot, (o.offer, o.selection_probability))))
-                    .collect(),
-                // The candidate refuses the request (e.g. a slot it no longer has): it shows nothing.
-                Err(_) => BTreeMap::new(),
+            samples.push(Sample {
+                decision_index: index,
+                slot: p.slot.clone(),
+                offer: p.offer.clone(),
+                probability: p.selection_probability,
+                reward: r,
             });
+        }
+    }
+    // Every candidate decides every logged request, on every core; only the first pick
+    // per slot is kept of each reply.
+    let decided: Vec<Result<Vec<Picks>, LearnError>> = replayable
+        .par_iter()
+        .map(|(_, request)| {
+            let replies = decide(request.as_bytes()).map_err(|e| LearnError::Candidate(e.to_string()))?;
+            if replies.len() != versions.len() {
+                return Err(LearnError::Candidate(format!("{} replies for {} candidates", replies.len(), versions.len())));
+            }
+            Ok(replies
+                .into_iter()
+                .map(|reply| match reply {
+                    Ok(resp) => resp
+                        .slots
+                        .into_iter()
+                        .filter_map(|s| s.offers.into_iter().next().map(|o| (s.slot, (o.offer, o.selection_probability))))
+                        .collect(),
+                    // The candidate refuses the request (e.g. a slot it no longer has): it shows nothing.
+                    Err(_) => BTreeMap::new(),
+                })
+                .collect())
+        })
+        .collect();
+    let mut picks: Vec<Vec<Picks>> = vec![Vec::with_capacity(replayable.len()); versions.len()];
+    for d in decided {
+        for (reply, out) in d?.into_iter().zip(&mut picks) {
+            out.push(reply);
         }
     }
     // Reward model: mean logged reward per offer (overall mean for unseen offers).

@@ -110,14 +110,18 @@ impl FeedbackRead for SqliteStore {
 
     fn decision_offers(&self, from: u64, to: u64) -> Result<Vec<DecisionOffer>, FeedbackError> {
         let mut q = self.conn.prepare_cached(
-            "SELECT d.decision_id, d.at, d.bundle_version, d.subject, d.arm, d.mode, d.source, json_extract(d.record, '$.snapshot_hash'),
+            // The record's snapshot hash is read once per decision (a materialised view),
+            // not once per offer row: parsing the record is most of this query's time.
+            "WITH d AS MATERIALIZED (
+                 SELECT decision_id, at, bundle_version, subject, arm, mode, source, json_extract(record, '$.snapshot_hash') AS snapshot_hash
+                 FROM decisions WHERE at >= ?1 AND at < ?2)
+             SELECT d.decision_id, d.at, d.bundle_version, d.subject, d.arm, d.mode, d.source, d.snapshot_hash,
                     s.slot, s.channel, s.offer, s.rank, s.selection_probability, s.uplift
-             FROM shown s JOIN decisions d ON d.decision_id = s.decision_id WHERE d.at >= ?1 AND d.at < ?2
+             FROM d JOIN shown s ON s.decision_id = d.decision_id
              UNION ALL
-             SELECT d.decision_id, d.at, d.bundle_version, d.subject, d.arm, d.mode, d.source, json_extract(d.record, '$.snapshot_hash'),
+             SELECT d.decision_id, d.at, d.bundle_version, d.subject, d.arm, d.mode, d.source, d.snapshot_hash,
                     w.slot, w.channel, w.offer, 0, NULL, w.uplift
-             FROM withheld w JOIN decisions d ON d.decision_id = w.decision_id WHERE d.at >= ?1 AND d.at < ?2
-             ORDER BY 2, 1, 9, 12",
+             FROM d JOIN withheld w ON w.decision_id = d.decision_id",
         )?;
         let rows = q.query_map(params![at(from), at(to)], |r| {
             Ok(DecisionOffer {
@@ -137,7 +141,13 @@ impl FeedbackRead for SqliteStore {
                 uplift: r.get::<_, Option<f64>>(13)?.map(|x| x as f32),
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut out: Vec<DecisionOffer> = rows.collect::<Result<_, _>>()?;
+        // By time, decision, slot, rank (withheld first), offer: sorted here, faster than
+        // SQLite's sorter over the joined rows.
+        out.sort_unstable_by(|a, b| {
+            (a.at, &a.decision_id, &a.slot, a.rank, &a.offer).cmp(&(b.at, &b.decision_id, &b.slot, b.rank, &b.offer))
+        });
+        Ok(out)
     }
 
     fn responses(&self, from: u64) -> Result<Vec<Response>, FeedbackError> {
@@ -188,16 +198,22 @@ impl FeedbackRead for SqliteStore {
         Ok(out)
     }
 
-    fn first_picks(&self, decision: &str) -> Result<Vec<FirstPick>, FeedbackError> {
-        let mut q = self
-            .conn
-            .prepare_cached("SELECT slot, offer, selection_probability FROM shown WHERE decision_id = ?1 AND rank = 1 ORDER BY slot")?;
-        let rows = q.query_map([decision], |r| Ok(FirstPick { slot: r.get(0)?, offer: r.get(1)?, selection_probability: r.get(2)? }))?;
+    fn first_picks(&self, since: u64) -> Result<Vec<FirstPick>, FeedbackError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT s.decision_id, s.slot, s.offer, s.selection_probability FROM shown s JOIN decisions d ON d.decision_id = s.decision_id
+             WHERE d.at >= ?1 AND s.rank = 1 ORDER BY s.decision_id, s.slot",
+        )?;
+        let rows = q.query_map(params![at(since)], |r| {
+            Ok(FirstPick { decision_id: r.get(0)?, slot: r.get(1)?, offer: r.get(2)?, selection_probability: r.get(3)? })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn rewarded(&self, decision: &str, offer: &str, kind: &str) -> Result<bool, FeedbackError> {
-        let mut q = self.conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE decision_id = ?1 AND offer = ?2 AND kind = ?3)")?;
-        Ok(q.query_row(params![decision, offer, kind], |r| r.get::<_, bool>(0))?)
+    fn rewarded(&self, since: u64, kind: &str) -> Result<Vec<(String, String)>, FeedbackError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT DISTINCT e.decision_id, e.offer FROM events e JOIN decisions d ON d.decision_id = e.decision_id WHERE d.at >= ?1 AND e.kind = ?2",
+        )?;
+        let rows = q.query_map(params![at(since), kind], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
