@@ -141,12 +141,30 @@ impl Engine {
     fn record(&self, req: &DecideRequest, prep: &super::request::Prepared) -> DecisionRecord {
         let b = &self.bundle;
         let snap_hash = prep.client.as_ref().map(|s| s.hash);
-        let id = crate::sha256(
-            b"vitrine/decision/v1\0",
-            &[&self.hash, snap_hash.as_ref().map_or(&[][..], |h| &h[..]), &req.now.to_le_bytes(), &req.seed.to_le_bytes()],
-        );
         let history = postcard::to_allocvec(&req.history).unwrap_or_default();
         let history_hash = crate::sha256(b"vitrine/history/v1\0", &[&history]);
+        // The id covers everything that makes the decision, each variable part by a
+        // fixed-length hash of an unambiguous encoding: two different decisions for one
+        // client in the same second with the same seed (another page's context, other
+        // slots, a longer history) never share an id. `explain` changes only what is returned.
+        let (context, slots) = request_hashes(req);
+        let snapshot: &[u8] = match &snap_hash {
+            Some(h) => h,
+            None => &[0u8; 16],
+        };
+        let id = crate::sha256(
+            b"vitrine/decision/v2\0",
+            &[
+                &self.hash,
+                &[u8::from(snap_hash.is_some())],
+                snapshot,
+                &req.now.to_le_bytes(),
+                &req.seed.to_le_bytes(),
+                &context,
+                &slots,
+                &history_hash,
+            ],
+        );
         DecisionRecord {
             decision_id: crate::hex(&id[..16]),
             bundle: b.name.clone(),
@@ -267,4 +285,40 @@ fn explain(g: &Gate, consent: bool, capped: bool, worthless: bool, taken_before:
     } else {
         DropReason::Outranked
     }
+}
+
+/// Hashes of a request's context and slots for its decision id: every string
+/// length-prefixed, every value tagged with its kind, in the request's (context: sorted)
+/// order.
+fn request_hashes(req: &DecideRequest) -> ([u8; 32], [u8; 32]) {
+    use crate::decision::ContextValue;
+    fn text(out: &mut Vec<u8>, s: &str) {
+        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut buf = Vec::with_capacity(64);
+    for (name, value) in &req.context {
+        text(&mut buf, name);
+        match value {
+            ContextValue::Num(x) => {
+                buf.push(0);
+                buf.extend_from_slice(&x.to_bits().to_le_bytes());
+            }
+            ContextValue::Bool(b) => buf.extend_from_slice(&[1, u8::from(*b)]),
+            ContextValue::Label(l) => {
+                buf.push(2);
+                text(&mut buf, l);
+            }
+        }
+    }
+    let context = crate::sha256(b"vitrine/context/v1\0", &[&buf]);
+    buf.clear();
+    for s in &req.slots {
+        text(&mut buf, &s.slot);
+        match s.k {
+            Some(k) => buf.extend_from_slice(&[1, k]),
+            None => buf.push(0),
+        }
+    }
+    (context, crate::sha256(b"vitrine/slots/v1\0", &[&buf]))
 }

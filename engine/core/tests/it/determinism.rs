@@ -39,3 +39,46 @@ fn the_verified_cache_skips_reverification_but_not_the_clock() {
     let late = fx.request(0, NOW + 10 * 86_400, 1);
     assert_eq!(engine.decide(&late).unwrap_err().code(), "snapshot_expired");
 }
+
+#[test]
+fn different_decisions_never_share_an_id() {
+    use vitrine_engine::decision::{ContextValue, HistoryEntry, SlotRequest};
+    use vitrine_engine::policy::HistoryKind;
+    let fx = Fixture::telco();
+    let mut engine = api::load(&fx.bundle_bytes, &fx.bundle_public_key).unwrap();
+    let base = fx.request(0, NOW, 7);
+    let id = |engine: &mut vitrine_engine::Engine, req: &vitrine_engine::decision::DecideRequest| engine.decide(req).unwrap().decision_id;
+    let first = id(&mut engine, &base);
+    // The same request: the same id (explain only changes what is returned).
+    let mut explained = base.clone();
+    explained.explain = !base.explain;
+    assert_eq!(id(&mut engine, &explained), first);
+    // Same client, second and seed; anything else that makes the decision differs.
+    let mut variants = Vec::new();
+    let mut other_slots = base.clone();
+    other_slots.slots = vec![SlotRequest { slot: base.slots[0].slot.clone(), k: Some(1) }];
+    variants.push(("k", other_slots));
+    let mut fewer = base.clone();
+    fewer.slots.truncate(1);
+    if base.slots.len() > 1 {
+        variants.push(("slots", fewer));
+    }
+    let mut context = base.clone();
+    context.context.insert("page".into(), ContextValue::Label("offers".into()));
+    variants.push(("context", context));
+    let mut context_value = base.clone();
+    context_value.context.insert("page".into(), ContextValue::Label("account".into()));
+    variants.push(("context value", context_value));
+    let mut history = base.clone();
+    history.history.push(HistoryEntry {
+        offer: fx.bundle.offers[0].id.clone(),
+        channel: Some("web".into()),
+        at: NOW - 60,
+        kind: HistoryKind::Impression,
+    });
+    variants.push(("history", history));
+    let mut ids = std::collections::BTreeSet::from([first]);
+    for (what, req) in variants {
+        assert!(ids.insert(id(&mut engine, &req)), "a different {what} gave an id already seen");
+    }
+}
