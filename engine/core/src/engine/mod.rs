@@ -13,8 +13,9 @@ use crate::rules::Compiled;
 use crate::snapshot::VerifiedCache;
 use crate::Error;
 
-/// Verified snapshots remembered per engine.
-pub const SNAPSHOT_CACHE_ENTRIES: usize = 1024;
+/// Verified snapshots remembered per engine (16-way set-associative, least recently
+/// used evicted; memory bound in `snapshot/cache.rs`).
+pub const SNAPSHOT_CACHE_ENTRIES: usize = 32_768;
 
 /// A loaded bundle, ready to decide.
 #[derive(Debug)]
@@ -151,6 +152,11 @@ impl Engine {
     /// Number of snapshots in the verified cache.
     pub fn cached_snapshots(&self) -> usize {
         self.cache.len()
+    }
+
+    /// The verified cache's hits, misses and evictions since the engine was loaded.
+    pub fn snapshot_cache_stats(&self) -> crate::snapshot::CacheStats {
+        self.cache.stats()
     }
 
     /// Forgets every cached verification (benchmarks of the fresh path use this).

@@ -10,7 +10,7 @@ mod profile;
 mod sign;
 mod verify;
 
-pub use cache::VerifiedCache;
+pub use cache::{CacheStats, VerifiedCache};
 pub use error::SnapshotError;
 pub use format::{decode_text, encode_text, snapshot_id, UnverifiedSnapshot, MAGIC, VERSION};
 pub use profile::{Profile, ProfileWire};
