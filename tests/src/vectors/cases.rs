@@ -460,6 +460,9 @@ fn request_errors(g: &mut Gen) {
     let mut r = g.req(0, 1);
     r.slots = vec![slot("home_hero", Some(0))];
     g.case("request-k-zero", "request", "k must be 1 to 16.", "telco", Req::Json(r));
+    let mut r = g.req(0, 1);
+    r.now *= 1000;
+    g.case("request-now-in-milliseconds", "request", "`now` from Date.now(): unix seconds are expected.", "telco", Req::Json(r));
 }
 
 fn bundle_errors(g: &mut Gen) {

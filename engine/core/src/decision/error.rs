@@ -19,6 +19,8 @@ pub enum RequestError {
     BadValue { field: &'static str, reason: String },
     #[error("profile: {0}")]
     BadProfile(String),
+    #[error("`now` is {0}, which looks like milliseconds: `now` is unix seconds (in JS, Math.floor(Date.now() / 1000))")]
+    NowInMilliseconds(u64),
 }
 
 impl RequestError {
@@ -33,6 +35,7 @@ impl RequestError {
             RequestError::UnknownChannel(_) => "request_unknown_channel",
             RequestError::BadValue { .. } => "request_bad_value",
             RequestError::BadProfile(_) => "request_bad_profile",
+            RequestError::NowInMilliseconds(_) => "request_now_in_milliseconds",
         }
     }
 }

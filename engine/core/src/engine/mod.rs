@@ -5,6 +5,8 @@ mod decide;
 mod gates;
 mod request;
 
+pub use request::NOW_LOOKS_LIKE_MILLISECONDS;
+
 use ed25519_dalek::VerifyingKey;
 
 use crate::bundle::{Bundle, UnverifiedBundle};

@@ -42,6 +42,9 @@ fn too_many(what: &'static str, count: usize, limit: u32) -> Result<(), RequestE
     Ok(())
 }
 
+/// A `now` at or above this (unix seconds in the year 5138) is refused as milliseconds.
+pub const NOW_LOOKS_LIKE_MILLISECONDS: u64 = 100_000_000_000;
+
 impl Engine {
     /// Resolves `req`; `profile` (the plan entry point only) stands in for a snapshot.
     pub(super) fn prepare(&mut self, req: &DecideRequest, profile: Option<&Profile>) -> Result<Prepared, Error> {
@@ -49,6 +52,10 @@ impl Engine {
         too_many("slots", req.slots.len(), limits.max_slots)?;
         too_many("history entries", req.history.len(), limits.max_history)?;
         too_many("context entries", req.context.len(), limits.max_context)?;
+        // Unix seconds reach 10^11 in the year 5138; a `now` from `Date.now()` is ~1.8 × 10^12.
+        if req.now >= NOW_LOOKS_LIKE_MILLISECONDS {
+            return Err(RequestError::NowInMilliseconds(req.now).into());
+        }
         if req.seed > MAX_SEED {
             return Err(RequestError::BadValue { field: "seed", reason: format!("{} is above 2^53 - 1", req.seed) }.into());
         }
@@ -76,6 +83,8 @@ impl Engine {
                 Some(Client { subject: p.subject, consent: p.consent, hash })
             }
             (None, None) => None,
+            // An empty snapshot is an anonymous visitor (a cookie that is not set yet).
+            (Some(text), None) if text.is_empty() => None,
             (Some(text), None) => {
                 let bytes = decode_text(text)?;
                 let cx = VerifyContext {
