@@ -122,3 +122,25 @@ pub fn table(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
         })
         .collect()
 }
+
+/// SplitMix64 draw in [0, 1) for the `n`-th event: deterministic outcomes for tests that
+/// play a hidden truth.
+pub fn uniform(n: u64) -> f64 {
+    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Each example client's tenure in months, from the default state's `clients.csv`.
+pub fn tenures(state: &Path) -> std::collections::HashMap<String, f64> {
+    std::fs::read_to_string(state.join("clients.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let mut cells = l.split(',');
+            (cells.next().unwrap().to_string(), cells.next().unwrap().parse().unwrap())
+        })
+        .collect()
+}

@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 use vitrine_engine::models::Scratch;
 
-use crate::common::{http, vitrine, Served};
+use crate::common::{http, tenures, uniform, vitrine, Served};
 
 /// The hidden truth: P(conversion | shown) from the tenure in months.
 fn truth(tenure: f64) -> f64 {
@@ -19,27 +19,11 @@ fn truth(tenure: f64) -> f64 {
     }
 }
 
-/// SplitMix64 draw in [0, 1) for the `n`-th event: deterministic outcomes.
-fn uniform(n: u64) -> f64 {
-    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-}
-
 #[test]
 fn learn_finds_a_real_signal_and_every_promotion_is_closer_to_the_truth() {
     let tmp = tempfile::tempdir().unwrap();
     let s = Served::start(tmp.path(), &[]);
-    let tenure: std::collections::HashMap<String, f64> = std::fs::read_to_string(tmp.path().join("clients.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let mut cells = l.split(',');
-            (cells.next().unwrap().to_string(), cells.next().unwrap().parse().unwrap())
-        })
-        .collect();
+    let tenure = tenures(tmp.path());
     let agent = http();
     let (mut events, mut hashes) = (Vec::new(), Vec::new());
     let now = vitrine_base::clock::now();

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use vitrine_engine::bundle::{ModelOutput, Score, Uplift};
 use vitrine_engine::models::{Body, Input, Model, Post, Scratch};
 
-use crate::common::{http, vitrine, Served};
+use crate::common::{http, tenures, uniform, vitrine, Served};
 
 const OFFER: &str = "data_20gb";
 
@@ -24,14 +24,6 @@ fn truth(tenure: f64) -> (f64, f64) {
     } else {
         (0.15, 0.40)
     }
-}
-
-/// SplitMix64 draw in [0, 1) for the `n`-th event: deterministic outcomes.
-fn uniform(n: u64) -> f64 {
-    let mut z = n.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// A model that scores `p` for everyone (one input with weight 0).
@@ -78,15 +70,7 @@ fn the_t_learner_finds_who_a_contact_changes() {
         .unwrap();
     assert!(pushed.status().is_success());
 
-    let tenure: HashMap<String, f64> = std::fs::read_to_string(tmp.path().join("clients.csv"))
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let mut cells = l.split(',');
-            (cells.next().unwrap().to_string(), cells.next().unwrap().parse().unwrap())
-        })
-        .collect();
+    let tenure = tenures(tmp.path());
     // Eight decisions per client; each client's sale is drawn once, from the arm it is
     // in (contacted when any decision showed the offer, not contacted when it was
     // withheld), and reported by the order system after the decisions.
