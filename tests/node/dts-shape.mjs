@@ -8,7 +8,7 @@
 
 // Whitespace and comments, then one token: identifier, string, number or punctuation.
 const TOKEN = /(?:\s+|\/\*[\s\S]*?\*\/|\/\/[^\n]*)*(?:([A-Za-z_$][\w$]*)|("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(-?\d+(?:\.\d+)?)|(.))/y;
-const PRIMITIVES = new Set(["string", "number", "boolean", "null", "undefined", "unknown", "any"]);
+const PRIMITIVES = new Set(["string", "number", "bigint", "boolean", "null", "undefined", "unknown", "any"]);
 
 /** A cursor over the tokens of `text` from `at`: { kind: "ident"|"string"|"number"|"punct", value }. */
 function lexer(text, at) {

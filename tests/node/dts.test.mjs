@@ -1,4 +1,4 @@
-// dist/engine-js/vitrine_engine.d.ts is written by hand (engine/js's TypeScript section)
+// dist/engine-js/vitrine_engine.d.ts is written by hand (engine/js/js/vitrine_engine.d.ts)
 // while the wire types are Rust structs: this holds the one to the other. Every JSON the
 // Rust engine produced for the golden vectors (and `engine.info()`) must use exactly the
 // declared fields, recursively, so a field renamed, added or dropped in Rust fails here.
@@ -58,7 +58,7 @@ test("the parser reads every field of the wire interfaces", () => {
   // Guards against passing vacuously: an interface read as empty would accept nothing and
   // be caught below, but one read as `{}` with missing fields must be caught here.
   const counts = Object.fromEntries(WIRE.map((n) => [n, interfaces.get(n).fields.size]));
-  assert.deepEqual(counts, { DecideResponse: 5, Chosen: 17, DecisionRecord: 15, Creative: 5, EngineInfo: 10, EngineError: 3 }, "fields per interface: update these counts with the .d.ts");
+  assert.deepEqual(counts, { DecideResponse: 5, Chosen: 17, DecisionRecord: 15, Creative: 5, EngineInfo: 11, EngineError: 3 }, "fields per interface: update these counts with the .d.ts");
   assert.ok(declaredPaths("DecideResponse").includes("DecideResponse.slots[].offers"), "nested inline object types are read");
   assert.ok(declaredPaths("DecisionRecord").includes("DecisionRecord.consent.channels"));
   assert.ok(declaredPaths("DecideResponse").includes("DecideResponse.explain[].reason"));

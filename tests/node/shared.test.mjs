@@ -1,9 +1,8 @@
 // The module the storefront and the edge worker share (web-demo/site/shared/vitrine.js),
-// under node: hex and cookie helpers, the page request, the events it builds, and the
+// under node: cookie helpers, the page request, the events it builds, and the
 // snapshot fallback with the real engine (dist/engine-js) on a golden bundle.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const dist = join(root, "dist", "engine-js");
 const vectors = join(root, "tests", "vectors");
 const shared = await import(join(root, "web-demo", "site", "shared", "vitrine.js"));
-const { hexBytes, cookieValue, cookieString, pageRequest, decideWithFallback, offerEvent, impressionEvents, decisionBatch, saleEvent } = shared;
+const { cookieValue, cookieString, pageRequest, decideWithFallback, offerEvent, impressionEvents, decisionBatch, saleEvent } = shared;
 
 const mod = await import(join(dist, "vitrine_engine.js"));
 await mod.default({ module_or_path: readFileSync(join(dist, "vitrine_engine_bg.wasm")) });
@@ -24,26 +23,10 @@ const vector = (name) => {
 // A personalised decision for a fixture client, and one whose snapshot has expired.
 const personalised = vector("client-0");
 const expired = vector("snapshot-expired");
-const engine = mod.Engine.load(readFileSync(join(vectors, "bundles", `${personalised.bundle}.vbundle`)), hexBytes(personalised.bundle_public_key));
+const engine = mod.Engine.load(readFileSync(join(vectors, "bundles", `${personalised.bundle}.vbundle`)), personalised.bundle_public_key);
 /** The vector's request without its snapshot: what the faces pass with the cookie beside it. */
 const withoutSnapshot = ({ snapshot, ...request }) => request;
 const tamper = (s) => s.slice(0, s.length >> 1) + (s[s.length >> 1] === "A" ? "B" : "A") + s.slice((s.length >> 1) + 1);
-
-test("hexBytes round-trips with node's hex encoder, in either case", () => {
-  for (const n of [0, 1, 32, 257]) {
-    const bytes = new Uint8Array(randomBytes(n));
-    const hex = Buffer.from(bytes).toString("hex");
-    assert.deepEqual(hexBytes(hex), bytes);
-    assert.deepEqual(hexBytes(hex.toUpperCase()), bytes);
-  }
-  assert.equal(hexBytes(personalised.bundle_public_key).length, 32);
-});
-
-test("hexBytes rejects what is not pairs of hex digits", () => {
-  for (const bad of ["abc", "zz", "0x12", "12 34", "é1", null, undefined, 12]) {
-    assert.throws(() => hexBytes(bad), TypeError, JSON.stringify(bad));
-  }
-});
 
 test("cookieValue reads a Cookie header and document.cookie alike", () => {
   const snapshot = personalised.request.snapshot;
@@ -74,33 +57,33 @@ test("pageRequest asks for the page's slots, with explain only when asked", () =
   assert.ok(engine.decide({ ...pageRequest(["home_hero", "offer_cards"]), context: personalised.request.context }).decision_id, "the engine takes it");
 });
 
-test("decideWithFallback decides with a valid snapshot", () => {
+test("decideWithFallback decides with a valid snapshot", async () => {
   const request = withoutSnapshot(personalised.request);
-  const { response, error } = decideWithFallback(engine, request, personalised.request.snapshot);
+  const { response, error } = await decideWithFallback(engine, request, personalised.request.snapshot);
   assert.equal(error, null);
   assert.equal(response.mode, JSON.parse(personalised.expected).mode);
   assert.deepEqual(response, engine.decide(personalised.request));
 });
 
-test("decideWithFallback falls back to the anonymous decision and reports the snapshot error", () => {
+test("decideWithFallback falls back to the anonymous decision and reports the snapshot error", async () => {
   for (const [request, snapshot, code] of [
     [withoutSnapshot(personalised.request), tamper(personalised.request.snapshot), /^snapshot_/],
     [withoutSnapshot(expired.request), expired.request.snapshot, /^snapshot_expired$/],
   ]) {
     const anonymous = engine.decide(request);
     assert.equal(anonymous.mode, "anonymous");
-    const { response, error } = decideWithFallback(engine, request, snapshot);
+    const { response, error } = await decideWithFallback(engine, request, snapshot);
     assert.match(error?.code, code);
     assert.equal(error.stage, "snapshot");
     assert.equal(typeof error.message, "string");
     assert.deepEqual(response, anonymous, "the same request, decided without the snapshot");
-    assert.deepEqual(decideWithFallback(engine, request, null), { response: anonymous, error: null }, "no cookie: anonymous, no error");
+    assert.deepEqual(await decideWithFallback(engine, request, null), { response: anonymous, error: null }, "no cookie: anonymous, no error");
   }
 });
 
-test("decideWithFallback throws what the anonymous decision also refuses", () => {
+test("decideWithFallback throws what the anonymous decision also refuses", async () => {
   const request = { ...withoutSnapshot(personalised.request), slots: [{ slot: "no_such_slot" }] };
-  assert.throws(() => decideWithFallback(engine, request, personalised.request.snapshot), (e) => e.code === "request_unknown_slot");
+  await assert.rejects(() => decideWithFallback(engine, request, personalised.request.snapshot), (e) => e.code === "request_unknown_slot");
 });
 
 const decided = engine.decide(personalised.request);

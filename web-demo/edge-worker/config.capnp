@@ -20,6 +20,7 @@ const edge :Workerd.Worker = (
     (name = "web-demo/edge-worker/worker.js", esModule = embed "worker.js"),
     (name = "web-demo/site/shared/vitrine.js", esModule = embed "../site/shared/vitrine.js"),
     (name = "dist/engine-js/vitrine_engine.js", esModule = embed "../../dist/engine-js/vitrine_engine.js"),
+    (name = "dist/engine-js/vitrine_engine_core.js", esModule = embed "../../dist/engine-js/vitrine_engine_core.js"),
     (name = "dist/engine-js/vitrine_engine_bg.wasm", wasm = embed "../../dist/engine-js/vitrine_engine_bg.wasm"),
   ],
   compatibilityDate = "2026-01-01",

@@ -7,7 +7,7 @@
 // its repository path, so workerd resolves them exactly as tsc does.
 import { initSync, Engine, httpStatus } from "../../dist/engine-js/vitrine_engine.js";
 import wasm from "../../dist/engine-js/vitrine_engine_bg.wasm";
-import { cookieValue, decideWithFallback, decisionBatch, hexBytes, pageRequest } from "../site/shared/vitrine.js";
+import { cookieValue, decideWithFallback, decisionBatch, pageRequest } from "../site/shared/vitrine.js";
 
 /** @typedef {import("../site/shared/vitrine.js").Chosen} Chosen */
 /** @typedef {import("../site/shared/vitrine.js").DecideResponse} DecideResponse */
@@ -20,7 +20,7 @@ initSync({ module: /** @type {WebAssembly.Module} */ (/** @type {unknown} */ (wa
 
 // Bundle cache: revalidated with If-None-Match at most every REVALIDATE_MS.
 const REVALIDATE_MS = 30_000;
-/** @type {{ etag: string | null, engine: Engine, publicKey: Uint8Array, checkedAt: number } | null} */
+/** @type {{ etag: string | null, engine: Engine, publicKey: string, checkedAt: number } | null} */
 let cached = null;
 
 /** @param {Env} env */
@@ -30,7 +30,7 @@ async function engineFor(env) {
   const headers = cached?.etag ? { "If-None-Match": cached.etag } : {};
   const [res, publicKey] = await Promise.all([
     fetch(`${env.VITRINE_HOST}/v1/bundle`, { headers }),
-    cached ? cached.publicKey : fetch(`${env.VITRINE_HOST}/v1/bundle/key`).then((r) => r.json()).then((key) => hexBytes(key.public_key)),
+    cached ? cached.publicKey : fetch(`${env.VITRINE_HOST}/v1/bundle/key`).then((r) => r.json()).then((key) => String(key.public_key)),
   ]);
   if (res.status === 304 && cached) {
     cached.checkedAt = Date.now();
@@ -70,7 +70,7 @@ async function page(req, env, ctx) {
   if (!(upstream.headers.get("content-type") ?? "").startsWith("text/html")) return upstream;
   const engine = await engineFor(env);
   const snapshot = cookieValue(req.headers.get("cookie"), "vitrine_snapshot");
-  const { response: d, error } = decideWithFallback(engine, pageRequest(["home_hero", "offer_cards"]), snapshot);
+  const { response: d, error } = await decideWithFallback(engine, pageRequest(["home_hero", "offer_cards"]), snapshot);
   const bySlot = new Map(d.slots.map((s) => [s.slot, s]));
   // Impressions with the decision record, posted after the response is on its way.
   ctx.waitUntil(fetch(`${env.VITRINE_HOST}/v1/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(decisionBatch(d)) }));

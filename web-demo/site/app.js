@@ -2,7 +2,7 @@
 // The storefront: decides in the browser with the engine's JS face, on the bundle and
 // the signed snapshot it fetches from `vitrine serve`, and beacons feedback back.
 import init, { Engine } from "/engine-js/vitrine_engine.js";
-import { cookieString, cookieValue, decideWithFallback, hexBytes, offerEvent, pageRequest, saleEvent } from "./shared/vitrine.js";
+import { cookieString, cookieValue, decideWithFallback, offerEvent, pageRequest, saleEvent } from "./shared/vitrine.js";
 
 /** @typedef {import("./shared/vitrine.js").DecideResponse} DecideResponse */
 /** @typedef {import("./shared/vitrine.js").DecidedSlot} DecidedSlot */
@@ -38,7 +38,8 @@ async function load() {
     fetch("/v1/bundle").then((r) => r.arrayBuffer()),
     fetch("/v1/bundle/key").then((r) => r.json()),
   ]);
-  engine = Engine.load(new Uint8Array(bundle), hexBytes(key.public_key));
+  // The engine takes the ArrayBuffer and the key's hex as they come.
+  engine = Engine.load(bundle, key.public_key);
   const info = engine.info();
   document.body.dataset.bundleVersion = String(info.version);
   for (let i = 1; i <= 20; i++) {
@@ -49,7 +50,7 @@ async function load() {
   if (snapshot) client.value = cookie("vitrine_client") ?? "c-0001";
   // Personalised by the edge worker on the way through: keep its slots.
   if (document.body.dataset.renderedAt === "edge") return status(`Personalised at the edge · ${(document.body.dataset.mode ?? "").replaceAll("_", " ")}`);
-  render();
+  await render();
 }
 
 /**
@@ -66,9 +67,9 @@ function beacon(type, d, slot, offer, extra = {}) {
   navigator.sendBeacon("/v1/events", new Blob([JSON.stringify({ events: [event] })], { type: "application/json" }));
 }
 
-function render() {
+async function render() {
   // A tampered or expired snapshot gets the non-personalised baseline, visibly.
-  const { response: d, error } = decideWithFallback(engine, pageRequest(SLOTS, { explain: true }), snapshot);
+  const { response: d, error } = await decideWithFallback(engine, pageRequest(SLOTS, { explain: true }), snapshot);
   document.body.dataset.mode = d.mode;
   document.body.dataset.decision = d.decision_id;
   if (error) {
@@ -129,7 +130,7 @@ $("#login").addEventListener("submit", async (e) => {
   snapshot = /** @type {string} */ ((await r.json()).snapshot);
   document.cookie = cookieString("vitrine_snapshot", snapshot);
   document.cookie = cookieString("vitrine_client", id);
-  render();
+  await render();
 });
 
 $("#tamper").addEventListener("click", () => {
@@ -138,7 +139,7 @@ $("#tamper").addEventListener("click", () => {
   const i = Math.floor(snapshot.length / 2);
   snapshot = snapshot.slice(0, i) + (snapshot[i] === "A" ? "B" : "A") + snapshot.slice(i + 1);
   document.cookie = cookieString("vitrine_snapshot", snapshot);
-  render();
+  render().catch((e) => status(`No decision: ${e.message}`, true));
 });
 
 load().catch((e) => status(`The engine could not start: ${e.message ?? e.code ?? e}`, true));

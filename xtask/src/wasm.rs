@@ -28,12 +28,23 @@ pub fn build(root: &Path) -> Result<()> {
         .arg(&abi))?;
     optimise(root, &abi)?;
 
+    // wasm-bindgen makes the Wasm half (`EngineCore`); the public module is the thin JS
+    // layer in engine/js/js/, copied beside it. The .wasm keeps the package's one name.
     let js = dist.join("engine-js");
     let _ = std::fs::remove_dir_all(&js);
     run(Command::new("wasm-bindgen")
         .arg(out.join("vitrine_engine_js.wasm"))
-        .args(["--target", "web", "--out-name", "vitrine_engine", "--remove-name-section", "--remove-producers-section", "--out-dir"])
+        .args(["--target", "web", "--out-name", "vitrine_engine_core", "--remove-name-section", "--remove-producers-section", "--out-dir"])
         .arg(&js))?;
+    std::fs::rename(js.join("vitrine_engine_core_bg.wasm"), js.join("vitrine_engine_bg.wasm"))?;
+    std::fs::rename(js.join("vitrine_engine_core_bg.wasm.d.ts"), js.join("vitrine_engine_bg.wasm.d.ts"))?;
+    let core_js = js.join("vitrine_engine_core.js");
+    let glue = std::fs::read_to_string(&core_js)?;
+    anyhow::ensure!(glue.contains("vitrine_engine_core_bg.wasm"), "wasm-bindgen's glue no longer names its .wasm as expected");
+    std::fs::write(&core_js, glue.replace("vitrine_engine_core_bg.wasm", "vitrine_engine_bg.wasm"))?;
+    for file in ["vitrine_engine.js", "vitrine_engine.d.ts"] {
+        std::fs::copy(root.join("engine/js/js").join(file), js.join(file))?;
+    }
     optimise(root, &js.join("vitrine_engine_bg.wasm"))?;
     std::fs::write(js.join("package.json"), PACKAGE_JSON)?;
 
@@ -76,11 +87,11 @@ fn gzip_len(bytes: &[u8]) -> Result<usize> {
 const PACKAGE_JSON: &str = r#"{
   "name": "@vitrine/engine",
   "version": "0.1.0",
-  "description": "Vitrine decision engine (wasm-bindgen, --target web): browsers, node and workerd.",
+  "description": "Vitrine decision engine for browsers, node and workerd (vitrine_engine.js over the wasm-bindgen core).",
   "type": "module",
   "main": "vitrine_engine.js",
   "types": "vitrine_engine.d.ts",
-  "files": ["vitrine_engine.js", "vitrine_engine.d.ts", "vitrine_engine_bg.wasm", "vitrine_engine_bg.wasm.d.ts"],
+  "files": ["vitrine_engine.js", "vitrine_engine.d.ts", "vitrine_engine_core.js", "vitrine_engine_core.d.ts", "vitrine_engine_bg.wasm", "vitrine_engine_bg.wasm.d.ts"],
   "sideEffects": false
 }
 "#;

@@ -1,5 +1,6 @@
 //! What every face shares: loading, JSON in and out, and the error JSON shape
 //! `{"error":{"code":…,"stage":…,"message":…}}`.
+use crate::bundle::BundleError;
 use crate::decision::{DecideRequest, DecideResponse, PlanRequest, RequestError};
 use crate::limits::MAX_REQUEST_BYTES;
 use crate::{Engine, Error};
@@ -7,6 +8,40 @@ use crate::{Engine, Error};
 /// Verifies and loads a signed bundle.
 pub fn load(bundle: &[u8], public_key: &[u8]) -> Result<Engine, Error> {
     Engine::load(bundle, public_key)
+}
+
+/// The 32 bytes of a bundle public key given as text: 64 hex digits, or the JSON of a
+/// key file as `vitrine keys new` writes it (`{"kid", "role": "bundle", "public_key"}`;
+/// a key of another role is refused).
+pub fn bundle_key_from_text(text: &str) -> Result<[u8; 32], Error> {
+    let bad = |why: String| Error::from(BundleError::KeyText(why));
+    let text = text.trim();
+    let hex = if text.starts_with('{') {
+        let file: KeyFile = serde_json::from_str(text).map_err(|e| bad(format!("not a key file: {e}")))?;
+        if let Some(role) = file.role.filter(|r| r != "bundle") {
+            return Err(bad(format!("this is a `{role}` key; the bundle is verified with the `bundle` key")));
+        }
+        file.public_key
+    } else {
+        text.to_string()
+    };
+    let digits = hex.as_bytes();
+    if digits.len() != 64 || !digits.iter().all(u8::is_ascii_hexdigit) {
+        return Err(bad(format!("expected 64 hex digits (32 bytes), got {} characters", digits.len())));
+    }
+    let mut key = [0u8; 32];
+    for (i, pair) in digits.chunks(2).enumerate() {
+        let nibble = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+        key[i] = nibble(pair[0]) << 4 | nibble(pair[1]);
+    }
+    Ok(key)
+}
+
+#[derive(serde::Deserialize)]
+struct KeyFile {
+    #[serde(default)]
+    role: Option<String>,
+    public_key: String,
 }
 
 /// Parses a decide request from JSON bytes, with a size cap.

@@ -23,6 +23,10 @@ pub enum Error {
     /// An error inside a named part of the bundle (keeps the inner code).
     #[error("{within}: {inner}")]
     Within { within: String, inner: Box<Error> },
+    /// A face was called with an argument of the wrong type (not a request or a bundle
+    /// problem: the call itself is wrong, e.g. an object passed where JSON text goes).
+    #[error("{0}")]
+    Argument(String),
     /// A panic was caught at a face (a bug, never expected on any input).
     #[error("internal error: {0}")]
     Internal(String),
@@ -39,6 +43,7 @@ impl Error {
             Error::Bundle(e) => e.code(),
             Error::Request(e) => e.code(),
             Error::Within { inner, .. } => inner.code(),
+            Error::Argument(_) => "argument_type",
             Error::Internal(_) => "internal",
         }
     }
@@ -53,6 +58,7 @@ impl Error {
             Error::Bundle(_) => "bundle",
             Error::Request(_) => "request",
             Error::Within { inner, .. } => inner.stage(),
+            Error::Argument(_) => "face",
             Error::Internal(_) => "internal",
         }
     }

@@ -26,6 +26,8 @@ pub const MAX_RULE_STACK: usize = 32;
 pub const MAX_MODEL_PARAMS: usize = 4 * 1024 * 1024;
 /// Top-k per slot.
 pub const MAX_K: usize = 16;
+/// Most entries a verified-snapshot cache may be given (8 bytes each up front: 8 MB).
+pub const MAX_SNAPSHOT_CACHE_ENTRIES: usize = 1 << 20;
 /// Largest accepted seed: 2^53 - 1, so JavaScript hosts can pass it exactly.
 pub const MAX_SEED: u64 = (1 << 53) - 1;
 

@@ -11,6 +11,7 @@ const vectors :Workerd.Worker = (
   modules = [
     (name = "worker.js", esModule = embed "vectors.js"),
     (name = "vitrine_engine.js", esModule = embed "../../../dist/engine-js/vitrine_engine.js"),
+    (name = "vitrine_engine_core.js", esModule = embed "../../../dist/engine-js/vitrine_engine_core.js"),
     (name = "vitrine_engine_bg.wasm", wasm = embed "../../../dist/engine-js/vitrine_engine_bg.wasm"),
   ],
   compatibilityDate = "2026-01-01",

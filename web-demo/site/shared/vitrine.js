@@ -30,20 +30,6 @@ export const now = () => Math.floor(Date.now() / 1000);
 export const seed = () => Math.floor(Math.random() * 2 ** 52);
 
 /**
- * The bytes of a hex string, such as the bundle public key `/v1/bundle/key` serves.
- * Anything but pairs of hex digits throws a TypeError: a key that silently decoded to
- * other bytes would only fail later, as a misleading signature error.
- * @param {string} hex
- * @returns {Uint8Array}
- */
-export function hexBytes(hex) {
-  if (typeof hex !== "string" || !/^(?:[0-9a-fA-F]{2})*$/.test(hex)) {
-    throw new TypeError(`not a hex string: ${JSON.stringify(String(hex).slice(0, 16))}`);
-  }
-  return Uint8Array.from(hex.match(/../g) ?? [], (b) => parseInt(b, 16));
-}
-
-/**
  * The value of cookie `name` in a `Cookie` request header (the worker) or in
  * `document.cookie` (the storefront), or null. Values are taken as they are, undecoded:
  * the snapshot is base64url, which needs no cookie escaping.
@@ -86,15 +72,19 @@ export function pageRequest(slots, { explain = false, at = now(), seed: s = seed
  * anonymously and returns the engine's error beside it, so the page shows the
  * non-personalised baseline and says why, rather than nothing. Any other error (a bad
  * request) fails the anonymous decision too, and is thrown from there.
+ *
+ * The fast path: `decideAsync` verifies a snapshot the engine has not seen with
+ * WebCrypto's native Ed25519 (the engine's own verifier where the runtime lacks it), and
+ * a seen one comes from the engine's verified-snapshot cache.
  * @param {Engine} engine
  * @param {DecideRequest} request without a snapshot
  * @param {string | null} snapshot
- * @returns {{ response: DecideResponse, error: EngineError | null }}
+ * @returns {Promise<{ response: DecideResponse, error: EngineError | null }>}
  */
-export function decideWithFallback(engine, request, snapshot) {
+export async function decideWithFallback(engine, request, snapshot) {
   if (!snapshot) return { response: engine.decide(request), error: null };
   try {
-    return { response: engine.decide({ ...request, snapshot }), error: null };
+    return { response: await engine.decideAsync({ ...request, snapshot }), error: null };
   } catch (e) {
     return { response: engine.decide(request), error: /** @type {EngineError} */ (e) };
   }

@@ -11,6 +11,9 @@ pub enum BundleError {
     Oversized { got: usize, limit: usize },
     #[error("bundle public key must be 32 bytes of a valid Ed25519 point")]
     BadKey,
+    /// A key given as text that is neither 64 hex digits nor a bundle key file's JSON.
+    #[error("bundle public key: {0}")]
+    KeyText(String),
     #[error("bundle signature does not verify")]
     BadSignature,
     #[error("bundle payload does not decode: {0}")]
@@ -28,7 +31,7 @@ impl BundleError {
             BundleError::BadVersion(_) => "bundle_bad_version",
             BundleError::Truncated { .. } => "bundle_truncated",
             BundleError::Oversized { .. } => "bundle_oversized",
-            BundleError::BadKey => "bundle_bad_key",
+            BundleError::BadKey | BundleError::KeyText(_) => "bundle_bad_key",
             BundleError::BadSignature => "bundle_bad_signature",
             BundleError::Decode(_) => "bundle_decode",
             BundleError::Invalid(_) => "bundle_invalid",

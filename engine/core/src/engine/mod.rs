@@ -2,6 +2,7 @@
 //! verified-snapshot cache. [`Engine::decide`] runs the pipeline
 //! (request → snapshot → rules → models → policy → decision).
 mod decide;
+mod external;
 mod gates;
 mod request;
 
@@ -82,6 +83,8 @@ pub struct Info {
     pub features: usize,
     pub models: usize,
     pub engine_version: String,
+    /// The verified-snapshot cache: capacity, entries, hits, misses, evictions.
+    pub snapshot_cache: crate::snapshot::CacheStats,
 }
 
 impl Engine {
@@ -156,14 +159,30 @@ impl Engine {
         self.cache.len()
     }
 
-    /// The verified cache's hits, misses and evictions since the engine was loaded.
+    /// The verified cache's capacity, entries, hits, misses and evictions since the
+    /// engine was loaded (or the cache resized).
     pub fn snapshot_cache_stats(&self) -> crate::snapshot::CacheStats {
         self.cache.stats()
     }
 
     /// Forgets every cached verification (benchmarks of the fresh path use this).
     pub fn clear_snapshot_cache(&mut self) {
-        self.cache = VerifiedCache::new(SNAPSHOT_CACHE_ENTRIES);
+        self.cache = VerifiedCache::new(self.cache.capacity());
+    }
+
+    /// Replaces the verified-snapshot cache by an empty one of `entries` (rounded up to
+    /// whole sets of 16; 0 disables caching). More than
+    /// [`crate::limits::MAX_SNAPSHOT_CACHE_ENTRIES`] is refused (`request_bad_value`).
+    pub fn set_snapshot_cache_entries(&mut self, entries: u64) -> Result<(), Error> {
+        if entries > crate::limits::MAX_SNAPSHOT_CACHE_ENTRIES as u64 {
+            return Err(crate::decision::RequestError::BadValue {
+                field: "snapshot_cache_entries",
+                reason: format!("{entries} is more than the limit of {}", crate::limits::MAX_SNAPSHOT_CACHE_ENTRIES),
+            }
+            .into());
+        }
+        self.cache = VerifiedCache::new(entries as usize);
+        Ok(())
     }
 
     /// A summary of the loaded bundle.
@@ -180,6 +199,7 @@ impl Engine {
             features: b.schema.features.len(),
             models: b.models.len(),
             engine_version: crate::ENGINE_VERSION.to_string(),
+            snapshot_cache: self.cache.stats(),
         }
     }
 

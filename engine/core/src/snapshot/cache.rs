@@ -28,9 +28,14 @@ pub struct VerifiedCache {
     stats: CacheStats,
 }
 
-/// What the cache has done since it was made.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// The cache's size and what it has done since it was made (`info().snapshot_cache` on
+/// every face).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CacheStats {
+    /// Entries it can hold.
+    pub capacity: u64,
+    /// Snapshots it holds now.
+    pub entries: u64,
     pub hits: u64,
     pub misses: u64,
     pub evictions: u64,
@@ -87,6 +92,11 @@ impl VerifiedCache {
         }
     }
 
+    /// True when `bytes` are cached (not counted as a hit or a miss).
+    pub fn contains(&self, bytes: &[u8]) -> bool {
+        self.set(bytes).is_some_and(|set| set.into_iter().any(|i| matches!(&self.entries[i], Some(e) if e.bytes == bytes)))
+    }
+
     /// Records verified `bytes` in a free entry of their set, else in place of its least
     /// recently used one.
     pub fn insert(&mut self, bytes: &[u8], hash: [u8; 16], features: &[f32]) {
@@ -105,9 +115,9 @@ impl VerifiedCache {
         self.entries[slot] = Some(Box::new(Entry { bytes: bytes.to_vec(), hash, features: features.to_vec(), used: self.clock }));
     }
 
-    /// Hits, misses and evictions so far.
+    /// Capacity, entries, hits, misses and evictions so far.
     pub fn stats(&self) -> CacheStats {
-        self.stats
+        CacheStats { capacity: self.capacity() as u64, entries: self.len() as u64, ..self.stats }
     }
 
     /// Number of cached snapshots.
@@ -163,7 +173,9 @@ mod tests {
         let mut other = b.clone();
         other[0] ^= 1;
         assert!(cache.lookup(&other).is_none());
-        assert_eq!(cache.stats(), CacheStats { hits: 1, misses: 1, evictions: 0 });
+        assert_eq!(cache.stats(), CacheStats { capacity: 64, entries: 1, hits: 1, misses: 1, evictions: 0 });
+        assert!(cache.contains(&b) && !cache.contains(&other));
+        assert_eq!(cache.stats().hits, 1, "contains is not counted");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! [`UnverifiedSnapshot::verify`] against the bundle's trusted keys.
 mod cache;
 mod error;
+mod external;
 mod format;
 mod profile;
 #[cfg(feature = "signing")]
@@ -12,6 +13,7 @@ mod verify;
 
 pub use cache::{CacheStats, VerifiedCache};
 pub use error::SnapshotError;
+pub use external::SigningInput;
 pub use format::{decode_text, encode_text, snapshot_id, UnverifiedSnapshot, MAGIC, VERSION};
 pub use profile::{Profile, ProfileWire};
 #[cfg(feature = "signing")]

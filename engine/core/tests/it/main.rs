@@ -5,6 +5,7 @@ mod arms;
 mod bounds;
 mod consent;
 mod determinism;
+mod external;
 mod limits;
 mod profile;
 mod rules_fast;
