@@ -141,6 +141,17 @@ pub extern "C" fn vitrine_info(handle: i32) -> u64 {
     with_engine(handle, |e| api::info_json(e))
 }
 
+/// Resizes the engine's verified-snapshot cache to `entries` (emptying it; 0 disables it).
+/// Returns the info JSON (with the new capacity) or the error JSON past the limit,
+/// packed like `vitrine_decide`.
+#[no_mangle]
+pub extern "C" fn vitrine_snapshot_cache(handle: i32, entries: u32) -> u64 {
+    with_engine(handle, |e| match e.set_snapshot_cache_entries(u64::from(entries)) {
+        Ok(()) => api::info_json(e),
+        Err(err) => api::error_json(&err),
+    })
+}
+
 /// Drops an engine. Returns 1 if the handle existed, 0 otherwise.
 #[no_mangle]
 pub extern "C" fn vitrine_unload(handle: i32) -> i32 {

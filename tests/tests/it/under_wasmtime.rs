@@ -27,6 +27,7 @@ fn the_raw_abi_module_imports_nothing() {
             "vitrine_last_error",
             "vitrine_load",
             "vitrine_plan",
+            "vitrine_snapshot_cache",
             "vitrine_unload"
         ]
     );
