@@ -124,6 +124,7 @@ test("Engine.load takes the bundle as Uint8Array, ArrayBuffer, Buffer or DataVie
   assert.equal(thrown(() => Engine.load("bundle", key)), "argument_type");
   assert.equal(thrown(() => Engine.load(bytes, 42)), "argument_type");
   assert.equal(thrown(() => Engine.load(bytes, key, { snapshotCache: 10 })), "argument_type");
+  assert.equal(thrown(() => Engine.load(bytes, key, { webCrypto: "yes" })), "argument_type");
   assert.equal(thrown(() => Engine.load(bytes, key, { snapshotCacheEntries: 2 ** 21 })), "request_bad_value");
   assert.equal(thrown(() => Engine.load(new Uint8Array([1, 2, 3]), key)), "bundle_truncated");
   assert.throws(() => new Engine({}), VitrineError, "an Engine comes only from Engine.load");
@@ -139,6 +140,15 @@ test("the verified-snapshot cache: its size is an option, its counters are in in
   assert.deepEqual(off.info().snapshot_cache, { capacity: 0, entries: 0, hits: 0, misses: 2, evictions: 0 });
 });
 
+test("in node, decideAsync verifies with the engine unless webCrypto is asked for", async () => {
+  const plain = load();
+  await plain.decideAsync(base.request);
+  assert.equal(plain.info().snapshot_cache.misses, 1, "the engine verified it (a miss, then cached)");
+  const asked = Engine.load(bundleBytes(base.bundle), base.bundle_public_key, { webCrypto: true });
+  await asked.decideAsync(base.request);
+  assert.equal(asked.info().snapshot_cache.misses, 0, "WebCrypto verified it before the decision");
+});
+
 test("an empty snapshot string is an anonymous visitor", () => {
   const engine = load();
   const { snapshot, ...anonymous } = base.request;
@@ -152,7 +162,7 @@ test("decideAsync verifies new snapshots with WebCrypto and decides every golden
   for (const c of cases.filter((c) => c.request && c.request_text === undefined)) {
     let engine;
     try {
-      engine = Engine.load(bundleBytes(c.bundle), c.bundle_public_key);
+      engine = Engine.load(bundleBytes(c.bundle), c.bundle_public_key, { webCrypto: true });
     } catch {
       continue; // a load error vector: no decision to make
     }
@@ -169,7 +179,7 @@ test("decideAsync verifies new snapshots with WebCrypto and decides every golden
 });
 
 test("decideAsync refuses a tampered snapshot exactly as decide does", async () => {
-  const engine = load();
+  const engine = Engine.load(bundleBytes(base.bundle), base.bundle_public_key, { webCrypto: true });
   const s = base.request.snapshot;
   const i = s.length - 10; // inside the signature
   const tampered = { ...base.request, snapshot: s.slice(0, i) + (s[i] === "A" ? "B" : "A") + s.slice(i + 1) };

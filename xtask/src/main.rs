@@ -10,8 +10,10 @@
 //! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
 //! - `vectors`: regenerate the golden vectors in `tests/vectors/`.
 //! - `test`: the README's test command: set up, build, run every test.
-//! - `bench`: criterion (engine decide, host rules, models and serving) and the Wasmtime decide loop;
-//!   figures for BENCHMARKS.md.
+//! - `bench [js]`: criterion (engine decide, host rules, models and serving), the Wasmtime
+//!   decide loop, and the JS face in node and workerd against the peer stack
+//!   (tests/bench); `js`: only the last. Figures for BENCHMARKS.md.
+mod bench_js;
 mod setup;
 mod wasm;
 
@@ -72,7 +74,7 @@ fn main() -> Result<()> {
             run(Command::new(bin).arg("serve").args(&args[1..]).env_remove("RUST_BACKTRACE").current_dir(&root))
         }
         Some("test") => test(&root),
-        Some("bench") => bench(&root),
+        Some("bench") => bench(&root, args.get(1).map(String::as_str) == Some("js")),
         _ => {
             eprintln!("usage: cargo xtask <demo|decide|serve|wasm|vectors|test|bench>");
             bail!("unknown command {:?}", args.first())
@@ -180,8 +182,11 @@ fn no_compiler_in(root: &Path, crates: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn bench(root: &Path) -> Result<()> {
+fn bench(root: &Path, only_js: bool) -> Result<()> {
     wasm::build(root)?;
+    if only_js {
+        return bench_js::run_all(root);
+    }
     run(Command::new("cargo").args(["bench", "-p", "vitrine-engine", "--bench", "decide"]).env_remove("RUST_BACKTRACE").current_dir(root))?;
     run(Command::new("cargo")
         .args(["bench", "-p", "vitrine-compile", "--bench", "rules", "--bench", "models"])
@@ -192,5 +197,5 @@ fn bench(root: &Path) -> Result<()> {
         .args(["run", "--release", "-p", "vitrine-conformance", "--bin", "wasm-bench"])
         .env_remove("RUST_BACKTRACE")
         .current_dir(root))?;
-    Ok(())
+    bench_js::run_all(root)
 }

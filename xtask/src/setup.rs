@@ -59,6 +59,15 @@ pub fn npm_tools(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The JS benchmarks' npm packages (json-logic-js, onnxruntime-web for the peer stack).
+pub fn bench_js(root: &Path) -> Result<()> {
+    let dir = root.join("tests/bench");
+    if !dir.join("node_modules/onnxruntime-web").exists() || !dir.join("node_modules/json-logic-js").exists() {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(&dir))?;
+    }
+    Ok(())
+}
+
 /// The web demo's npm packages and build (esbuild bundles the dashboard with uPlot).
 pub fn web_demo(root: &Path) -> Result<()> {
     let dir = root.join("web-demo");

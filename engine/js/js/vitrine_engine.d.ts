@@ -70,6 +70,8 @@ export class VitrineError extends Error implements EngineError {
 export interface LoadOptions {
   /** Entries of the verified-snapshot cache (default 32,768, at most 1,048,576; 0 disables it). */
   snapshotCacheEntries?: number;
+  /** Whether `decideAsync` verifies new snapshots with WebCrypto's Ed25519 (default: yes, but not in node, where it is no faster than the engine's own verifier). */
+  webCrypto?: boolean;
 }
 
 /** A loaded, verified bundle. */
@@ -82,7 +84,7 @@ export class Engine {
   static load(bundle: Uint8Array | ArrayBuffer | ArrayBufferView, publicKey: Uint8Array | ArrayBuffer | ArrayBufferView | string, options?: LoadOptions): Engine;
   /** Decides; throws a `VitrineError`. */
   decide(request: DecideRequest): DecideResponse;
-  /** Decides, verifying a new snapshot with WebCrypto's Ed25519 where the runtime has it (same answers as `decide`). */
+  /** Decides, verifying a new snapshot with WebCrypto's Ed25519 where that pays (same answers as `decide`). */
   decideAsync(request: DecideRequest): Promise<DecideResponse>;
   /** Decides JSON text; returns the response JSON or the error JSON (never throws). */
   decideJson(request: string): string;

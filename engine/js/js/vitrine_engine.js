@@ -94,8 +94,11 @@ function answer(out) {
   return JSON.parse(out);
 }
 
-// WebCrypto Ed25519: native in node, workerd and current Chromium; `null` until known,
-// then true or false for this realm.
+// WebCrypto Ed25519: in workerd and current Chromium it verifies in-thread, ~1.5× faster
+// than the Wasm verifier (BENCHMARKS.md); node's runs on its thread pool, no faster than
+// Wasm and with threads that slow everything else on a small machine, so `decideAsync`
+// uses it by default everywhere but node (`Engine.load` option `webCrypto` overrides).
+// `null` until known, then true or false for this realm.
 /** @type {boolean | null} */
 let webCryptoEd25519 = typeof globalThis.crypto?.subtle?.verify === "function" ? null : false;
 /** @type {Map<string, Promise<CryptoKey>>} */
@@ -130,12 +133,15 @@ async function webCryptoVerify(input) {
 /** Whether `decideAsync` verifies with WebCrypto here (`null`: not tried yet). */
 export const webCryptoStatus = () => webCryptoEd25519;
 
-const LOAD_OPTIONS = ["snapshotCacheEntries"];
+const LOAD_OPTIONS = ["snapshotCacheEntries", "webCrypto"];
+const IN_NODE = typeof process === "object" && typeof process.versions?.node === "string" && typeof navigator === "undefined";
 
 /** A loaded, verified bundle. */
 export class Engine {
   /** @type {EngineCore} */
   #core;
+  /** Whether `decideAsync` verifies new snapshots with WebCrypto. */
+  #webCrypto = !IN_NODE;
 
   /** @param {EngineCore} core use `Engine.load` */
   constructor(core) {
@@ -148,7 +154,7 @@ export class Engine {
    * @param {Uint8Array | ArrayBuffer | ArrayBufferView} bundle
    * @param {Uint8Array | ArrayBuffer | ArrayBufferView | string} publicKey 32 raw bytes, 64 hex
    *   digits, or the JSON text of the bundle key file (`KID.pub`)
-   * @param {{ snapshotCacheEntries?: number }} [options]
+   * @param {{ snapshotCacheEntries?: number, webCrypto?: boolean }} [options]
    */
   static load(bundle, publicKey, options = {}) {
     if (options === null || typeof options !== "object") throw argumentError(`Engine.load: options must be an object, got ${typeName(options)}`);
@@ -162,6 +168,10 @@ export class Engine {
       throw rethrow(e);
     }
     const engine = new Engine(core);
+    if (options.webCrypto !== undefined) {
+      if (typeof options.webCrypto !== "boolean") throw argumentError(`Engine.load: webCrypto must be a boolean, got ${typeName(options.webCrypto)}`);
+      engine.#webCrypto = options.webCrypto;
+    }
     const entries = options.snapshotCacheEntries;
     if (entries !== undefined) {
       if (typeof entries !== "number") throw argumentError(`Engine.load: snapshotCacheEntries must be a number, got ${typeName(entries)}`);
@@ -186,15 +196,16 @@ export class Engine {
 
   /**
    * The same decision, with a snapshot not yet verified by this engine checked by
-   * WebCrypto's Ed25519 (native, ~4–10× faster than Wasm in V8) where the runtime has it,
-   * and by the engine otherwise. Same answers as `decide`, byte for byte.
+   * WebCrypto's Ed25519 where that pays (workerd, browsers; not node unless the `webCrypto`
+   * load option says so) and the runtime has it, by the engine otherwise. Same answers as
+   * `decide`, byte for byte.
    * @param {import("./vitrine_engine.d.ts").DecideRequest} request
    * @returns {Promise<import("./vitrine_engine.d.ts").DecideResponse>}
    */
   async decideAsync(request) {
     const text = requestText(request);
     const snapshot = /** @type {{snapshot?: unknown}} */ (request).snapshot;
-    if (typeof snapshot === "string" && snapshot !== "" && webCryptoEd25519 !== false) {
+    if (this.#webCrypto && typeof snapshot === "string" && snapshot !== "" && webCryptoEd25519 !== false) {
       const input = this.#core.signingInput(snapshot);
       // Admitted only right after WebCrypto accepted exactly what the core asked for; a
       // refusal (or no Ed25519 here) leaves the engine's own verifier to answer.
