@@ -12,6 +12,10 @@ const vectors = join(root, "tests/vectors");
 const cases = readdirSync(join(vectors, "cases")).sort().map((f) => JSON.parse(readFileSync(join(vectors, "cases", f), "utf8")));
 const bundles = Object.fromEntries(readdirSync(join(vectors, "bundles")).map((f) => [f.replace(/\.vbundle$/, ""), readFileSync(join(vectors, "bundles", f)).toString("base64")]));
 const jobs = cases.map((c) => ({ name: c.name, bundle: bundles[c.bundle], key: c.bundle_public_key, request: c.request_text ?? JSON.stringify(c.request) }));
+// decideAsync takes objects: the vectors whose request is one, with the expected output as
+// the JSON of the parsed decision (or error).
+const objectJobs = jobs.filter((j, i) => cases[i].request_text === undefined && cases[i].request !== null && typeof cases[i].request === "object");
+const canonical = (name) => JSON.stringify(JSON.parse(cases.find((c) => c.name === name).expected));
 let host, worker, base, edge, browser;
 
 before(async () => {
@@ -58,6 +62,34 @@ test("Chromium output is byte-identical to every vector", async () => {
   await page.close();
 });
 
+test("Chromium decideAsync (WebCrypto where the browser has Ed25519) decides every object vector as the engine does", async () => {
+  assert.ok(objectJobs.length >= 40, `${objectJobs.length}`);
+  const page = await browser.newPage();
+  await page.goto(base + "/");
+  const { outputs, webCrypto } = await page.evaluate(async (jobs) => {
+    const mod = await import("/engine-js/vitrine_engine.js");
+    await mod.default();
+    const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+    const outputs = [];
+    for (const j of jobs) {
+      let engine;
+      try {
+        engine = mod.Engine.load(b64(j.bundle), j.key);
+      } catch (e) {
+        outputs.push(JSON.stringify({ error: e }));
+        continue;
+      }
+      outputs.push(await engine.decideAsync(JSON.parse(j.request)).then((d) => JSON.stringify(d), (e) => JSON.stringify({ error: e })));
+      engine.free();
+    }
+    return { outputs, webCrypto: mod.webCryptoStatus() };
+  }, objectJobs);
+  console.log(`Chromium WebCrypto Ed25519: ${webCrypto}`);
+  const failures = objectJobs.filter((j, i) => outputs[i] !== canonical(j.name)).map((j) => j.name);
+  assert.deepEqual(failures, []);
+  await page.close();
+});
+
 test("workerd output is byte-identical to every vector", async () => {
   for (let i = 0; i < 100; i++) {
     try {
@@ -73,4 +105,16 @@ test("workerd output is byte-identical to every vector", async () => {
     if (out !== cases[i].expected) failures.push(j.name);
   }
   assert.deepEqual(failures, []);
+});
+
+test("workerd decideAsync (WebCrypto Ed25519) decides every object vector as the engine does", async () => {
+  const failures = [];
+  const verifiedBy = new Set();
+  for (const j of objectJobs) {
+    const res = await fetch(edge, { method: "POST", body: JSON.stringify({ ...j, async: true }) });
+    if (res.headers.get("x-webcrypto")) verifiedBy.add(res.headers.get("x-webcrypto"));
+    if ((await res.text()) !== canonical(j.name)) failures.push(j.name);
+  }
+  assert.deepEqual(failures, []);
+  assert.deepEqual([...verifiedBy], ["true"], "workerd's WebCrypto has Ed25519 and verified the snapshots");
 });
