@@ -42,6 +42,7 @@ mod tests {
             features: 2,
             models: 0,
             engine_version: "e".into(),
+            snapshot_cache: Default::default(),
         };
         let ok = serde_json::to_vec(&info).unwrap();
         assert_eq!(reply::<Info>(&ok), Ok(info));
