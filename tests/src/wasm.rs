@@ -48,10 +48,13 @@ impl AbiHost {
         Self::from_bytes(&bytes)
     }
 
-    /// Compiles `wasm`.
+    /// Compiles `wasm`. Built with the `profiling` feature, Wasmtime writes
+    /// `/tmp/perf-PID.map` so that `perf` names the guest's functions (BENCHMARKS.md).
     pub fn from_bytes(wasm: &[u8]) -> Result<Self, HostError> {
         let mut config = Config::new();
         config.wasm_simd(true);
+        #[cfg(feature = "profiling")]
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         let engine = Engine::new(&config)?;
         let module = Module::new(&engine, wasm)?;
         Ok(AbiHost { engine, module })

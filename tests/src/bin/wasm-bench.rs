@@ -53,7 +53,10 @@ fn main() {
         })
         .collect();
 
-    let host = AbiHost::from_file(&repo_root().join("dist/engine-abi.wasm")).expect("run `cargo xtask wasm` first");
+    // `VITRINE_WASM`: another build of the ABI (e.g. cargo's output, which keeps the
+    // name section, for `perf` with `VITRINE_PERFMAP=1`).
+    let wasm = std::env::var_os("VITRINE_WASM").map(std::path::PathBuf::from).unwrap_or_else(|| repo_root().join("dist/engine-abi.wasm"));
+    let host = AbiHost::from_file(&wasm).expect("run `cargo xtask wasm` first");
     let mut inst = host.instantiate().expect("instantiate");
     let handle = inst.load(&fx.bundle_bytes, &fx.bundle_public_key).expect("call").expect("bundle loads");
     let check = inst.decide(handle, &cached_req).expect("call");
