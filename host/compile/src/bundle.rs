@@ -122,20 +122,37 @@ fn model(cx: &Ctx<'_>, m: &format::ModelSource, schema: &Schema) -> Result<(Stri
 /// One model output column by name; a missing one is `uplift_declaration` in an uplift,
 /// `source_invalid` in a propensity.
 fn output(cx: &Ctx<'_>, what: &str, r: &format::OutputRef, models: &[(String, Lowered)], uplift: bool) -> Result<ModelOutput, BuildError> {
-    let (model, output, column) = (&r.model, &r.output, r.column);
+    let (model, output) = (&r.model, &r.output);
     let i = models
         .iter()
         .position(|(n, _)| n == model)
         .ok_or_else(|| cx.unknown(what.to_string(), "model", model, models.iter().map(|(n, _)| n.as_str())))?;
     let outputs = &models[i].1.outputs;
-    let o = outputs.iter().position(|(n, c)| n == output && *c == column).ok_or_else(|| {
-        let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
-        let message = format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", "));
+    let fail = |message: String| {
         if uplift {
             BuildError::Uplift { what: what.to_string(), message }
         } else {
             BuildError::from(cx.invalid(what.to_string(), message))
         }
+    };
+    let columns: Vec<usize> = outputs.iter().filter(|(n, _)| n == output).map(|(_, c)| *c).collect();
+    // More than two columns are a multiclass model's classes: column 1 would be one class
+    // among several, silently; the bundle must say which.
+    let column = match r.column {
+        Some(c) => c,
+        None if columns.len() > 2 => {
+            let list: Vec<String> = columns.iter().map(usize::to_string).collect();
+            return Err(fail(format!(
+                "model `{model}` output `{output}` has {} columns ({}): say which class this offer's score is with `column = …`",
+                columns.len(),
+                list.join(", ")
+            )));
+        }
+        None => 1,
+    };
+    let o = outputs.iter().position(|(n, c)| n == output && *c == column).ok_or_else(|| {
+        let known: Vec<String> = outputs.iter().map(|(n, c)| format!("{n}[{c}]")).collect();
+        fail(format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", ")))
     })?;
     Ok(ModelOutput { model: i as u16, output: o as u16 })
 }
@@ -330,4 +347,44 @@ fn policy(cx: &Ctx<'_>, p: &format::Policy, schema: &Schema, offers: &[format::O
         thompson: Thompson::default(),
         snapshot_skew_secs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A committed binary logistic model whose `probabilities` output is given a third
+    /// column, as a three-class model's would have.
+    fn three_class() -> Vec<(String, Lowered)> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/out");
+        let slots: Vec<u16> = (0..8).collect();
+        let mut lowered = onnx::lower(&dir.join("scaled_logit.onnx"), "m", &slots, None).expect("lowers");
+        lowered.outputs.push(("probabilities".into(), 2));
+        vec![("m".into(), lowered)]
+    }
+
+    fn reference(column: Option<usize>) -> format::OutputRef {
+        format::OutputRef { model: "m".into(), output: "probabilities".into(), column }
+    }
+
+    #[test]
+    fn a_multiclass_output_needs_its_column_and_a_binary_one_defaults_to_column_1() {
+        let dir = Path::new("/src");
+        let cx = Ctx { dir, toml_path: dir.join("bundle.toml") };
+        let models = three_class();
+        let err = output(&cx, "offer `x` propensity", &reference(None), &models, false).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("has 3 columns (0, 1, 2)") && text.contains("`column = …`"), "{text}");
+        let two = output(&cx, "x", &reference(Some(2)), &models, false).unwrap();
+        assert_eq!(models[0].1.outputs[two.output as usize], ("probabilities".into(), 2));
+        let err = output(&cx, "offer `x` uplift", &reference(None), &models, true).unwrap_err();
+        assert_eq!(err.code(), "uplift_declaration", "{err}");
+
+        let mut binary = three_class();
+        binary[0].1.outputs.pop();
+        let one = output(&cx, "x", &reference(None), &binary, false).unwrap();
+        assert_eq!(binary[0].1.outputs[one.output as usize], ("probabilities".into(), 1));
+    }
 }

@@ -49,8 +49,10 @@ pub enum UpliftSource {
 pub struct OutputRef {
     pub model: String,
     pub output: String,
-    #[serde(default = "one_usize")]
-    pub column: usize,
+    /// Which column of the output: required when it has more than two (a multiclass
+    /// model's classes); else column 1 (a binary classifier's positive class).
+    #[serde(default)]
+    pub column: Option<usize>,
 }
 
 /// A constant, or a model output column.
@@ -61,8 +63,9 @@ pub enum PropensitySource {
     Model {
         model: String,
         output: String,
-        #[serde(default = "one_usize")]
-        column: usize,
+        /// As [`OutputRef::column`].
+        #[serde(default)]
+        column: Option<usize>,
     },
 }
 
@@ -280,9 +283,6 @@ pub struct ChannelCap {
 
 fn one() -> f32 {
     1.0
-}
-fn one_usize() -> usize {
-    1
 }
 fn one_u8() -> u8 {
     1

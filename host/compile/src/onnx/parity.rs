@@ -14,6 +14,9 @@ use super::{Lowered, OnnxError};
 /// Largest accepted |engine − reference|.
 pub const TOLERANCE: f64 = 1e-5;
 
+/// Fewest rows a reference file must hold: a gate of a row or two checks nothing.
+pub const MIN_REFERENCE_ROWS: usize = 32;
+
 /// Random rows scored against tract, besides the sample rows.
 pub const RANDOM_ROWS: usize = 64;
 
@@ -67,6 +70,7 @@ pub fn check_parity(
     };
     let mut sample_rows: Vec<Vec<f32>> = Vec::new();
     if let Some(r) = &shipped {
+        check_reference(r, lowered, input_slots.len(), &reference)?;
         for (k, row) in r.rows.iter().enumerate() {
             let row: Vec<f32> = (0..input_slots.len()).map(|j| row.get(j).copied().flatten().map_or(f32::NAN, |v| v as f32)).collect();
             let out = gate.score(&row);
@@ -74,7 +78,12 @@ pub fn check_parity(
                 let want =
                     r.outputs.get(name).and_then(|v| v.get(k)).and_then(|v| v.get(*col).or(Some(v)).and_then(serde_json::Value::as_f64));
                 let Some(want) = want else {
-                    return Err(OnnxError::Read { path: reference.clone(), message: format!("no value for `{name}`[{k}][{col}]") });
+                    return Err(OnnxError::Reference {
+                        path: reference.clone(),
+                        message: format!(
+                            "output `{name}`, row {k}, column {col}: no number there (onnxruntime writes one per row and column)"
+                        ),
+                    });
                 };
                 gate.compare(out[i], want, name, *col);
             }
@@ -99,6 +108,54 @@ pub fn check_parity(
         return Err(OnnxError::Parity { path: path.into(), output, max_diff });
     }
     Ok(Parity { reference_rows: sample_rows.len(), tract_rows, tract_unavailable, max_diff })
+}
+
+/// The reference file's shape against the model's: enough rows, each as wide as the
+/// model's input, and every output the model has, with one entry per row.
+fn check_reference(r: &Reference, lowered: &Lowered, n_inputs: usize, path: &Path) -> Result<(), OnnxError> {
+    let bad = |message: String| Err(OnnxError::Reference { path: path.to_path_buf(), message });
+    if r.rows.len() < MIN_REFERENCE_ROWS {
+        return bad(format!(
+            "{} reference row(s); the parity gate needs at least {MIN_REFERENCE_ROWS} (score more sample rows with onnxruntime)",
+            r.rows.len()
+        ));
+    }
+    if let Some((k, row)) = r.rows.iter().enumerate().find(|(_, row)| row.len() != n_inputs) {
+        return bad(format!("row {k} has {} values; the model takes {n_inputs} input columns", row.len()));
+    }
+    for name in lowered_names(lowered) {
+        let Some(values) = r.outputs.get(name) else {
+            let given: Vec<&str> = r.outputs.keys().map(String::as_str).collect();
+            return bad(format!(
+                "no output `{name}` (the file has {}; the model's outputs are {})",
+                list(&given),
+                list(&lowered_names(lowered))
+            ));
+        };
+        let n = values.as_array().map_or(0, Vec::len);
+        if n != r.rows.len() {
+            return bad(format!("output `{name}` has {n} row(s), the file has {} input rows", r.rows.len()));
+        }
+    }
+    Ok(())
+}
+
+/// The model's output names, each once, in order.
+fn lowered_names(lowered: &Lowered) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for (n, _) in &lowered.outputs {
+        if !names.contains(&n.as_str()) {
+            names.push(n);
+        }
+    }
+    names
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 struct Gate<'a> {

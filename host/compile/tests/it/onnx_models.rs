@@ -124,3 +124,57 @@ fn a_model_tract_cannot_run_needs_reference_outputs() {
     let text = err.to_string();
     assert!(text.contains("onnxruntime") && text.contains("alone.reference.json") && text.contains("Scaler"), "{text}");
 }
+
+#[test]
+fn a_reference_file_that_cannot_check_anything_or_does_not_fit_is_refused_naming_what() {
+    // with_scaler_op: tract cannot run it, so the reference file is its only check.
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model("with_scaler_op").with_extension("reference.json")).unwrap()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("m.onnx");
+    std::fs::copy(model("with_scaler_op"), &copy).unwrap();
+    let lowered = lower(&copy, "m", &slots(8), None).unwrap();
+    let output = lowered.outputs[0].0.clone();
+    let check = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut r = reference.clone();
+        edit(&mut r);
+        std::fs::write(copy.with_extension("reference.json"), r.to_string()).unwrap();
+        check_parity(&copy, &lowered, &slots(8), None, &schema()).map(|p| p.reference_rows).map_err(|e| (e.code(), e.to_string()))
+    };
+    assert_eq!(check(&|_| {}), Ok(32), "the file as generated passes");
+    let keep = |n: usize| {
+        move |r: &mut serde_json::Value| {
+            r["rows"].as_array_mut().unwrap().truncate(n);
+            for v in r["outputs"].as_object_mut().unwrap().values_mut() {
+                v.as_array_mut().unwrap().truncate(n);
+            }
+        }
+    };
+    for n in [0, 1, 31] {
+        let (code, text) = check(&keep(n)).unwrap_err();
+        assert_eq!(code, "model_reference");
+        assert!(text.contains(&format!("{n} reference row(s)")) && text.contains("at least 32"), "{text}");
+    }
+    let (_, text) = check(&|r| {
+        r["rows"][5].as_array_mut().unwrap().pop();
+    })
+    .unwrap_err();
+    assert!(text.contains("row 5 has 7 values; the model takes 8"), "{text}");
+    let (_, text) = check(&|r| {
+        let o = r["outputs"].as_object_mut().unwrap();
+        let v = o.remove(&output).unwrap();
+        o.insert("probabilitys".into(), v);
+    })
+    .unwrap_err();
+    assert!(text.contains(&format!("no output `{output}`")) && text.contains("`probabilitys`"), "{text}");
+    let (_, text) = check(&|r| {
+        r["outputs"][&output].as_array_mut().unwrap().pop();
+    })
+    .unwrap_err();
+    assert!(text.contains("has 31 row(s), the file has 32 input rows"), "{text}");
+    let (_, text) = check(&|r| {
+        r["outputs"][&output][3] = serde_json::json!([null, null]);
+    })
+    .unwrap_err();
+    assert!(text.contains(&format!("output `{output}`, row 3, column")), "{text}");
+}
