@@ -84,6 +84,7 @@ test("a BigInt seed decides as the same number; out of range or elsewhere it is 
   assert.equal(thrown(() => engine.decide({ ...base.request, seed: 2n ** 70n })), JSON.parse(engine.decideJson(text)).error.code);
   assert.equal(thrown(() => engine.decide({ ...base.request, seed: -1n })), "request_malformed");
   assert.equal(thrown(() => engine.decide({ ...base.request, context: { hour: 3n } })), "request_malformed");
+  assert.equal(thrown(() => engine.decide({ ...base.request, seed: 5n, context: { hour: 3n } })), "request_malformed", "only the seed may be a BigInt");
 });
 
 test("wrong argument types are typed errors, never traps, and the engine still works", () => {

@@ -65,9 +65,6 @@ function bytesOf(value, what) {
   throw argumentError(`Engine.load: ${what} must be a Uint8Array or an ArrayBuffer, got ${typeName(value)}`);
 }
 
-const SAFE_SEED = BigInt(Number.MAX_SAFE_INTEGER);
-const BIG = "\u0000bigint:";
-
 /**
  * The request as the JSON text the core parses. `undefined` fields vanish (absent), a
  * BigInt seed is written as the integer it is (the core checks its range).
@@ -79,8 +76,10 @@ function requestText(request) {
   }
   try {
     if (typeof (/** @type {{seed?: unknown}} */ (request).seed) !== "bigint") return JSON.stringify(request);
-    const text = JSON.stringify(request, (_, v) => (typeof v === "bigint" ? BIG + v : v));
-    return text.replace(/"\\u0000bigint:(-?\d+)"/g, "$1");
+    const { seed, ...rest } = /** @type {{seed: bigint}} */ (request);
+    // The seed first, as a placeholder, then its exact digits in its place.
+    const text = JSON.stringify({ seed: 0, ...rest });
+    return `{"seed":${seed}${text.slice('{"seed":0'.length)}`;
   } catch (e) {
     // A BigInt outside `seed`, a cycle: not JSON, so not a request.
     throw errorFrom(malformedJson(`the request is not JSON: ${e instanceof Error ? e.message : String(e)}`));
