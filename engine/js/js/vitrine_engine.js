@@ -113,12 +113,12 @@ async function webCryptoVerify(input) {
   if (webCryptoEd25519 === false) return null;
   const raw = input.subarray(0, 32);
   const id = String.fromCharCode(...raw);
-  let key = cryptoKeys.get(id);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", raw.slice(), { name: "Ed25519" }, false, ["verify"]);
-    cryptoKeys.set(id, key);
-  }
   try {
+    let key = cryptoKeys.get(id);
+    if (!key) {
+      key = crypto.subtle.importKey("raw", raw.slice(), { name: "Ed25519" }, false, ["verify"]);
+      cryptoKeys.set(id, key);
+    }
     const ok = await crypto.subtle.verify({ name: "Ed25519" }, await key, input.subarray(32, 96), input.subarray(96));
     webCryptoEd25519 = true;
     return ok;
@@ -133,7 +133,12 @@ async function webCryptoVerify(input) {
 export const webCryptoStatus = () => webCryptoEd25519;
 
 const LOAD_OPTIONS = ["snapshotCacheEntries", "webCrypto"];
-const IN_NODE = typeof process === "object" && typeof process.versions?.node === "string" && typeof navigator === "undefined";
+// Node (20 has no `navigator`; 21+ says "Node.js/…"), not workerd ("Cloudflare-Workers",
+// even with nodejs_compat's `process`) nor a browser.
+const IN_NODE =
+  typeof navigator === "object" && navigator !== null
+    ? /^Node\.js\//.test(String(navigator.userAgent))
+    : typeof process === "object" && typeof process.versions?.node === "string";
 
 /** A loaded, verified bundle. */
 export class Engine {
