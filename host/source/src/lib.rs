@@ -80,7 +80,66 @@ pub fn read_schema(path: &Path) -> Result<Schema, SourceError> {
     schema(&cx, &file.schema)
 }
 
+/// Words a feature or context field may not be named: CEL's reserved words and the
+/// names rules already use (`client.x`, `ctx.page`, `now`).
+pub const RESERVED_NAMES: &[&str] = &[
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+    "has",
+    "client",
+    "ctx",
+    "now",
+];
+
+/// The one rule for feature and context field names, so that CEL can name them: an ASCII
+/// letter or `_`, then letters, digits or `_`, at most 64 characters, not a
+/// [`RESERVED_NAMES`] word. The error suggests a name that follows it.
+pub fn check_name(cx: &Ctx<'_>, what: &str, name: &str) -> Result<(), SourceError> {
+    let mut chars = name.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 64;
+    if well_formed && !RESERVED_NAMES.contains(&name) {
+        return Ok(());
+    }
+    let mut fixed: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(64).collect();
+    if fixed.is_empty() || fixed.starts_with(|c: char| c.is_ascii_digit()) || RESERVED_NAMES.contains(&fixed.as_str()) {
+        fixed.insert(0, '_');
+    }
+    let why = if well_formed {
+        "is a reserved word in rules"
+    } else {
+        "is not a name rules can use (a letter or `_`, then letters, digits or `_`, at most 64)"
+    };
+    Err(cx.invalid(format!("{what} `{name}`"), format!("{why}; e.g. `{}`", &fixed[..fixed.len().min(64)])))
+}
+
 pub fn schema(cx: &Ctx<'_>, s: &format::Schema) -> Result<Schema, SourceError> {
+    for f in &s.features {
+        check_name(cx, "feature", &f.name)?;
+    }
+    for c in &s.context {
+        check_name(cx, "context field", &c.name)?;
+    }
     let features = s
         .features
         .iter()
@@ -183,5 +242,21 @@ inputs = ["tenure"]
         let e = read_schema(dir.path()).unwrap_err();
         assert!(matches!(e, SourceError::Toml { line: 1, .. }), "{e}");
         assert_eq!(read_schema(&dir.path().join("nowhere")).unwrap_err().code(), "source_io");
+    }
+
+    #[test]
+    fn feature_and_context_names_follow_one_rule_with_a_suggestion() {
+        let dir = tempfile::tempdir().unwrap();
+        for (bad, suggestion) in
+            [("data-usage", "data_usage"), ("3g_share", "_3g_share"), ("client", "_client"), ("Plan.Name", "plan_name")]
+        {
+            std::fs::write(dir.path().join("bundle.toml"), TOML.replace("name = \"tenure\"", &format!("name = \"{bad}\""))).unwrap();
+            let e = read_schema(dir.path()).unwrap_err();
+            assert_eq!(e.code(), "source_invalid", "{e}");
+            let text = e.to_string();
+            assert!(text.contains(&format!("feature `{bad}`")) && text.contains(&format!("e.g. `{suggestion}`")), "{text}");
+        }
+        std::fs::write(dir.path().join("bundle.toml"), TOML.replace("name = \"tenure\"", "name = \"_tenure_2\"")).unwrap();
+        assert!(read_schema(dir.path()).is_ok(), "letters, digits and `_` are fine");
     }
 }
