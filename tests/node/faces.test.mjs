@@ -127,6 +127,9 @@ test("Engine.load takes the bundle as Uint8Array, ArrayBuffer, Buffer or DataVie
   assert.equal(thrown(() => Engine.load(bytes, key, { snapshotCache: 10 })), "argument_type");
   assert.equal(thrown(() => Engine.load(bytes, key, { webCrypto: "yes" })), "argument_type");
   assert.equal(thrown(() => Engine.load(bytes, key, { snapshotCacheEntries: 2 ** 21 })), "request_bad_value");
+  for (const bad of [1.5, -1, NaN, Infinity]) {
+    assert.equal(thrown(() => Engine.load(bytes, key, { snapshotCacheEntries: bad })), "argument_type", String(bad));
+  }
   assert.equal(thrown(() => Engine.load(new Uint8Array([1, 2, 3]), key)), "bundle_truncated");
   assert.throws(() => new Engine({}), VitrineError, "an Engine comes only from Engine.load");
 });

@@ -164,28 +164,25 @@ export class Engine {
     if (options === null || typeof options !== "object") throw argumentError(`Engine.load: options must be an object, got ${typeName(options)}`);
     const unknown = Object.keys(options).filter((k) => !LOAD_OPTIONS.includes(k) && options[k] !== undefined);
     if (unknown.length) throw argumentError(`Engine.load: unknown option \`${unknown[0]}\` (known: ${LOAD_OPTIONS.join(", ")})`);
+    if (options.webCrypto !== undefined && typeof options.webCrypto !== "boolean") {
+      throw argumentError(`Engine.load: webCrypto must be a boolean, got ${typeName(options.webCrypto)}`);
+    }
+    const entries = options.snapshotCacheEntries;
+    if (entries !== undefined && typeof entries !== "number") {
+      throw argumentError(`Engine.load: snapshotCacheEntries must be a number, got ${typeName(entries)}`);
+    }
     const bytes = bytesOf(bundle, "the bundle");
+    const key = typeof publicKey === "string" ? publicKey : bytesOf(publicKey, "the public key");
     let core;
     try {
-      core = typeof publicKey === "string" ? EngineCore.loadKeyText(bytes, publicKey) : EngineCore.load(bytes, bytesOf(publicKey, "the public key"));
+      core = typeof key === "string" ? EngineCore.loadKeyText(bytes, key) : EngineCore.load(bytes, key);
+      if (entries !== undefined) core.setSnapshotCacheEntries(entries);
     } catch (e) {
+      core?.free();
       throw rethrow(e);
     }
     const engine = new Engine(core);
-    if (options.webCrypto !== undefined) {
-      if (typeof options.webCrypto !== "boolean") throw argumentError(`Engine.load: webCrypto must be a boolean, got ${typeName(options.webCrypto)}`);
-      engine.#webCrypto = options.webCrypto;
-    }
-    const entries = options.snapshotCacheEntries;
-    if (entries !== undefined) {
-      if (typeof entries !== "number") throw argumentError(`Engine.load: snapshotCacheEntries must be a number, got ${typeName(entries)}`);
-      try {
-        core.setSnapshotCacheEntries(entries);
-      } catch (e) {
-        core.free();
-        throw rethrow(e);
-      }
-    }
+    if (options.webCrypto !== undefined) engine.#webCrypto = options.webCrypto;
     return engine;
   }
 

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 
 /// The error JSON `{"error":{code,stage,message}}` as a thrown JS string.
 fn throw(error: &Error) -> JsValue {
-    JsValue::from_str(&String::from_utf8_lossy(&api::error_json(error)))
+    JsValue::from_str(&text(api::error_json(error)))
 }
 
 fn text(bytes: Vec<u8>) -> String {
@@ -58,11 +58,14 @@ impl EngineCore {
         Self::load(bundle, &key)
     }
 
-    /// Resizes the verified-snapshot cache (emptying it); throws the error JSON past the limit.
+    /// Resizes the verified-snapshot cache (emptying it); throws the error JSON for a
+    /// number that is not a whole count (`argument_type`) or is past the limit.
     #[wasm_bindgen(js_name = setSnapshotCacheEntries)]
     pub fn set_snapshot_cache_entries(&mut self, entries: f64) -> Result<(), JsValue> {
-        let n = if entries.is_finite() && entries >= 0.0 && entries.fract() == 0.0 { entries as u64 } else { u64::MAX };
-        self.0.set_snapshot_cache_entries(n).map_err(|e| throw(&e))
+        if !(entries.is_finite() && entries >= 0.0 && entries.fract() == 0.0) {
+            return Err(throw(&Error::Argument(format!("Engine.load: snapshotCacheEntries must be a whole number ≥ 0, got {entries}"))));
+        }
+        self.0.set_snapshot_cache_entries(entries as u64).map_err(|e| throw(&e))
     }
 
     /// Decides a JSON request; returns the response JSON (byte-identical to the raw ABI's)

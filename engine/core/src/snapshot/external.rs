@@ -39,7 +39,7 @@ impl<'a> UnverifiedSnapshot<'a> {
         if cache.contains(self.bytes) {
             return None;
         }
-        let key = cx.keys.iter().find(|(kid, _)| kid.as_bytes() == self.kid).map(|(_, k)| k)?;
+        let key = cx.key(self.kid)?;
         Some(SigningInput { public_key: key.to_bytes(), message: [SIGNING_DOMAIN, self.signed_part()].concat(), signature: self.signature })
     }
 
@@ -49,10 +49,7 @@ impl<'a> UnverifiedSnapshot<'a> {
     /// time window is checked by every decision, as for a cache hit. Returns false (and
     /// caches nothing) when a check fails; the synchronous path then reports why.
     pub fn admit_external(self, cx: &VerifyContext<'_>, schema: &Schema, cache: &mut VerifiedCache, scratch: &mut Vec<f32>) -> bool {
-        if self.schema_hash != cx.schema_hash
-            || !cx.keys.iter().any(|(kid, _)| kid.as_bytes() == self.kid)
-            || !strict_preconditions(&self.signature)
-        {
+        if self.schema_hash != cx.schema_hash || cx.key(self.kid).is_none() || !strict_preconditions(&self.signature) {
             return false;
         }
         if decode_features(self.body, self.n_features, schema, scratch).is_err() {

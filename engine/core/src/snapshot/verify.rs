@@ -56,6 +56,13 @@ pub struct VerifyContext<'a> {
     pub skew_secs: u64,
 }
 
+impl VerifyContext<'_> {
+    /// The trusted key named `kid`.
+    pub fn key(&self, kid: &[u8]) -> Option<&VerifyingKey> {
+        self.keys.iter().find(|(k, _)| k.as_bytes() == kid).map(|(_, key)| key)
+    }
+}
+
 impl<'a> UnverifiedSnapshot<'a> {
     /// Verifies signature (or finds these exact bytes in `cache`), schema and time,
     /// then decodes the features into `features` (`NaN` = missing).
@@ -73,12 +80,7 @@ impl<'a> UnverifiedSnapshot<'a> {
                 (h, true)
             }
             None => {
-                let key = cx
-                    .keys
-                    .iter()
-                    .find(|(kid, _)| kid.as_bytes() == self.kid)
-                    .map(|(_, k)| k)
-                    .ok_or_else(|| SnapshotError::UnknownKey(self.kid().to_string()))?;
+                let key = cx.key(self.kid).ok_or_else(|| SnapshotError::UnknownKey(self.kid().to_string()))?;
                 let message = [SIGNING_DOMAIN, self.signed_part()].concat();
                 key.verify_strict(&message, &Signature::from_bytes(&self.signature)).map_err(|_| SnapshotError::BadSignature)?;
                 (super::format::snapshot_id(self.bytes), false)
