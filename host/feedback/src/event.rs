@@ -96,6 +96,10 @@ pub struct Shown {
     /// The predicted uplift, for uplift-scored offers.
     #[serde(default)]
     pub uplift: Option<f32>,
+    /// When the contact is sent, if not at the decision's time (a planned send: its day
+    /// and hour; Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<u64>,
 }
 
 /// A decision as logged: its record, what it showed, and (for decisions made by this
@@ -127,6 +131,7 @@ impl LoggedDecision {
                     treatment: o.treatment.clone(),
                     selection_probability: o.selection_probability,
                     uplift: o.uplift,
+                    sent_at: None,
                 })
             })
             .collect();

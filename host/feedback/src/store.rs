@@ -86,6 +86,19 @@ pub struct Response {
     pub value: Option<f64>,
 }
 
+/// One past contact or response of a client, for the contact history of a decision:
+/// offers shown on a page (`impression`), planned or triggered sends (`contact`, at the
+/// send time), and `click`, `conversion` and `dismiss` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactRow {
+    pub subject: String,
+    pub offer: String,
+    pub channel: String,
+    /// `impression`, `contact`, `click`, `conversion` or `dismiss`.
+    pub kind: String,
+    pub at: u64,
+}
+
 /// A stored sale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaleRow {
@@ -127,6 +140,9 @@ pub trait FeedbackStore: Send {
     fn write(&mut self, events: &[Event], sales: &[Sale], decisions: &[LoggedDecision]) -> Result<Vec<Outcome>, FeedbackError>;
 }
 
+/// The longest time between a decision and a send it planned (the longest plan window).
+pub const MAX_SEND_LEAD: u64 = 56 * 86_400;
+
 /// Reads of the feedback store. Times are unix seconds; `[from, to)` ranges.
 pub trait FeedbackRead {
     /// Event counts per (version, offer, treatment, slot, channel), ordered by those keys.
@@ -135,6 +151,12 @@ pub trait FeedbackRead {
     fn client_outcomes(&self, from: u64, to: u64) -> Result<Vec<ClientOutcome>, FeedbackError>;
     /// Offers shown to, or withheld from, clients by decisions in the range.
     fn exposures(&self, from: u64, to: u64) -> Result<Vec<Exposure>, FeedbackError>;
+    /// Contacts (at their send time) and responses in `[from, to)`, by subject then time:
+    /// what a client's decision request carries as its history. Decisions logged more than
+    /// [`MAX_SEND_LEAD`] before `from` are not read.
+    fn contact_history(&self, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError>;
+    /// The names of the bundles that logged decisions, ascending.
+    fn bundle_names(&self) -> Result<Vec<String>, FeedbackError>;
     /// Sales in the range, by subject, offer and time.
     fn sales(&self, from: u64, to: u64) -> Result<Vec<SaleRow>, FeedbackError>;
     /// Every offer shown or withheld by decisions in the range, by decision time and id.

@@ -8,12 +8,30 @@
 //! min_gap_days = 2            # between two contacts of one client
 //! quiet_days = ["sunday", "2026-11-25"]
 //! context = { page = "campaign" }   # decide context, if the schema has one
+//! allocation = "optimal"      # or "greedy" (today's order by priority, for comparison)
+//! budget = 25000.0            # total spend over the window (needs channel costs)
+//! history_days = 30           # contact history read with --history (default: the
+//!                             # longest window of the bundle's caps, suppression and plan)
+//! send_hour = 10              # send hour (UTC) when a client's history tells none
 //!
 //! [[channels]]                # in preference order
 //! name = "email"
 //! capacity = 500000           # contacts over the window
+//! # capacity_per_day = 80000  # contacts per send day
+//! # cost = 0.002              # per contact (default: the bundle's channel cost)
+//! # quiet_hours = [21, 8]     # no sends from 21:00 up to 08:00 (UTC)
 //! # slot = "email_weekly"     # default: the bundle's first slot on this channel
 //! # k = 2                     # candidates asked per client (default: max_contacts)
+//!
+//! [[offers]]                  # volume and share limits, per offer
+//! id = "fibre_upgrade"
+//! min = 1000                  # contacts at least (an error if capacities cannot reach it)
+//! max = 20000                 # contacts at most (stock)
+//! max_share = 0.4             # of all the plan's contacts
+//!
+//! [[categories]]
+//! id = "upsell"
+//! max_share = 0.6
 //! ```
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -42,7 +60,46 @@ struct RawConfig {
     quiet_days: Vec<String>,
     #[serde(default)]
     context: BTreeMap<String, ContextValue>,
+    #[serde(default)]
+    allocation: Allocation,
+    #[serde(default)]
+    budget: Option<f64>,
+    #[serde(default)]
+    history_days: Option<u32>,
+    #[serde(default = "default_hour")]
+    send_hour: u8,
     channels: Vec<RawChannel>,
+    #[serde(default)]
+    offers: Vec<RawLimit>,
+    #[serde(default)]
+    categories: Vec<RawLimit>,
+}
+
+fn default_hour() -> u8 {
+    10
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+struct RawLimit {
+    id: String,
+    #[serde(default)]
+    min: Option<i64>,
+    #[serde(default)]
+    max: Option<i64>,
+    #[serde(default)]
+    max_share: Option<f64>,
+}
+
+/// How proposals become contacts.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Allocation {
+    /// Maximise the plan's expected value under every constraint (`allocate/`).
+    #[default]
+    Optimal,
+    /// By priority alone, highest first (the planner before constraints; kept to compare).
+    Greedy,
 }
 
 #[derive(Deserialize, Debug, Clone)]
@@ -54,6 +111,12 @@ struct RawChannel {
     slot: Option<String>,
     #[serde(default)]
     k: Option<u8>,
+    #[serde(default)]
+    capacity_per_day: Option<i64>,
+    #[serde(default)]
+    cost: Option<f64>,
+    #[serde(default)]
+    quiet_hours: Option<[u8; 2]>,
 }
 
 /// One channel of the plan, in preference order.
@@ -66,6 +129,41 @@ pub struct ChannelPlan {
     pub k: u8,
     /// Contacts allowed over the window.
     pub capacity: u64,
+    /// Contacts allowed per send day (`u64::MAX`: no daily limit).
+    pub per_day: u64,
+    /// Cost of one contact (plan.toml, else the bundle's channel cost, else 0).
+    pub cost: f64,
+    /// No sends from hour `.0` up to hour `.1` (UTC; wraps past midnight).
+    pub quiet_hours: Option<[u8; 2]>,
+}
+
+impl ChannelPlan {
+    /// Whether `hour` (0–23) is a quiet hour of this channel.
+    pub fn quiet_hour(&self, hour: u8) -> bool {
+        match self.quiet_hours {
+            None => false,
+            Some([from, to]) if from <= to => (from..to).contains(&hour),
+            Some([from, to]) => hour >= from || hour < to,
+        }
+    }
+
+    /// The first hour at or after `hour` (wrapping within the day) that is not quiet.
+    pub fn send_hour(&self, hour: u8) -> u8 {
+        (0..24).map(|i| (hour + i) % 24).find(|&h| !self.quiet_hour(h)).unwrap_or(hour)
+    }
+}
+
+/// Volume and share limits of one offer or category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    /// Offer or category index in the bundle.
+    pub index: u16,
+    pub id: String,
+    pub min: u64,
+    /// `u64::MAX`: no maximum.
+    pub max: u64,
+    /// 1.0: no share limit.
+    pub max_share: f64,
 }
 
 /// The checked planning policy.
@@ -81,6 +179,17 @@ pub struct PlanConfig {
     pub quiet: u64,
     pub context: BTreeMap<String, ContextValue>,
     pub channels: Vec<ChannelPlan>,
+    pub allocation: Allocation,
+    /// Total spend allowed (`f64::INFINITY`: none).
+    pub budget: f64,
+    /// Contact history read before the window, in days.
+    pub history_days: u32,
+    /// Send hour when the client's history tells none.
+    pub send_hour: u8,
+    /// Limits per offer (bundle order of the offers named).
+    pub offers: Vec<Limit>,
+    /// Limits per category (index into the bundle's categories, sorted by name).
+    pub categories: Vec<Limit>,
 }
 
 const WEEKDAYS: [&str; 7] = ["thursday", "friday", "saturday", "sunday", "monday", "tuesday", "wednesday"];
@@ -171,9 +280,60 @@ impl PlanConfig {
                     reason: format!("k = {k} is not in 1..={}", vitrine_engine::limits::MAX_K),
                 });
             }
-            channels.push(ChannelPlan { name: c.name.clone(), slot, k, capacity: c.capacity as u64 });
+            let per_day = match c.capacity_per_day {
+                None => u64::MAX,
+                Some(n) if n < 0 => return Err(PlanError::NegativeCapacity { channel: c.name.clone(), capacity: n }),
+                Some(n) => n as u64,
+            };
+            let bundle_cost = bundle.policy.channel_costs.iter().find(|x| x.channel as usize == index).map(|x| f64::from(x.cost));
+            let cost = c.cost.or(bundle_cost).unwrap_or(0.0);
+            if !cost.is_finite() || cost < 0.0 {
+                return Err(bad(format!("channel `{}`: cost {cost} is not a finite number ≥ 0", c.name)));
+            }
+            if let Some([from, to]) = c.quiet_hours {
+                if from > 23 || to > 23 || from == to {
+                    return Err(bad(format!(
+                        "channel `{}`: quiet_hours = [{from}, {to}] must be two different hours in 0..=23 (from, up to)",
+                        c.name
+                    )));
+                }
+            }
+            channels.push(ChannelPlan {
+                name: c.name.clone(),
+                slot,
+                k,
+                capacity: c.capacity as u64,
+                per_day,
+                cost,
+                quiet_hours: c.quiet_hours,
+            });
         }
-        Ok(PlanConfig {
+        if raw.send_hour > 23 {
+            return Err(bad(format!("send_hour = {} is not an hour in 0..=23", raw.send_hour)));
+        }
+        let budget = match raw.budget {
+            None => f64::INFINITY,
+            Some(b) if !b.is_finite() || b < 0.0 => return Err(bad(format!("budget = {b} is not a finite number ≥ 0"))),
+            Some(_) if channels.iter().all(|c| c.cost == 0.0) => {
+                return Err(PlanError::Infeasible {
+                    constraint: "budget".into(),
+                    reason: "no planned channel has a cost (set `cost` on a [[channels]] or channel costs in the bundle)".into(),
+                })
+            }
+            Some(b) => b,
+        };
+        let history_days = match raw.history_days {
+            Some(d) if d == 0 || d > MAX_HISTORY_DAYS => {
+                return Err(bad(format!("history_days = {d} is not in 1..={MAX_HISTORY_DAYS}")));
+            }
+            Some(d) => d,
+            None => default_history_days(bundle, raw.days, raw.min_gap_days),
+        };
+        let offer_ids: Vec<&str> = bundle.offers.iter().map(|o| o.id.as_str()).collect();
+        let category_ids = categories(bundle);
+        let offers = limits(&raw.offers, &offer_ids, "offer", path)?;
+        let categories = limits(&raw.categories, &category_ids, "category", path)?;
+        let config = PlanConfig {
             start_day,
             days: raw.days,
             seed: raw.seed,
@@ -182,7 +342,74 @@ impl PlanConfig {
             quiet,
             context: raw.context,
             channels,
-        })
+            allocation: raw.allocation,
+            budget,
+            history_days,
+            send_hour: raw.send_hour,
+            offers,
+            categories,
+        };
+        config.check_feasible(bundle)?;
+        Ok(config)
+    }
+
+    /// Send days of the window (not quiet).
+    pub fn send_days(&self) -> u64 {
+        u64::from(self.days - self.quiet.count_ones())
+    }
+
+    /// Contacts channel `c` can carry over the window: its capacity, its daily capacity
+    /// over the send days, and the budget at its cost.
+    pub fn channel_reach(&self, c: &ChannelPlan) -> u64 {
+        let daily = c.per_day.saturating_mul(self.send_days());
+        let by_budget = if c.cost > 0.0 && self.budget.is_finite() { (self.budget / c.cost).floor() as u64 } else { u64::MAX };
+        c.capacity.min(daily).min(by_budget)
+    }
+
+    /// Refuses, before any decision, limits that no allocation can meet.
+    fn check_feasible(&self, bundle: &Bundle) -> Result<(), PlanError> {
+        let infeasible = |constraint: String, reason: String| Err(PlanError::Infeasible { constraint, reason });
+        let total: u64 = self.channels.iter().map(|c| self.channel_reach(c)).fold(0, u64::saturating_add);
+        let mut mins = 0u64;
+        for l in &self.offers {
+            let name = format!("offers.{}", l.id);
+            if l.min > l.max {
+                return infeasible(name, format!("min = {} is above max = {}", l.min, l.max));
+            }
+            let offer = &bundle.offers[l.index as usize];
+            let reach: u64 = self
+                .channels
+                .iter()
+                .filter(|c| offer.slots.iter().any(|&s| bundle.slots.get(s as usize).is_some_and(|d| d.id == c.slot)))
+                .map(|c| self.channel_reach(c))
+                .fold(0, u64::saturating_add);
+            if l.min > reach {
+                return infeasible(
+                    name,
+                    format!("min = {} contacts, but the planned channels whose slot carries the offer can send at most {reach}", l.min),
+                );
+            }
+            if l.min > 0 && (l.min as f64) > l.max_share * total as f64 {
+                return infeasible(
+                    name,
+                    format!("min = {} is above max_share = {} of the at most {total} contacts the channels can send", l.min, l.max_share),
+                );
+            }
+            mins = mins.saturating_add(l.min);
+        }
+        if mins > total {
+            return infeasible("offers".into(), format!("the minimum volumes add up to {mins}, above the {total} contacts the channels can send"));
+        }
+        if self.budget.is_finite() {
+            let cheapest = self.channels.iter().map(|c| c.cost).fold(f64::INFINITY, f64::min);
+            if mins as f64 * cheapest > self.budget {
+                return infeasible(
+                    "budget".into(),
+                    format!("the minimum volumes ({mins} contacts) cost at least {:.2} at the cheapest channel, above the budget {}", mins as f64 * cheapest, self.budget),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Unix seconds of the window's start (midnight UTC): the `now` of every decision.
@@ -190,17 +417,106 @@ impl PlanConfig {
         (self.start_day.max(0) as u64) * 86_400
     }
 
-    /// The earliest day (index in the window) a client with contacts on `used` days can
-    /// get another one: not quiet, not used, at least `min_gap_days` from every used day.
-    pub fn first_free_day(&self, used: u64) -> Option<u32> {
-        (0..self.days).find(|&d| {
+    /// The earliest day (index in the window) a client can get another contact: not
+    /// quiet, not `used`, at least `min_gap_days` from every contact (in the window and in
+    /// the `prior` days before it, bit `j` = day `j - 56`), no `days`-long window around it
+    /// (before the start too) holding `max_contacts` contacts already, and `open(day)`.
+    pub fn free_day(&self, used: u64, prior: u64, open: impl Fn(u32) -> bool) -> Option<u32> {
+        let line: u128 = u128::from(prior) | (u128::from(used) << MAX_DAYS);
+        let days = self.days;
+        (0..days).find(|&d| {
             if (self.quiet | used) & (1 << d) != 0 {
                 return false;
             }
+            let at = MAX_DAYS + d;
             let gap = self.min_gap_days;
-            (0..self.days).filter(|&u| used & (1 << u) != 0).all(|u| u.abs_diff(d) >= gap)
+            if gap > 1 && line & span(at + 1 - gap.min(at + 1), at + gap) != 0 {
+                return false;
+            }
+            let rolling_ok = (at + 1 - days.min(at + 1)..=at).all(|s| (line & span(s, s + days)).count_ones() < self.max_contacts);
+            rolling_ok && open(d)
         })
     }
+
+    /// How many more contacts a client with these days can get in the window (ignoring
+    /// channel limits).
+    pub fn placeable(&self, used: u64, prior: u64) -> u32 {
+        let mut used = used;
+        let mut n = 0;
+        while let Some(d) = self.free_day(used, prior, |_| true) {
+            used |= 1 << d;
+            n += 1;
+        }
+        n
+    }
+}
+
+/// Bits `from..to` of a 128-bit day line (clamped).
+fn span(from: u32, to: u32) -> u128 {
+    let to = to.min(128);
+    if from >= to {
+        return 0;
+    }
+    let width = to - from;
+    let ones = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
+    ones << from
+}
+
+/// Longest contact history a plan reads.
+pub const MAX_HISTORY_DAYS: u32 = 366;
+
+/// The bundle's categories, sorted and unique (the engine's category indices).
+pub fn categories(bundle: &Bundle) -> Vec<&str> {
+    let mut c: Vec<&str> = bundle.offers.iter().map(|o| o.category.as_str()).collect();
+    c.sort_unstable();
+    c.dedup();
+    c
+}
+
+/// The longest window that history can matter in: the bundle's caps and suppression,
+/// and the plan's own window and gap (whole days, at most [`MAX_HISTORY_DAYS`]).
+fn default_history_days(bundle: &Bundle, days: u32, gap: u32) -> u32 {
+    let secs = bundle
+        .offers
+        .iter()
+        .flat_map(|o| o.caps.iter().map(|c| c.window_secs))
+        .chain(bundle.policy.channel_caps.iter().map(|c| c.window_secs))
+        .chain(bundle.policy.suppression.iter().map(|s| s.window_secs))
+        .max()
+        .unwrap_or(0);
+    let d = secs.div_ceil(86_400).min(u64::from(MAX_HISTORY_DAYS)) as u32;
+    d.max(days).max(gap).clamp(1, MAX_HISTORY_DAYS)
+}
+
+fn limits(raw: &[RawLimit], known: &[&str], what: &str, path: &Path) -> Result<Vec<Limit>, PlanError> {
+    let bad = |reason: String| PlanError::Config { path: path.to_path_buf(), reason };
+    let mut out: Vec<Limit> = Vec::with_capacity(raw.len());
+    for r in raw {
+        let Some(index) = known.iter().position(|k| *k == r.id) else {
+            let hint = vitrine_base::suggest::closest(&r.id, known.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            return Err(bad(format!("unknown {what} `{}` in [[{what}s]]{hint}", r.id).replace("categorys", "categories")));
+        };
+        if out.iter().any(|l| l.id == r.id) {
+            return Err(bad(format!("{what} `{}` is listed twice", r.id)));
+        }
+        let count = |name: &str, v: Option<i64>, default: u64| match v {
+            None => Ok(default),
+            Some(n) if n < 0 => Err(bad(format!("{what} `{}`: {name} = {n} is negative", r.id))),
+            Some(n) => Ok(n as u64),
+        };
+        let share = r.max_share.unwrap_or(1.0);
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(bad(format!("{what} `{}`: max_share = {share} is not in (0, 1]", r.id)));
+        }
+        out.push(Limit {
+            index: index as u16,
+            id: r.id.clone(),
+            min: count("min", r.min, 0)?,
+            max: count("max", r.max, u64::MAX)?,
+            max_share: share,
+        });
+    }
+    Ok(out)
 }
 
 fn parse_date(s: &str) -> Option<i64> {

@@ -2,7 +2,7 @@
 //! Wasmtime (`engine-abi.wasm`'s `vitrine_plan`), both from the same request.
 use std::sync::Mutex;
 
-use vitrine_engine::decision::{DecideRequest, DecideResponse, DecisionRecord, Mode, PlanRequest, SlotRequest};
+use vitrine_engine::decision::{DecideRequest, DecideResponse, DecisionRecord, HistoryEntry, Mode, PlanRequest, SlotRequest};
 use vitrine_engine::Engine;
 
 use crate::config::PlanConfig;
@@ -39,6 +39,8 @@ pub struct Proposal {
     pub treatment: String,
     pub priority: f64,
     pub selection_probability: f64,
+    /// The predicted uplift (uplift-scored offers).
+    pub uplift: Option<f32>,
 }
 
 /// A client's decision, reduced to what planning needs.
@@ -79,19 +81,24 @@ pub fn request(config: &PlanConfig, client: &str) -> DecideRequest {
     }
 }
 
-/// The JSON plan request for `client` (what the Wasm engine and the Spark job take).
-pub fn plan_json(config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client) -> Vec<u8> {
-    let req = PlanRequest { profile: client.profile.to_wire(schema), request: request(config, &client.id) };
+/// The JSON plan request for `client` with its contact `history` (what the Wasm engine
+/// and the Spark job take).
+pub fn plan_json(config: &PlanConfig, schema: &vitrine_engine::schema::Schema, client: &Client, history: &[HistoryEntry]) -> Vec<u8> {
+    let mut request = request(config, &client.id);
+    request.history = history.to_vec();
+    let req = PlanRequest { profile: client.profile.to_wire(schema), request };
     serde_json::to_vec(&req).unwrap_or_default()
 }
 
 impl Deciders {
-    /// Decides for `client`; keeps the decision record if `keep_record`.
+    /// Decides for `client` with its contact `history`; keeps the decision record if
+    /// `keep_record`.
     pub fn decide(
         &self,
         config: &PlanConfig,
         schema: &vitrine_engine::schema::Schema,
         client: &Client,
+        history: Vec<HistoryEntry>,
         keep_record: bool,
     ) -> Result<Outcome, PlanError> {
         let refused = |code: String, message: String| PlanError::Decision { client: client.id.clone(), code, message };
@@ -102,10 +109,13 @@ impl Deciders {
                 let (engine, req) = &mut *worker;
                 // Only the seed differs between two clients' requests.
                 req.seed = client_seed(config.seed, &client.id);
-                engine.decide_profile(req, &client.profile).map_err(|e| refused(e.code().to_string(), e.to_string()))?
+                req.history = history;
+                let r = engine.decide_profile(req, &client.profile);
+                req.history.clear();
+                r.map_err(|e| refused(e.code().to_string(), e.to_string()))?
             }
             Deciders::Wasm(runtime) => {
-                let out = runtime.plan(&plan_json(config, schema, client))?;
+                let out = runtime.plan(&plan_json(config, schema, client, &history))?;
                 return match vitrine_runtime::reply::<GuestResponse>(&out) {
                     Ok(r) => Ok(outcome(config, client, r.into_response(), keep_record)),
                     Err(e) => Err(refused(e.code, e.message)),
@@ -116,8 +126,8 @@ impl Deciders {
     }
 }
 
-/// (rank, offer, treatment, priority, selection probability) of one chosen offer.
-type Pick = (u8, String, String, f64, f64);
+/// (rank, offer, treatment, priority, selection probability, uplift) of one chosen offer.
+type Pick = (u8, String, String, f64, f64, Option<f32>);
 
 /// What planning reads of a response (native or from the guest's JSON).
 struct Response {
@@ -136,7 +146,9 @@ impl From<DecideResponse> for Response {
             slots: r
                 .slots
                 .into_iter()
-                .map(|s| s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, o.priority, o.selection_probability)).collect())
+                .map(|s| {
+                    s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, o.priority, o.selection_probability, o.uplift)).collect()
+                })
                 .collect(),
             record: r.record,
         }
@@ -167,6 +179,8 @@ struct GuestChosen {
     treatment: String,
     priority: Box<serde_json::value::RawValue>,
     selection_probability: Box<serde_json::value::RawValue>,
+    #[serde(default)]
+    uplift: Option<f32>,
 }
 
 impl GuestResponse {
@@ -179,7 +193,10 @@ impl GuestResponse {
                 .slots
                 .into_iter()
                 .map(|s| {
-                    s.offers.into_iter().map(|o| (o.rank, o.offer, o.treatment, num(&o.priority), num(&o.selection_probability))).collect()
+                    s.offers
+                        .into_iter()
+                        .map(|o| (o.rank, o.offer, o.treatment, num(&o.priority), num(&o.selection_probability), o.uplift))
+                        .collect()
                 })
                 .collect(),
             record: self.record,
@@ -193,8 +210,8 @@ fn outcome(config: &PlanConfig, client: &Client, r: Response, keep_record: bool)
     // A `no_contact` client's decision holds service actions only (the engine withholds
     // every commercial offer), so whatever it proposes may be sent.
     for (ch, slot) in r.slots.into_iter().enumerate() {
-        for (rank, offer, treatment, priority, selection_probability) in slot {
-            proposals.push(Proposal { channel: ch as u8, rank, offer, treatment, priority, selection_probability });
+        for (rank, offer, treatment, priority, selection_probability, uplift) in slot {
+            proposals.push(Proposal { channel: ch as u8, rank, offer, treatment, priority, selection_probability, uplift });
         }
     }
     let status = if r.mode == Mode::NoContact && proposals.is_empty() {

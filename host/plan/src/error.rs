@@ -16,6 +16,10 @@ pub enum PlanError {
     NegativeCapacity { channel: String, capacity: i64 },
     #[error("channel `{channel}`: {reason}")]
     Slot { channel: String, reason: String },
+    #[error("infeasible plan: `{constraint}`: {reason}")]
+    Infeasible { constraint: String, reason: String },
+    #[error("history store {path}: {reason}")]
+    History { path: PathBuf, reason: String },
     #[error("the bundle does not load: {0}")]
     Bundle(String),
     #[error(transparent)]
@@ -48,6 +52,8 @@ impl PlanError {
             PlanError::UnknownChannel { .. } => "plan_unknown_channel",
             PlanError::NegativeCapacity { .. } => "plan_negative_capacity",
             PlanError::Slot { .. } => "plan_slot",
+            PlanError::Infeasible { .. } => "plan_infeasible",
+            PlanError::History { .. } => "plan_history",
             PlanError::Bundle(_) => "plan_bundle",
             PlanError::Store(e) => e.code(),
             PlanError::Runtime(e) => e.code(),

@@ -54,19 +54,28 @@ pub(super) fn log_profiles(spill: &Path, ledger: &Path, schema: &Schema, config:
     Ok(n)
 }
 
-/// Writes the spilled decision records into the feedback store, 10,000 per transaction.
-/// Decisions are keyed by id and inserted once, so a rerun of the same plan (same bundle,
-/// seed and base) logs nothing twice.
-pub(super) fn log_decisions(spill: &Path, feedback: &Path) -> Result<u64, PlanError> {
+/// Writes the spilled decision records into the feedback store, 10,000 per transaction,
+/// each with the contacts the plan sends (`sent`: one JSON line per client, in the same
+/// order), at their send time: the contact history of the next plan and the exposures
+/// the report measures. Decisions are keyed by id and inserted once, so a rerun of the
+/// same plan (same bundle, seed and base) logs nothing twice.
+pub(super) fn log_decisions(spill: &Path, sent: &Path, feedback: &Path) -> Result<u64, PlanError> {
     use vitrine_feedback::FeedbackStore;
+    let bad = |path: &Path, e: String| PlanError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) };
     let mut store = vitrine_feedback::SqliteStore::open(feedback)?;
     let file = std::fs::File::open(spill).map_err(|source| PlanError::Io { path: spill.to_path_buf(), source })?;
+    let sends = std::fs::File::open(sent).map_err(|source| PlanError::Io { path: sent.to_path_buf(), source })?;
+    let mut sends = std::io::BufReader::with_capacity(1 << 20, sends).lines();
     let mut batch = Vec::with_capacity(10_000);
     let mut n = 0u64;
     for line in std::io::BufReader::with_capacity(1 << 20, file).lines() {
         let line = line.map_err(|source| PlanError::Io { path: spill.to_path_buf(), source })?;
-        let d: vitrine_feedback::LoggedDecision =
-            serde_json::from_str(&line).map_err(|e| PlanError::Io { path: spill.to_path_buf(), source: std::io::Error::other(e) })?;
+        let mut d: vitrine_feedback::LoggedDecision = serde_json::from_str(&line).map_err(|e| bad(spill, e.to_string()))?;
+        let shown = sends
+            .next()
+            .ok_or_else(|| bad(sent, "fewer lines than decisions".into()))?
+            .map_err(|source| PlanError::Io { path: sent.to_path_buf(), source })?;
+        d.shown = serde_json::from_str(&shown).map_err(|e| bad(sent, e.to_string()))?;
         batch.push(d);
         if batch.len() == 10_000 {
             store.write(&[], &[], &batch)?;
@@ -77,5 +86,6 @@ pub(super) fn log_decisions(spill: &Path, feedback: &Path) -> Result<u64, PlanEr
     store.write(&[], &[], &batch)?;
     n += batch.len() as u64;
     let _ = std::fs::remove_file(spill);
+    let _ = std::fs::remove_file(sent);
     Ok(n)
 }

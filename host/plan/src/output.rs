@@ -9,12 +9,14 @@ use crate::PlanError;
 use vitrine_store::table::{Kind, TableWriter, Value};
 
 /// Columns of a channel file.
-pub const CONTACT_COLUMNS: [(&str, Kind); 8] = [
+pub const CONTACT_COLUMNS: [(&str, Kind); 10] = [
     ("client_id", Kind::Text),
     ("offer", Kind::Text),
     ("treatment", Kind::Text),
     ("channel", Kind::Text),
     ("send_date", Kind::Date),
+    ("send_hour", Kind::Int),
+    ("send_at", Kind::Text),
     ("priority", Kind::Float),
     ("selection_probability", Kind::Float),
     ("decision_id", Kind::Text),
@@ -35,6 +37,11 @@ pub struct Uncontacted {
     pub no_eligible_offer: u64,
     /// Every proposal went to a channel already at capacity.
     pub channel_capacity: u64,
+    /// Every proposal was left out by the budget, an offer's volume or share limit, or
+    /// the optimiser (the capacity was worth more to other clients).
+    pub plan_limits: u64,
+    /// The contact history left no room under the bundle's caps or `max_contacts`.
+    pub contact_pressure: u64,
     /// No send day left (quiet days and gaps).
     pub no_send_day: u64,
 }
@@ -47,6 +54,8 @@ impl Uncontacted {
             Reason::NoChannelConsent => &mut self.no_channel_consent,
             Reason::NoEligibleOffer => &mut self.no_eligible_offer,
             Reason::ChannelCapacity => &mut self.channel_capacity,
+            Reason::PlanLimits => &mut self.plan_limits,
+            Reason::ContactPressure => &mut self.contact_pressure,
             Reason::NoSendDay => &mut self.no_send_day,
         } += 1;
     }
@@ -55,12 +64,20 @@ impl Uncontacted {
 /// Proposals the allocation turned down, by cause.
 #[derive(Serialize, Debug, Clone, Default, PartialEq)]
 pub struct Refusals {
-    /// The client already had `max_contacts`.
+    /// The client already had `max_contacts` (with its history, in a rolling window).
     pub client_cap: u64,
-    /// The channel was full.
+    /// A cap of the bundle left no room after the client's history and earlier contacts.
+    pub contact_cap: u64,
+    /// The channel was full (over the window or on every free day).
     pub channel_capacity: u64,
+    /// The offer reached its maximum volume or a share limit.
+    pub offer_volume: u64,
+    /// The budget was spent.
+    pub budget: u64,
     /// No day satisfied the quiet days and the minimum gap.
     pub no_send_day: u64,
+    /// Priced out by the optimiser: its capacity was worth more to other contacts.
+    pub outvalued: u64,
 }
 
 /// One channel's use.
@@ -69,6 +86,11 @@ pub struct ChannelSummary {
     pub channel: String,
     pub slot: String,
     pub capacity: u64,
+    /// `null`: no daily limit.
+    pub capacity_per_day: Option<u64>,
+    /// The busiest day's contacts.
+    pub busiest_day: u64,
+    pub cost: f64,
     pub contacts: u64,
     pub capacity_used: f64,
 }
@@ -79,6 +101,35 @@ pub struct OfferSummary {
     pub offer: String,
     pub channel: String,
     pub contacts: u64,
+    /// Sum of the contacts' priorities.
+    pub value: f64,
+}
+
+/// An offer whose minimum volume was not reached: too few clients could get it.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Shortfall {
+    pub offer: String,
+    pub contacts: u64,
+    pub min: u64,
+}
+
+/// What the allocation optimised and how close it came.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Objective {
+    /// `optimal` or `greedy`.
+    pub allocation: String,
+    /// Sum of the contacts' priorities (expected incremental value when the bundle scores by uplift).
+    pub value: f64,
+    /// The Lagrangian dual's upper bound on any allocation's value (`optimal` only).
+    pub bound: Option<f64>,
+    /// `(bound − value) / bound`, an upper bound on the optimality gap.
+    pub gap_bound: Option<f64>,
+    pub dual_iterations: u32,
+    pub spent: f64,
+    /// `null`: no budget.
+    pub budget: Option<f64>,
+    pub shortfall: Vec<Shortfall>,
+    pub seconds: f64,
 }
 
 /// What `summary.json` says.
@@ -101,6 +152,9 @@ pub struct Summary {
     pub proposals: u64,
     pub channels: Vec<ChannelSummary>,
     pub offers: Vec<OfferSummary>,
+    pub objective: Objective,
+    /// Contacts and responses read from the history store (`--history`).
+    pub history_rows: Option<u64>,
     pub uncontacted: Uncontacted,
     pub refused: Refusals,
     pub files: Vec<String>,
@@ -146,17 +200,21 @@ impl Outputs {
         offer: &str,
         treatment: &str,
         day: i32,
+        hour: u8,
         priority: f64,
         probability: f64,
         decision: &str,
     ) -> Result<(), PlanError> {
         let (name, writers) = &mut self.channels[channel];
+        let at = format!("{}T{hour:02}:00:00Z", vitrine_store::table::date_text(day));
         let row = [
             Value::Text(client),
             Value::Text(offer),
             Value::Text(treatment),
             Value::Text(name),
             Value::Date(day),
+            Value::Int(i32::from(hour)),
+            Value::Text(&at),
             Value::Float(priority),
             Value::Float(probability),
             Value::Text(decision),

@@ -1,20 +1,23 @@
-//! A client's planning state in 8 bytes (the planner keeps one per client of the base):
-//! the days of the window with a contact, the status of its decision, and whether one of
-//! its proposals was refused because the channel was full. The bit layout stays inside
-//! this type.
+//! A client's planning state in 24 bytes (the planner keeps one per client of the base):
+//! the days of the window with a contact, the status of its decision, whether one of
+//! its proposals was refused and why, and from the history store the days before the
+//! window with a contact and the days of the window an earlier plan already booked. The bit layout stays inside this type.
 use crate::decide::Status;
 
 const STATUS_SHIFT: u32 = 56;
 const DAYS_MASK: u64 = (1 << STATUS_SHIFT) - 1;
+const PRIOR_MASK: u64 = (1 << crate::config::MAX_DAYS) - 1;
 const STATUS_MASK: u64 = 0b111 << STATUS_SHIFT;
 const CAPACITY_REFUSED: u64 = 1 << 60;
+const LIMIT_REFUSED: u64 = 1 << 61;
+const CAP_REFUSED: u64 = 1 << 62;
 
 // Every day of the longest window has a bit below the status.
 const _: () = assert!(crate::config::MAX_DAYS <= STATUS_SHIFT);
 
 /// One client's state during allocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientState(u64);
+pub struct ClientState(u64, u64, u64);
 
 /// Why a client got no contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +28,12 @@ pub enum Reason {
     NoEligibleOffer,
     /// Proposals existed, but their channels were full.
     ChannelCapacity,
+    /// Proposals existed, but the budget, an offer's volume or share limit, or the
+    /// optimiser's prices (the capacity was worth more to other clients) left them out.
+    PlanLimits,
+    /// Proposals existed, but the client's contact history left no room under the
+    /// bundle's caps or the plan's `max_contacts`.
+    ContactPressure,
     /// Proposals existed and channels had room, but no day was free (gap, quiet days).
     NoSendDay,
 }
@@ -37,6 +46,8 @@ impl Reason {
             Reason::NoChannelConsent => "no_channel_consent",
             Reason::NoEligibleOffer => "no_eligible_offer",
             Reason::ChannelCapacity => "channel_capacity",
+            Reason::PlanLimits => "plan_limits",
+            Reason::ContactPressure => "contact_pressure",
             Reason::NoSendDay => "no_send_day",
         }
     }
@@ -51,7 +62,30 @@ impl ClientState {
             Status::NoChannelConsent => 2,
             Status::NoEligibleOffer => 3,
         };
-        ClientState(bits << STATUS_SHIFT)
+        ClientState(bits << STATUS_SHIFT, 0, 0)
+    }
+
+    /// Marks the days before the window with a contact on a planned channel: bit `j` is
+    /// day `j - 56` of the window (bit 55 the day before it).
+    pub fn with_prior(mut self, prior: u64) -> ClientState {
+        self.1 = prior & PRIOR_MASK;
+        self
+    }
+
+    /// Marks days of the window already holding a send of an earlier plan.
+    pub fn with_booked(mut self, booked: u64) -> ClientState {
+        self.2 = booked & DAYS_MASK;
+        self
+    }
+
+    /// Days of the window with a contact, this plan's or an earlier one's.
+    pub fn occupied(self) -> u64 {
+        self.days() | self.2
+    }
+
+    /// Days before the window with a contact (bit 55: the day before the window).
+    pub fn prior(self) -> u64 {
+        self.1
     }
 
     /// The decision's status.
@@ -76,12 +110,27 @@ impl ClientState {
 
     /// Books a contact on `day` (`day < MAX_DAYS`).
     pub fn contact_on(&mut self, day: u32) {
-        self.0 |= (1u64 << day) & DAYS_MASK;
+        self.0 |= (1u64.checked_shl(day).unwrap_or(0)) & DAYS_MASK;
+    }
+
+    /// Takes back the contact on `day`.
+    pub fn cancel(&mut self, day: u32) {
+        self.0 &= !((1u64.checked_shl(day).unwrap_or(0)) & DAYS_MASK);
     }
 
     /// Notes that a proposal was refused because its channel was full.
     pub fn refused_for_capacity(&mut self) {
         self.0 |= CAPACITY_REFUSED;
+    }
+
+    /// Notes that a proposal was refused by the budget, a volume or share limit, or prices.
+    pub fn refused_for_limits(&mut self) {
+        self.0 |= LIMIT_REFUSED;
+    }
+
+    /// Notes that a proposal was refused by the client's contact history.
+    pub fn refused_for_pressure(&mut self) {
+        self.0 |= CAP_REFUSED;
     }
 
     /// Why the client got no contact, or `None` if it got one.
@@ -94,6 +143,8 @@ impl ClientState {
             Status::NoChannelConsent => Reason::NoChannelConsent,
             Status::NoEligibleOffer => Reason::NoEligibleOffer,
             Status::Candidates if self.0 & CAPACITY_REFUSED != 0 => Reason::ChannelCapacity,
+            Status::Candidates if self.0 & LIMIT_REFUSED != 0 => Reason::PlanLimits,
+            Status::Candidates if self.0 & CAP_REFUSED != 0 => Reason::ContactPressure,
             Status::Candidates => Reason::NoSendDay,
         })
     }

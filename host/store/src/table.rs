@@ -23,6 +23,8 @@ pub enum Kind {
     Bool,
     /// Days since 1970-01-01 (Parquet `DATE`; `YYYY-MM-DD` in CSV).
     Date,
+    /// A 32-bit integer (Parquet `INT32`).
+    Int,
 }
 
 /// One cell to write.
@@ -33,6 +35,7 @@ pub enum Value<'a> {
     Float(f64),
     Bool(bool),
     Date(i32),
+    Int(i32),
 }
 
 /// Why a table could not be written.
@@ -59,6 +62,7 @@ enum Buffer {
     Float(Vec<f64>),
     Bool(Vec<bool>),
     Date(Vec<i32>),
+    Int(Vec<i32>),
 }
 
 enum Sink {
@@ -135,6 +139,7 @@ impl TableWriter {
                         Kind::Float => (Physical::DOUBLE, None),
                         Kind::Bool => (Physical::BOOLEAN, None),
                         Kind::Date => (Physical::INT32, Some(LogicalType::Date)),
+                        Kind::Int => (Physical::INT32, None),
                     };
                     Type::primitive_type_builder(name, physical)
                         .with_repetition(Repetition::OPTIONAL)
@@ -155,6 +160,7 @@ impl TableWriter {
                         Kind::Float => Buffer::Float(Vec::new()),
                         Kind::Bool => Buffer::Bool(Vec::new()),
                         Kind::Date => Buffer::Date(Vec::new()),
+                        Kind::Int => Buffer::Int(Vec::new()),
                     };
                     (b, Vec::new())
                 })
@@ -188,6 +194,7 @@ impl TableWriter {
                     | (Value::Float(_), Kind::Float)
                     | (Value::Bool(_), Kind::Bool)
                     | (Value::Date(_), Kind::Date)
+                    | (Value::Int(_), Kind::Int)
             );
             if !fits {
                 return Err(err(format!("value {v:?} does not fit a {k:?} column")));
@@ -203,6 +210,7 @@ impl TableWriter {
                         Value::Float(x) => format!("{x}"),
                         Value::Bool(b) => b.to_string(),
                         Value::Date(d) => date_text(*d),
+                        Value::Int(i) => i.to_string(),
                     })
                     .collect();
                 w.write_record(&cells).map_err(|e| err(e.to_string()))?;
@@ -223,7 +231,7 @@ impl TableWriter {
                             b.push(*x);
                             true
                         }
-                        (Buffer::Date(b), Value::Date(x)) => {
+                        (Buffer::Date(b), Value::Date(x)) | (Buffer::Int(b), Value::Int(x)) => {
                             b.push(*x);
                             true
                         }
@@ -261,7 +269,7 @@ impl TableWriter {
                 Buffer::Text(b) => col.typed::<ByteArrayType>().write_batch(b, Some(defs), None).map(drop),
                 Buffer::Float(b) => col.typed::<DoubleType>().write_batch(b, Some(defs), None).map(drop),
                 Buffer::Bool(b) => col.typed::<BoolType>().write_batch(b, Some(defs), None).map(drop),
-                Buffer::Date(b) => col.typed::<Int32Type>().write_batch(b, Some(defs), None).map(drop),
+                Buffer::Date(b) | Buffer::Int(b) => col.typed::<Int32Type>().write_batch(b, Some(defs), None).map(drop),
             }
             .map_err(&err)?;
             col.close().map_err(&err)?;
@@ -269,7 +277,7 @@ impl TableWriter {
                 Buffer::Text(b) => b.clear(),
                 Buffer::Float(b) => b.clear(),
                 Buffer::Bool(b) => b.clear(),
-                Buffer::Date(b) => b.clear(),
+                Buffer::Date(b) | Buffer::Int(b) => b.clear(),
             }
             defs.clear();
         }

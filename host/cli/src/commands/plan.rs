@@ -32,6 +32,12 @@ pub struct Args {
     /// export and no --ledger, planned decisions join as ledger misses).
     #[arg(long)]
     ledger: Option<PathBuf>,
+    /// Read each client's contact history (page impressions, earlier plans' and triggers'
+    /// sends, clicks, conversions) from this feedback store, so the bundle's caps and
+    /// suppression and the plan's `max_contacts` and `min_gap_days` hold across channels
+    /// and across plans; send hours follow each client's own response times.
+    #[arg(long)]
+    history: Option<PathBuf>,
     /// Decide with `engine-abi.wasm` under Wasmtime instead of the native engine.
     #[arg(long)]
     wasm: bool,
@@ -67,6 +73,7 @@ pub fn run(a: Args) -> Result<()> {
         engine,
         feedback: a.feedback,
         ledger,
+        history: a.history,
         threads: a.threads,
         progress: &progress,
     };
@@ -86,10 +93,34 @@ pub fn run(a: Args) -> Result<()> {
         s.start, s.days, s.quiet_days, s.max_contacts, s.min_gap_days
     );
     for c in &s.channels {
-        println!("  {:<10} {:>10} contacts of {:>10} ({:.1}%)", c.channel, c.contacts, c.capacity, 100.0 * c.capacity_used);
+        println!(
+            "  {:<10} {:>10} contacts of {:>10} ({:.1}%), busiest day {}, cost {:.2} each",
+            c.channel,
+            c.contacts,
+            c.capacity,
+            100.0 * c.capacity_used,
+            c.busiest_day,
+            c.cost
+        );
+    }
+    let o = &s.objective;
+    let bound = match (o.bound, o.gap_bound) {
+        (Some(b), Some(g)) => format!(", dual bound {b:.2} (gap ≤ {:.3}%)", 100.0 * g),
+        _ => String::new(),
+    };
+    let budget = o.budget.map(|b| format!(" of {b:.2}")).unwrap_or_default();
+    println!("{} allocation: value {:.2}{bound}, spent {:.2}{budget}, in {:.1} s", o.allocation, o.value, o.spent, o.seconds);
+    for f in &o.shortfall {
+        println!("  offer {}: {} contacts, below its minimum {} (too few clients could get it)", f.offer, f.contacts, f.min);
+    }
+    if let Some(n) = s.history_rows {
+        println!("{n} contacts and responses read from the history store");
     }
     let u = &s.uncontacted;
-    println!("{} clients contacted, {} contacts; uncontacted: {} no_contact, {} no channel consent, {} no eligible offer, {} channel capacity, {} no send day", s.contacted, s.contacts, u.no_contact, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.no_send_day);
+    println!(
+        "{} clients contacted, {} contacts; uncontacted: {} no_contact, {} no channel consent, {} no eligible offer, {} channel capacity, {} plan limits, {} contact pressure, {} no send day",
+        s.contacted, s.contacts, u.no_contact, u.no_channel_consent, u.no_eligible_offer, u.channel_capacity, u.plan_limits, u.contact_pressure, u.no_send_day
+    );
     if let Some(n) = s.logged_decisions {
         println!("{n} decisions logged to the feedback store");
     }

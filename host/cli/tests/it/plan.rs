@@ -126,7 +126,6 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
         assert_eq!(rows, table(&plan.join(format!("{channel}.csv"))), "{channel}: Parquet and CSV hold the same rows");
         assert!(rows.len() <= capacity, "{channel}: {} contacts over a capacity of {capacity}", rows.len());
         full += usize::from(rows.len() == capacity);
-        let mut last = f64::INFINITY;
         for r in &rows {
             assert_eq!(r["channel"], channel);
             assert_eq!(
@@ -137,9 +136,9 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
             );
             let d = day(&r["send_date"]);
             assert!((start..start + 7).contains(&d) && !quiet.contains(&d), "send date {} outside the window or quiet", r["send_date"]);
-            let p: f64 = r["priority"].parse().unwrap();
-            assert!(p <= last, "rows are in allocation order (priority descending)");
-            last = p;
+            let hour: u32 = r["send_hour"].parse().unwrap();
+            assert!(hour < 24);
+            assert_eq!(r["send_at"], format!("{}T{hour:02}:00:00Z", r["send_date"]));
             per_client.entry(r["client_id"].clone()).or_default().push(d);
             assert!(
                 per_client_offers.entry(r["client_id"].clone()).or_default().insert(r["offer"].clone()),
@@ -204,7 +203,7 @@ fn a_plan_respects_every_cap_and_is_the_edge_s_decision() {
             id: r["client_id"].clone(),
             profile: vitrine_engine::snapshot::Profile { subject: c.subject, consent: c.consent, values: c.values },
         };
-        let resp: Guest = serde_json::from_slice(&runtime.plan(&plan_json(&config, &schema, &client)).unwrap()).unwrap();
+        let resp: Guest = serde_json::from_slice(&runtime.plan(&plan_json(&config, &schema, &client, &[])).unwrap()).unwrap();
         assert_eq!(resp.decision_id, r["decision_id"]);
         let slot = resp.slots.iter().find(|s| s.channel == r["channel"]).unwrap();
         let chosen =

@@ -35,6 +35,7 @@ fn shown(offer: &str, uplift: f32) -> Shown {
         treatment: "t".into(),
         selection_probability: 1.0,
         uplift: Some(uplift),
+        sent_at: None,
     }
 }
 

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS shown (
     treatment TEXT NOT NULL,
     selection_probability REAL NOT NULL,
     uplift REAL,
+    sent_at INTEGER,
     PRIMARY KEY (decision_id, slot, rank)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS withheld (
@@ -118,6 +119,9 @@ fn migrate(conn: &Connection) -> Result<(), FeedbackError> {
     if has("shown", "selection_probability")? && !has("shown", "uplift")? {
         conn.execute_batch("ALTER TABLE shown ADD COLUMN uplift REAL;")?;
     }
+    if has("shown", "selection_probability")? && !has("shown", "sent_at")? {
+        conn.execute_batch("ALTER TABLE shown ADD COLUMN sent_at INTEGER;")?;
+    }
     Ok(())
 }
 
@@ -127,9 +131,10 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, d: &LoggedDecision) -> Result
     let arm = r.arm.map(|a| a.as_str());
     let n = tx.prepare_cached("INSERT OR IGNORE INTO decisions (decision_id, at, bundle, bundle_version, arm, mode, subject, source, record, request) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?
         .execute(params![r.decision_id, r.now as i64, r.bundle, r.bundle_version as i64, arm, d.mode, r.subject, d.source, record, d.request])?;
-    let mut shown = tx.prepare_cached("INSERT OR IGNORE INTO shown (decision_id, slot, rank, channel, offer, treatment, selection_probability, uplift) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+    let mut shown = tx.prepare_cached("INSERT OR IGNORE INTO shown (decision_id, slot, rank, channel, offer, treatment, selection_probability, uplift, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
     for s in &d.shown {
-        shown.execute(params![r.decision_id, s.slot, s.rank, s.channel, s.offer, s.treatment, s.selection_probability, s.uplift])?;
+        let sent_at = s.sent_at.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        shown.execute(params![r.decision_id, s.slot, s.rank, s.channel, s.offer, s.treatment, s.selection_probability, s.uplift, sent_at])?;
     }
     if n == 1 {
         let mut withheld =
@@ -193,6 +198,7 @@ impl FeedbackStore for SqliteStore {
                     treatment: e.treatment.clone(),
                     selection_probability: p,
                     uplift: e.uplift,
+                    sent_at: None,
                 });
                 insert_decision(
                     &tx,

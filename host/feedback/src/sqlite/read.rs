@@ -3,7 +3,7 @@ use rusqlite::params;
 
 use super::SqliteStore;
 use crate::store::{
-    ClientOutcome, DecisionOffer, EventCounts, Exposure, FeedbackRead, FirstPick, LoggedRequest, OfferCounts, Response, SaleRow,
+    ClientOutcome, ContactRow, DecisionOffer, EventCounts, Exposure, FeedbackRead, FirstPick, LoggedRequest, OfferCounts, Response, SaleRow,
 };
 use crate::FeedbackError;
 
@@ -74,7 +74,7 @@ impl FeedbackRead for SqliteStore {
 
     fn exposures(&self, from: u64, to: u64) -> Result<Vec<Exposure>, FeedbackError> {
         let mut q = self.conn.prepare_cached(
-            "SELECT d.subject, d.arm, s.offer, s.channel, d.bundle_version, d.at, 1, s.uplift
+            "SELECT d.subject, d.arm, s.offer, s.channel, d.bundle_version, COALESCE(s.sent_at, d.at), 1, s.uplift
              FROM shown s JOIN decisions d ON d.decision_id = s.decision_id
              WHERE d.at >= ?1 AND d.at < ?2 AND d.subject IS NOT NULL AND d.arm IS NOT NULL
              UNION ALL
@@ -95,6 +95,31 @@ impl FeedbackRead for SqliteStore {
                 uplift: r.get::<_, Option<f64>>(7)?.map(|x| x as f32),
             })
         })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn contact_history(&self, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT d.subject, s.offer, s.channel, CASE WHEN s.sent_at IS NOT NULL THEN 'contact' ELSE 'impression' END,
+                    COALESCE(s.sent_at, d.at) AS t
+             FROM shown s JOIN decisions d ON d.decision_id = s.decision_id
+             WHERE d.at >= ?3 AND d.at < ?2 AND d.subject IS NOT NULL AND COALESCE(s.sent_at, d.at) >= ?1 AND COALESCE(s.sent_at, d.at) < ?2
+             UNION ALL
+             SELECT d.subject, e.offer, e.channel, e.kind, e.at
+             FROM events e JOIN decisions d ON d.decision_id = e.decision_id
+             WHERE e.at >= ?1 AND e.at < ?2 AND e.kind IN ('click', 'conversion', 'dismiss') AND d.subject IS NOT NULL
+             ORDER BY 1, 5, 2, 4",
+        )?;
+        let lead_from = from.saturating_sub(crate::store::MAX_SEND_LEAD);
+        let rows = q.query_map(params![at(from), at(to), at(lead_from)], |r| {
+            Ok(ContactRow { subject: r.get(0)?, offer: r.get(1)?, channel: r.get(2)?, kind: r.get(3)?, at: count(r.get(4)?) })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn bundle_names(&self) -> Result<Vec<String>, FeedbackError> {
+        let mut q = self.conn.prepare_cached("SELECT DISTINCT bundle FROM decisions ORDER BY 1")?;
+        let rows = q.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
