@@ -398,14 +398,21 @@ impl PlanConfig {
             mins = mins.saturating_add(l.min);
         }
         if mins > total {
-            return infeasible("offers".into(), format!("the minimum volumes add up to {mins}, above the {total} contacts the channels can send"));
+            return infeasible(
+                "offers".into(),
+                format!("the minimum volumes add up to {mins}, above the {total} contacts the channels can send"),
+            );
         }
         if self.budget.is_finite() {
             let cheapest = self.channels.iter().map(|c| c.cost).fold(f64::INFINITY, f64::min);
             if mins as f64 * cheapest > self.budget {
                 return infeasible(
                     "budget".into(),
-                    format!("the minimum volumes ({mins} contacts) cost at least {:.2} at the cheapest channel, above the budget {}", mins as f64 * cheapest, self.budget),
+                    format!(
+                        "the minimum volumes ({mins} contacts) cost at least {:.2} at the cheapest channel, above the budget {}",
+                        mins as f64 * cheapest,
+                        self.budget
+                    ),
                 );
             }
         }
@@ -493,7 +500,8 @@ fn limits(raw: &[RawLimit], known: &[&str], what: &str, path: &Path) -> Result<V
     let mut out: Vec<Limit> = Vec::with_capacity(raw.len());
     for r in raw {
         let Some(index) = known.iter().position(|k| *k == r.id) else {
-            let hint = vitrine_base::suggest::closest(&r.id, known.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+            let hint =
+                vitrine_base::suggest::closest(&r.id, known.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
             return Err(bad(format!("unknown {what} `{}` in [[{what}s]]{hint}", r.id).replace("categorys", "categories")));
         };
         if out.iter().any(|l| l.id == r.id) {

@@ -31,8 +31,8 @@ use allocate::{Cand, Pool, NO_DAY, UNLIMITED};
 pub use config::{categories, Allocation, ChannelPlan, Limit, PlanConfig, MAX_DAYS};
 pub use decide::{client_seed, plan_json, request, Deciders, Outcome, Status};
 pub use error::PlanError;
-pub use input::{Client, Source};
 pub use history::{ClientHistory, History};
+pub use input::{Client, Source};
 pub use output::{ChannelSummary, Objective, OfferSummary, Shortfall, Summary};
 use rayon::prelude::*;
 pub use state::ClientState;
@@ -413,7 +413,8 @@ fn write_contacts(
             }
         }
         if let Some((w, p)) = &mut sent {
-            let mut line = serde_json::to_vec(&shown).map_err(|e| PlanError::Io { path: p.to_path_buf(), source: std::io::Error::other(e) })?;
+            let mut line =
+                serde_json::to_vec(&shown).map_err(|e| PlanError::Io { path: p.to_path_buf(), source: std::io::Error::other(e) })?;
             line.push(b'\n');
             w.write_all(&line).map_err(io(p))?;
         }

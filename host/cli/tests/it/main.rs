@@ -17,6 +17,7 @@ mod learning_loop;
 mod ledger;
 mod ope_cli;
 mod plan;
+mod plan_history;
 mod serve_http;
 mod standalone;
 mod uplift_policy;

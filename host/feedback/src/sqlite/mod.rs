@@ -134,7 +134,17 @@ fn insert_decision(tx: &rusqlite::Transaction<'_>, d: &LoggedDecision) -> Result
     let mut shown = tx.prepare_cached("INSERT OR IGNORE INTO shown (decision_id, slot, rank, channel, offer, treatment, selection_probability, uplift, sent_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
     for s in &d.shown {
         let sent_at = s.sent_at.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
-        shown.execute(params![r.decision_id, s.slot, s.rank, s.channel, s.offer, s.treatment, s.selection_probability, s.uplift, sent_at])?;
+        shown.execute(params![
+            r.decision_id,
+            s.slot,
+            s.rank,
+            s.channel,
+            s.offer,
+            s.treatment,
+            s.selection_probability,
+            s.uplift,
+            sent_at
+        ])?;
     }
     if n == 1 {
         let mut withheld =

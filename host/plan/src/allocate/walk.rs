@@ -219,12 +219,7 @@ impl<'a> Books<'a> {
     /// The result; counts each never-booked candidate's last refusal, and notes on the
     /// client state that a shared limit (not its own caps) left it out.
     pub fn finish(self, states: &mut [ClientState]) -> Result {
-        let mut r = Result {
-            used: self.channel_used.clone(),
-            value: self.value,
-            spent: self.spent,
-            ..Result::default()
-        };
+        let mut r = Result { used: self.channel_used.clone(), value: self.value, spent: self.spent, ..Result::default() };
         for (j, c) in self.pool.cands.iter().enumerate() {
             if self.day[j] != NO_DAY {
                 *r.per_offer.entry((c.pref, c.offer)).or_default() += 1;

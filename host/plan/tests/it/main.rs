@@ -1,0 +1,4 @@
+//! The planner's allocation on seeded instances: every constraint holds, and the optimal
+//! allocation is checked against an exact LP.
+mod instance;
+mod optimal;
