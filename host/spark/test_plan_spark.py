@@ -24,6 +24,7 @@ seed = 7
 max_contacts = 2
 min_gap_days = 2
 quiet_days = ["sunday"]
+allocation = "greedy"
 
 [[channels]]
 name = "email"
@@ -34,6 +35,7 @@ capacity = 300
 [[channels]]
 name = "sms"
 capacity = 120
+quiet_hours = [21, 11]
 """
 
 

@@ -6,7 +6,9 @@ as `vitrine plan` (profile + decide request, `vitrine_plan` on the raw ABI). The
 proposals are then sorted in the planner's global order (priority, channel
 preference, client id, rank) and the driver applies the global caps greedily while
 streaming them (`toLocalIterator`): per-client contact budget, minimum gap, quiet
-days, channel capacities. Output: one Parquet folder per channel and one for the
+days, channel capacities: `vitrine plan` with `allocation = "greedy"`. The optimal
+allocation, budgets, volume and share limits and `--history` are `vitrine plan`'s
+only; a plan.toml that asks for them is refused here. Output: one Parquet folder per channel and one for the
 uncontacted clients, with the columns of `vitrine plan`.
 
     spark-submit --files dist/engine-abi.wasm,plan.vbnd,bundle.pub,plan.toml \
@@ -116,6 +118,14 @@ def resolve_config(path: str, engine: WasmEngine) -> dict:
             if 0 <= d < days:
                 quiet |= 1 << d
     max_contacts = int(raw["max_contacts"])
+    if raw.get("allocation", "optimal") != "greedy":
+        raise ValueError("the Spark planner allocates greedily: set allocation = \"greedy\" in plan.toml (`vitrine plan` runs the optimal allocation)")
+    for key in ("budget", "offers", "categories", "history_days"):
+        if key in raw:
+            raise ValueError(f"`{key}` is not supported by the Spark planner yet: plan with `vitrine plan`")
+    send_hour = int(raw.get("send_hour", 10))
+    if not 0 <= send_hour <= 23:
+        raise ValueError(f"send_hour = {send_hour} is not an hour in 0..=23")
     channels = []
     known = engine.info()["channels"]
     for c in raw["channels"]:
@@ -123,10 +133,19 @@ def resolve_config(path: str, engine: WasmEngine) -> dict:
             raise ValueError(f"channel `{c['name']}` is not a channel of the bundle's schema (channels: {', '.join(known)})")
         if c["capacity"] < 0:
             raise ValueError(f"channel `{c['name']}`: capacity {c['capacity']} is negative")
+        if "capacity_per_day" in c or "cost" in c:
+            raise ValueError(f"channel `{c['name']}`: capacity_per_day and cost are not supported by the Spark planner yet: plan with `vitrine plan`")
         slot = c.get("slot")
         if slot is None:
             slot = slot_of_channel(engine, c["name"])
-        channels.append({"name": c["name"], "slot": slot, "k": int(c.get("k", min(max_contacts, 255))), "capacity": int(c["capacity"])})
+        quiet_hours = c.get("quiet_hours")
+        channels.append({
+            "name": c["name"],
+            "slot": slot,
+            "k": int(c.get("k", min(max_contacts, 255))),
+            "capacity": int(c["capacity"]),
+            "hour": channel_send_hour(quiet_hours, send_hour),
+        })
     epoch = dt.date(1970, 1, 1)
     return {
         "start_day": (start - epoch).days,
@@ -138,6 +157,19 @@ def resolve_config(path: str, engine: WasmEngine) -> dict:
         "context": raw.get("context", {}),
         "channels": channels,
     }
+
+
+def channel_send_hour(quiet_hours, hour: int) -> int:
+    """The first hour at or after `hour` outside the channel's quiet hours [from, to)."""
+    if not quiet_hours:
+        return hour
+    lo, hi = quiet_hours
+    quiet = (lambda h: lo <= h < hi) if lo <= hi else (lambda h: h >= lo or h < hi)
+    for i in range(24):
+        h = (hour + i) % 24
+        if not quiet(h):
+            return h
+    return hour
 
 
 def slot_of_channel(engine: WasmEngine, channel: str) -> str:
@@ -277,9 +309,13 @@ def main(argv=None):
         days[r.client_id] = mask | (1 << d)
         used[r.pref] += 1
         send = dt.date(1970, 1, 1) + dt.timedelta(days=cfg["start_day"] + d)
-        contacts.append((r.client_id, r.offer, r.treatment, ch["name"], send, r.priority, r.selection_probability, r.decision_id))
+        at = f"{send.isoformat()}T{ch['hour']:02}:00:00Z"
+        contacts.append((r.client_id, r.offer, r.treatment, ch["name"], send, ch["hour"], at, r.priority, r.selection_probability, r.decision_id))
 
-    cols = "client_id string, offer string, treatment string, channel string, send_date date, priority double, selection_probability double, decision_id string"
+    cols = (
+        "client_id string, offer string, treatment string, channel string, send_date date, send_hour int, send_at string, "
+        "priority double, selection_probability double, decision_id string"
+    )
     plan = spark.createDataFrame(contacts, cols)
     for ch in cfg["channels"]:
         plan.where(F.col("channel") == ch["name"]).coalesce(1).write.mode("overwrite").parquet(f"{a.out}/{ch['name']}")

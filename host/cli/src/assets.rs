@@ -16,6 +16,7 @@ pub const EXAMPLE: Files = &[
 /// `web-demo/bundle`: the demo's 13 offers and its propensity model.
 pub const DEMO: Files = &[
     ("bundle.toml", include_bytes!("../../../web-demo/bundle/bundle.toml")),
+    ("triggers.toml", include_bytes!("../../../web-demo/triggers.toml")),
     ("models/offers.onnx", include_bytes!("../../../web-demo/bundle/models/offers.onnx")),
     ("models/offers.reference.json", include_bytes!("../../../web-demo/bundle/models/offers.reference.json")),
 ];

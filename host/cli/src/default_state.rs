@@ -86,6 +86,7 @@ pub fn prepare(state: &Path, listen: std::net::SocketAddr, world: World, engine:
         warm: 16,
         demo_login: false,
         learn: None,
+        triggers: (world == World::Demo).then(|| src.join("triggers.toml")),
     })
 }
 

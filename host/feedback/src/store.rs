@@ -155,6 +155,8 @@ pub trait FeedbackRead {
     /// what a client's decision request carries as its history. Decisions logged more than
     /// [`MAX_SEND_LEAD`] before `from` are not read.
     fn contact_history(&self, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError>;
+    /// [`FeedbackRead::contact_history`] of one client (by subject), by time.
+    fn client_history(&self, subject: &str, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError>;
     /// The names of the bundles that logged decisions, ascending.
     fn bundle_names(&self) -> Result<Vec<String>, FeedbackError>;
     /// Sales in the range, by subject, offer and time.

@@ -10,6 +10,7 @@ pub mod metrics;
 mod routes;
 mod state;
 mod static_files;
+pub mod trigger;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -53,6 +54,8 @@ pub struct ServeConfig {
     /// Demo only: `GET /demo/login/{client}` hands out a client's snapshot without the
     /// API key (a simulated login for the storefront).
     pub demo_login: bool,
+    /// The trigger policy (`POST /v1/trigger`), if any.
+    pub triggers: Option<PathBuf>,
     /// Periodic learning (off unless set): every `interval` seconds, learn from the
     /// feedback of the last `window` seconds, sign with `key` and hot-swap.
     pub learn: Option<LearnLoop>,
@@ -73,6 +76,10 @@ pub enum ServeError {
     Store(#[from] vitrine_store::StoreError),
     #[error("snapshot key: {0}")]
     Snapshot(String),
+    #[error("{0}")]
+    Bundle(String),
+    #[error("trigger policy {0}")]
+    Triggers(#[from] trigger::TriggerConfigError),
 }
 
 impl ServeError {
@@ -85,6 +92,8 @@ impl ServeError {
             ServeError::Feedback(e) => e.code(),
             ServeError::Store(e) => e.code(),
             ServeError::Snapshot(_) => "serve_snapshot_key",
+            ServeError::Triggers(_) => "serve_triggers",
+            ServeError::Bundle(_) => "serve_bundle",
         }
     }
 }
@@ -113,6 +122,16 @@ pub fn build(config: &ServeConfig) -> Result<Server, ServeError> {
         }
         None => None,
     };
+    let triggers = match &config.triggers {
+        Some(path) => {
+            let deployment = runtime.current();
+            let Some(bundle) = deployment.facts.bundle.as_deref() else {
+                return Err(ServeError::Bundle("the served bundle is not verified natively: triggers need its schema and slots".into()));
+            };
+            Some(Arc::new(trigger::TriggerPolicy::load(path, bundle)?))
+        }
+        None => None,
+    };
     let state = Arc::new(AppState {
         runtime,
         writer,
@@ -129,6 +148,7 @@ pub fn build(config: &ServeConfig) -> Result<Server, ServeError> {
         bundle_key_hex: vitrine_base::hex::encode(&key),
         subjects: std::sync::Mutex::new(None),
         ledger_pruned: std::sync::atomic::AtomicU64::new(0),
+        triggers,
     });
     state.metrics.bundle_version(state.runtime.current().version());
     Ok(Server { router: router(state.clone()), state, writer_thread })
@@ -139,6 +159,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     // Routes that hand out client data or change what is served need the API key.
     let keyed = Router::new()
         .route("/v1/snapshot/{client}", get(routes::snapshot))
+        .route("/v1/trigger", post(routes::trigger))
         .route("/v1/admin/bundle", post(routes::admin_bundle))
         .route("/v1/admin/engine", post(routes::admin_engine))
         .route("/v1/admin/rollback", post(routes::admin_rollback))

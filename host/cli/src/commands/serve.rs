@@ -77,6 +77,11 @@ pub struct Args {
     /// Demo only: GET /demo/login/{client} returns a client's snapshot without the API key.
     #[arg(long)]
     demo_login: bool,
+    /// The trigger policy for `POST /v1/trigger` (TOML: event kinds, their outbound
+    /// channels, the contact budget; the demo world's is `web-demo/triggers.toml`).
+    /// Needs a feature store.
+    #[arg(long)]
+    triggers: Option<PathBuf>,
     /// With no --bundle: the demo world (the demo bundle, 13 offers, 10,000 seeded
     /// clients) instead of the example bundle.
     #[arg(long)]
@@ -144,6 +149,7 @@ pub fn run(a: Args) -> Result<()> {
             warm: a.warm,
             demo_login: false,
             learn: None,
+            triggers: None,
         },
         _ => default_state::prepare(&a.state, a.listen, if a.demo { World::Demo } else { World::Example }, engine)?,
     };
@@ -171,6 +177,9 @@ pub fn run(a: Args) -> Result<()> {
     config.static_dir = a.static_dir;
     config.engine_js = a.engine_js;
     config.demo_login = a.demo_login;
+    if a.triggers.is_some() {
+        config.triggers = a.triggers;
+    }
     if let Some(every) = &a.learn_every {
         let key = a.learn_key.clone().unwrap_or_else(|| a.state.join("keys/bundle-dev.key"));
         config.learn = Some(LearnLoop {

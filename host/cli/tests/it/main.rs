@@ -20,4 +20,5 @@ mod plan;
 mod plan_history;
 mod serve_http;
 mod standalone;
+mod trigger_http;
 mod uplift_policy;

@@ -117,6 +117,25 @@ impl FeedbackRead for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn client_history(&self, subject: &str, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError> {
+        let mut q = self.conn.prepare_cached(
+            "SELECT d.subject, s.offer, s.channel, CASE WHEN s.sent_at IS NOT NULL THEN 'contact' ELSE 'impression' END,
+                    COALESCE(s.sent_at, d.at) AS t
+             FROM decisions d JOIN shown s ON s.decision_id = d.decision_id
+             WHERE d.subject = ?4 AND d.at >= ?3 AND d.at < ?2 AND COALESCE(s.sent_at, d.at) >= ?1 AND COALESCE(s.sent_at, d.at) < ?2
+             UNION ALL
+             SELECT d.subject, e.offer, e.channel, e.kind, e.at
+             FROM decisions d JOIN events e ON e.decision_id = d.decision_id
+             WHERE d.subject = ?4 AND e.at >= ?1 AND e.at < ?2 AND e.kind IN ('click', 'conversion', 'dismiss')
+             ORDER BY 5, 2, 4",
+        )?;
+        let lead_from = from.saturating_sub(crate::store::MAX_SEND_LEAD);
+        let rows = q.query_map(params![at(from), at(to), at(lead_from), subject], |r| {
+            Ok(ContactRow { subject: r.get(0)?, offer: r.get(1)?, channel: r.get(2)?, kind: r.get(3)?, at: count(r.get(4)?) })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn bundle_names(&self) -> Result<Vec<String>, FeedbackError> {
         let mut q = self.conn.prepare_cached("SELECT DISTINCT bundle FROM decisions ORDER BY 1")?;
         let rows = q.query_map([], |r| r.get(0))?;

@@ -7,6 +7,7 @@ mod events;
 mod health;
 mod report;
 mod snapshot;
+mod trigger;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,6 +26,7 @@ pub use events::events;
 pub use health::{healthz, metrics, openapi};
 pub use report::report;
 pub use snapshot::{demo_login, snapshot};
+pub use trigger::trigger;
 
 use crate::state::AppState;
 

@@ -1,0 +1,192 @@
+//! Event-triggered outbound (`vitrine serve --triggers triggers.toml`): which client
+//! events decide at once for which outbound channels, and the contact budget every
+//! trigger shares with the plans and the pages.
+//!
+//! ```toml
+//! max_contacts = 2          # outbound contacts per client in any `window` (plans' sends included)
+//! window = "7d"
+//! min_gap = "24h"           # between two outbound contacts of a client
+//! history = "30d"           # contact history read for the decision
+//! quiet_hours = { sms = [21, 8] }   # per channel: no sends from 21:00 up to 08:00 (UTC)
+//! # webhook = "http://127.0.0.1:9000/contacts"   # POSTed every contact to send
+//!
+//! [[events]]
+//! kind = "data_allowance_low"
+//! channels = ["sms", "push"]        # outbound channels the decision may use
+//! context = { page = "trigger" }    # decide context, if the schema has one
+//! ```
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use vitrine_engine::bundle::Bundle;
+use vitrine_engine::decision::ContextValue;
+
+/// Why the trigger policy was refused.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {reason}")]
+pub struct TriggerConfigError {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default = "two")]
+    max_contacts: u32,
+    #[serde(default = "week")]
+    window: String,
+    #[serde(default = "day")]
+    min_gap: String,
+    #[serde(default = "month")]
+    history: String,
+    #[serde(default)]
+    quiet_hours: BTreeMap<String, [u8; 2]>,
+    #[serde(default)]
+    webhook: Option<String>,
+    events: Vec<RawEvent>,
+}
+
+fn two() -> u32 {
+    2
+}
+fn week() -> String {
+    "7d".into()
+}
+fn day() -> String {
+    "24h".into()
+}
+fn month() -> String {
+    "30d".into()
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    kind: String,
+    channels: Vec<String>,
+    #[serde(default)]
+    context: BTreeMap<String, ContextValue>,
+}
+
+/// One kind of client event and the channels its decision may use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerEvent {
+    pub kind: String,
+    pub channels: Vec<String>,
+    pub context: BTreeMap<String, ContextValue>,
+}
+
+/// The checked trigger policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriggerPolicy {
+    pub max_contacts: u32,
+    pub window: u64,
+    pub min_gap: u64,
+    pub history: u64,
+    pub quiet_hours: BTreeMap<String, [u8; 2]>,
+    pub webhook: Option<String>,
+    pub events: Vec<TriggerEvent>,
+}
+
+impl TriggerPolicy {
+    /// Reads `path` and checks it against `bundle` (channels of its schema with a slot).
+    pub fn load(path: &Path, bundle: &Bundle) -> Result<TriggerPolicy, TriggerConfigError> {
+        let bad = |reason: String| TriggerConfigError { path: path.to_path_buf(), reason };
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let raw: Raw = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let duration = |name: &str, s: &str| {
+            vitrine_base::duration::parse(s).ok_or_else(|| bad(format!("{name}: {}", vitrine_base::duration::expected(s))))
+        };
+        let (window, min_gap, history) =
+            (duration("window", &raw.window)?, duration("min_gap", &raw.min_gap)?, duration("history", &raw.history)?);
+        if raw.max_contacts == 0 || window == 0 {
+            return Err(bad("max_contacts and window must be positive".into()));
+        }
+        if raw.events.is_empty() {
+            return Err(bad("no [[events]]: name at least one event kind".into()));
+        }
+        if let Some(url) = &raw.webhook {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(bad(format!("webhook `{url}` is not an http(s) URL")));
+            }
+        }
+        for (ch, [from, to]) in &raw.quiet_hours {
+            if bundle.schema.channel(ch).is_none() {
+                return Err(bad(format!("quiet_hours: `{ch}` is not a channel of the bundle ({})", bundle.schema.channels.join(", "))));
+            }
+            if *from > 23 || *to > 23 || from == to {
+                return Err(bad(format!("quiet_hours.{ch} = [{from}, {to}] must be two different hours in 0..=23")));
+            }
+        }
+        let mut events: Vec<TriggerEvent> = Vec::with_capacity(raw.events.len());
+        for e in raw.events {
+            let ok = !e.kind.is_empty()
+                && e.kind.len() <= 64
+                && e.kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                return Err(bad(format!("event kind `{}` must be 1 to 64 of a-z, 0-9 and _", e.kind)));
+            }
+            if events.iter().any(|x| x.kind == e.kind) {
+                return Err(bad(format!("event kind `{}` is listed twice", e.kind)));
+            }
+            if e.channels.is_empty() {
+                return Err(bad(format!("event `{}`: no channels", e.kind)));
+            }
+            for ch in &e.channels {
+                slot_of(bundle, ch).map_err(|r| bad(format!("event `{}`: {r}", e.kind)))?;
+            }
+            events.push(TriggerEvent { kind: e.kind, channels: e.channels, context: e.context });
+        }
+        Ok(TriggerPolicy {
+            max_contacts: raw.max_contacts,
+            window,
+            min_gap,
+            history,
+            quiet_hours: raw.quiet_hours,
+            webhook: raw.webhook,
+            events,
+        })
+    }
+
+    /// The event kind `kind`.
+    pub fn event(&self, kind: &str) -> Option<&TriggerEvent> {
+        self.events.iter().find(|e| e.kind == kind)
+    }
+
+    /// Every channel a trigger may send on (the contact budget counts these).
+    pub fn outbound(&self) -> Vec<&str> {
+        let mut c: Vec<&str> = self.events.iter().flat_map(|e| e.channels.iter().map(String::as_str)).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    }
+
+    /// When a contact on `channel` decided at `now` is sent: at once, or at the start of
+    /// the first hour after the channel's quiet hours.
+    pub fn send_at(&self, channel: &str, now: u64) -> u64 {
+        let Some(&[from, to]) = self.quiet_hours.get(channel) else { return now };
+        let quiet =
+            |h: u64| if from <= to { (u64::from(from)..u64::from(to)).contains(&h) } else { h >= u64::from(from) || h < u64::from(to) };
+        let hour = (now % 86_400) / 3_600;
+        if !quiet(hour) {
+            return now;
+        }
+        let top = now - now % 3_600;
+        (1..=24).map(|i| top + i * 3_600).find(|t| !quiet((t % 86_400) / 3_600)).unwrap_or(now)
+    }
+}
+
+/// The bundle's first slot on `channel`.
+pub fn slot_of(bundle: &Bundle, channel: &str) -> Result<String, String> {
+    let Some(index) = bundle.schema.channel(channel) else {
+        return Err(format!("`{channel}` is not a channel of the bundle's schema ({})", bundle.schema.channels.join(", ")));
+    };
+    bundle
+        .slots
+        .iter()
+        .find(|s| s.channel as usize == index)
+        .map(|s| s.id.clone())
+        .ok_or_else(|| format!("the bundle has no slot on channel `{channel}`"))
+}
