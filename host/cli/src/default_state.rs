@@ -87,6 +87,7 @@ pub fn prepare(state: &Path, listen: std::net::SocketAddr, world: World, engine:
         demo_login: false,
         learn: None,
         triggers: (world == World::Demo).then(|| src.join("triggers.toml")),
+        fill_history: None,
     })
 }
 

@@ -25,7 +25,7 @@ pub use error::FeedbackError;
 pub use event::{Event, EventKind, LoggedDecision, Outcome, Sale, SaleKind, Shown};
 pub use sqlite::SqliteStore;
 pub use store::{
-    ClientOutcome, ContactRow, DecisionOffer, EventCounts, Exposure, FeedbackRead, FeedbackStore, FirstPick, LoggedRequest, OfferCounts,
-    Response, SaleRow,
+    history_entries, ClientOutcome, ContactRow, DecisionOffer, EventCounts, Exposure, FeedbackRead, FeedbackStore, FirstPick,
+    LoggedRequest, OfferCounts, Response, SaleRow,
 };
 pub use writer::{Writer, GROUP};

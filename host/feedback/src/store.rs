@@ -99,6 +99,35 @@ pub struct ContactRow {
     pub at: u64,
 }
 
+impl ContactRow {
+    /// The engine's history entry for this row (`None` for an unknown kind).
+    pub fn entry(&self) -> Option<vitrine_engine::decision::HistoryEntry> {
+        use vitrine_engine::policy::HistoryKind;
+        let kind = match self.kind.as_str() {
+            "impression" => HistoryKind::Impression,
+            "contact" => HistoryKind::Contact,
+            "click" => HistoryKind::Click,
+            "conversion" => HistoryKind::Conversion,
+            "dismiss" => HistoryKind::Dismiss,
+            _ => return None,
+        };
+        Some(vitrine_engine::decision::HistoryEntry { offer: self.offer.clone(), channel: Some(self.channel.clone()), kind, at: self.at })
+    }
+}
+
+/// A decision's contact history from one client's rows (by time): the entries up to
+/// `now` on channels `known` accepts, the latest `max`.
+pub fn history_entries(
+    rows: &[ContactRow],
+    now: u64,
+    max: usize,
+    known: impl Fn(&str) -> bool,
+) -> Vec<vitrine_engine::decision::HistoryEntry> {
+    let past: Vec<vitrine_engine::decision::HistoryEntry> =
+        rows.iter().filter(|r| r.at <= now && known(&r.channel)).filter_map(ContactRow::entry).collect();
+    past[past.len().saturating_sub(max)..].to_vec()
+}
+
 /// A stored sale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaleRow {

@@ -20,6 +20,8 @@ pub enum PlanError {
     Infeasible { constraint: String, reason: String },
     #[error("history store {path}: {reason}")]
     History { path: PathBuf, reason: String },
+    #[error("scenario: {0}")]
+    Scenario(String),
     #[error("the bundle does not load: {0}")]
     Bundle(String),
     #[error(transparent)]
@@ -54,6 +56,7 @@ impl PlanError {
             PlanError::Slot { .. } => "plan_slot",
             PlanError::Infeasible { .. } => "plan_infeasible",
             PlanError::History { .. } => "plan_history",
+            PlanError::Scenario(_) => "plan_scenario",
             PlanError::Bundle(_) => "plan_bundle",
             PlanError::Store(e) => e.code(),
             PlanError::Runtime(e) => e.code(),

@@ -19,6 +19,7 @@ mod history;
 mod input;
 mod log;
 mod output;
+pub mod scenario;
 mod state;
 
 use std::collections::HashMap;
@@ -451,6 +452,28 @@ fn rank_ids(spill: &Path, n: usize) -> Result<Vec<u32>, PlanError> {
     Ok(rank)
 }
 
+/// Each offer's business lever L: its own times its category's.
+pub fn levers(bundle: &Bundle) -> Vec<f64> {
+    bundle
+        .offers
+        .iter()
+        .map(|o| {
+            let category = bundle.policy.category_levers.iter().find(|c| c.category == o.category).map_or(1.0, |c| f64::from(c.lever));
+            f64::from(o.lever) * category
+        })
+        .collect()
+}
+
+/// A contact's expected value without the business lever: `(priority + cost) / L − cost`
+/// (the priority is `score × C × V × L − cost`).
+pub fn expected_value(priority: f64, cost: f64, lever: f64) -> f64 {
+    if lever > 0.0 {
+        (priority + cost) / lever - cost
+    } else {
+        priority
+    }
+}
+
 /// The category index of each offer of `bundle` (the engine's: categories sorted by name).
 fn offer_categories(bundle: &Bundle) -> Vec<u16> {
     let cats = categories(bundle);
@@ -476,10 +499,16 @@ struct Totals {
 /// The plan's summary (`summary.json`).
 fn summarise(job: &PlanJob<'_>, setup: &Setup, allocation: allocate::Result, pool: &Pool, t: Totals) -> Summary {
     let config = &setup.config;
-    let mut offer_value: std::collections::BTreeMap<(u8, u16), f64> = std::collections::BTreeMap::new();
+    let mut offer_value: std::collections::BTreeMap<(u8, u16), (f64, f64)> = std::collections::BTreeMap::new();
+    let levers = levers(&setup.bundle);
     for (x, &d) in pool.cands.iter().zip(&allocation.day) {
         if d != NO_DAY {
-            *offer_value.entry((x.pref, x.offer)).or_default() += x.value;
+            // The cost inside the priority is the bundle's, whatever the plan's budget uses.
+            let ch = setup.channel_index[x.pref as usize];
+            let cost = setup.bundle.policy.channel_costs.iter().find(|c| c.channel == ch).map_or(0.0, |c| f64::from(c.cost));
+            let e = offer_value.entry((x.pref, x.offer)).or_default();
+            e.0 += x.value;
+            e.1 += expected_value(x.value, cost, levers[x.offer as usize]);
         }
     }
     let allocate::Result { used, refused, per_offer, value, spent, shortfall, bound, iterations, .. } = allocation;
@@ -527,7 +556,8 @@ fn summarise(job: &PlanJob<'_>, setup: &Setup, allocation: allocate::Result, poo
                 offer: setup.bundle.offers[o as usize].id.clone(),
                 channel: config.channels[ch as usize].name.clone(),
                 contacts: n,
-                value: offer_value.get(&(ch, o)).copied().unwrap_or(0.0),
+                value: offer_value.get(&(ch, o)).map_or(0.0, |v| v.0),
+                expected_value: offer_value.get(&(ch, o)).map_or(0.0, |v| v.1),
             })
             .collect(),
         objective: Objective {

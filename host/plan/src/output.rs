@@ -101,8 +101,11 @@ pub struct OfferSummary {
     pub offer: String,
     pub channel: String,
     pub contacts: u64,
-    /// Sum of the contacts' priorities.
+    /// Sum of the contacts' priorities (the plan's objective: business levers included).
     pub value: f64,
+    /// Sum of the contacts' expected values without the business levers, `(priority +
+    /// cost) / L − cost`: the expected incremental value when the offer is uplift-scored.
+    pub expected_value: f64,
 }
 
 /// An offer whose minimum volume was not reached: too few clients could get it.

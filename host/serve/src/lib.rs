@@ -56,6 +56,9 @@ pub struct ServeConfig {
     pub demo_login: bool,
     /// The trigger policy (`POST /v1/trigger`), if any.
     pub triggers: Option<PathBuf>,
+    /// Fill the history of `/v1/decide` requests that carry a snapshot and no history
+    /// from the feedback store, over this many seconds.
+    pub fill_history: Option<u64>,
     /// Periodic learning (off unless set): every `interval` seconds, learn from the
     /// feedback of the last `window` seconds, sign with `key` and hot-swap.
     pub learn: Option<LearnLoop>,
@@ -149,6 +152,7 @@ pub fn build(config: &ServeConfig) -> Result<Server, ServeError> {
         subjects: std::sync::Mutex::new(None),
         ledger_pruned: std::sync::atomic::AtomicU64::new(0),
         triggers,
+        fill_history: config.fill_history,
     });
     state.metrics.bundle_version(state.runtime.current().version());
     Ok(Server { router: router(state.clone()), state, writer_thread })

@@ -67,6 +67,9 @@ pub struct AppState {
     /// The feature store's subject pseudonyms, to check sales against: (client count,
     /// when read, the set), rebuilt when the count changes or after [`SUBJECTS_TTL`].
     pub subjects: Mutex<Option<SubjectCache>>,
+    /// Fill a decision's missing history from the feedback store, over this many
+    /// seconds (`serve --fill-history`).
+    pub fill_history: Option<u64>,
     /// The trigger policy (`/v1/trigger`), if any.
     pub triggers: Option<Arc<crate::trigger::TriggerPolicy>>,
     /// When the snapshot ledger was last pruned (unix seconds).

@@ -15,6 +15,7 @@ mod ope;
 mod plan;
 mod replay;
 mod report;
+mod scenario;
 mod serve;
 mod signed_bundle;
 mod snapshot_sign;
@@ -85,6 +86,13 @@ pub enum Command {
     ///
     /// Example: vitrine plan --bundle telco.vbundle --bundle-key keys/bundle-2026.pub --features features.sqlite --config plan.toml --out plan-w48
     Plan(plan::Args),
+    /// What a plan would do before it is signed off: one or two bundles (or one with
+    /// changed business levers) planned over the same seeded sample of the base, side by
+    /// side: reach and expected value per offer and channel, capacity use, clients left
+    /// out and why, offers never chosen, what each business lever costs.
+    ///
+    /// Example: vitrine scenario --bundle a.vbnd --bundle-key keys/b.pub --features features.sqlite --plan plan.toml --sample 20000 --lever offer:fibre_upgrade=2
+    Scenario(scenario::Args),
     /// The demo world: seeded synthetic clients and a traffic simulator.
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -194,6 +202,7 @@ impl Command {
             Command::Report(a) => report::run(a),
             Command::Ope(a) => ope::run(a),
             Command::Plan(a) => plan::run(a),
+            Command::Scenario(a) => scenario::run(a),
             Command::Demo(DemoCmd::Seed(a)) => demo_seed::run(a),
             Command::Demo(DemoCmd::Simulate(a)) => demo_simulate::run(a),
             Command::Demo(DemoCmd::Loop(a)) => demo_loop::run(*a),

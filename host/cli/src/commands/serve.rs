@@ -82,6 +82,12 @@ pub struct Args {
     /// Needs a feature store.
     #[arg(long)]
     triggers: Option<PathBuf>,
+    /// Fill the contact history of `/v1/decide` requests that carry a snapshot and no
+    /// `history` from the feedback store, over this long (e.g. 30d): page impressions,
+    /// planned and triggered sends and clicks count for the bundle's caps and suppression.
+    /// Costs one read of the store per such decision.
+    #[arg(long)]
+    fill_history: Option<String>,
     /// With no --bundle: the demo world (the demo bundle, 13 offers, 10,000 seeded
     /// clients) instead of the example bundle.
     #[arg(long)]
@@ -150,6 +156,7 @@ pub fn run(a: Args) -> Result<()> {
             demo_login: false,
             learn: None,
             triggers: None,
+            fill_history: None,
         },
         _ => default_state::prepare(&a.state, a.listen, if a.demo { World::Demo } else { World::Example }, engine)?,
     };
@@ -179,6 +186,9 @@ pub fn run(a: Args) -> Result<()> {
     config.demo_login = a.demo_login;
     if a.triggers.is_some() {
         config.triggers = a.triggers;
+    }
+    if let Some(window) = &a.fill_history {
+        config.fill_history = Some(super::seconds(window)?);
     }
     if let Some(every) = &a.learn_every {
         let key = a.learn_key.clone().unwrap_or_else(|| a.state.join("keys/bundle-dev.key"));

@@ -59,7 +59,7 @@ fn every_endpoint_over_http() {
 
     let (status, api) = get_json(&agent, &s.url("/openapi.json"));
     assert_eq!(status, 200);
-    for path in ["/v1/decide", "/v1/bundle", "/v1/snapshot/{client}", "/v1/events", "/v1/report", "/metrics", "/healthz"] {
+    for path in ["/v1/decide", "/v1/trigger", "/v1/bundle", "/v1/snapshot/{client}", "/v1/events", "/v1/report", "/metrics", "/healthz"] {
         assert!(api["paths"].get(path).is_some(), "openapi.json lacks {path}");
     }
 

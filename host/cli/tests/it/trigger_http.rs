@@ -11,8 +11,9 @@ use serde_json::{json, Value};
 use crate::common::{http, Served};
 
 const DAY: u64 = 86_400;
-/// 2026-12-01 23:30 UTC: SMS is quiet until 08:00, push until 08:00.
-const LATE: u64 = 20_788 * DAY + 23 * 3600 + 1800;
+/// 2026-11-20 23:30 UTC (in the past, so a snapshot issued now can decide after it):
+/// SMS is quiet until 08:00, push until 08:00.
+const LATE: u64 = 20_777 * DAY + 23 * 3600 + 1800;
 
 /// A one-shot webhook: answers 200 to every POST and hands each body over.
 fn webhook() -> (String, mpsc::Receiver<Value>) {
@@ -62,7 +63,7 @@ fn a_trigger_decides_at_once_within_the_contact_budget() {
         .replacen("max_contacts = 2", &format!("webhook = \"{url}\"\nmax_contacts = 2"), 1);
     let file = tmp.path().join("triggers.toml");
     std::fs::write(&file, policy).unwrap();
-    let s = Served::start(&tmp.path().join("state"), &["--demo", "--triggers", file.to_str().unwrap()]);
+    let s = Served::start(&tmp.path().join("state"), &["--demo", "--triggers", file.to_str().unwrap(), "--fill-history", "3650d"]);
     let agent = http();
 
     // The API key, typed errors, nothing logged for them.
@@ -117,6 +118,14 @@ fn a_trigger_decides_at_once_within_the_contact_budget() {
     let (_, r) = post(&agent, &s, &ev(client, "coverage_complaint", LATE + (second + 2) * DAY + 3600), true);
     assert_eq!(r["reason"].as_str(), Some("contact_budget"), "{r}");
 
+    // A page decision for the same client with --fill-history carries those sends as its
+    // contact history (the server reads them from the store).
+    let snap = s.snapshot(&agent, client)["snapshot"].as_str().unwrap().to_string();
+    let res =
+        agent.post(&s.url("/v1/decide")).send_json(json!({ "snapshot": snap, "seed": 1, "slots": [{ "slot": "home_hero" }] })).unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let decided: Value = res.into_body().read_json().unwrap();
+
     // Logged like any decision, with its send time, before the answer.
     drop(s);
     let conn = rusqlite::Connection::open(tmp.path().join("state/feedback.sqlite")).unwrap();
@@ -129,4 +138,10 @@ fn a_trigger_decides_at_once_within_the_contact_budget() {
         .collect();
     assert_eq!(sends.len(), 6, "five roaming contacts and one second contact: {sends:?}");
     assert!(sends.iter().all(|(source, _)| source == "trigger"));
+    let request: String = conn
+        .query_row("SELECT request FROM decisions WHERE decision_id = ?1", [decided["decision_id"].as_str().unwrap()], |r| r.get(0))
+        .unwrap();
+    let request: Value = serde_json::from_str(&request).unwrap();
+    let contacts = request["history"].as_array().unwrap().iter().filter(|h| h["kind"] == "contact").count();
+    assert_eq!(contacts, 2, "both triggered sends in the filled history: {request}");
 }

@@ -8,6 +8,35 @@ use vitrine_feedback::LoggedDecision;
 
 use super::{error, malformed, now, parse_with_path, Shared};
 
+/// `serve --fill-history`: a request with a snapshot and no `history` gets the client's
+/// contact history from the feedback store (the last `window` seconds up to `now`: page
+/// impressions, planned and triggered sends, clicks), so caps and suppression hold across
+/// channels. The subject is read from the snapshot before the engine verifies it; a
+/// forged snapshot is refused by the engine, so nothing is answered from its history.
+fn fill_history(
+    state: &crate::state::AppState,
+    request: &mut serde_json::Map<String, serde_json::Value>,
+    window: u64,
+) -> Result<(), vitrine_feedback::FeedbackError> {
+    use vitrine_feedback::FeedbackRead;
+    if request.contains_key("history") {
+        return Ok(());
+    }
+    let Some(serde_json::Value::String(text)) = request.get("snapshot") else { return Ok(()) };
+    let Ok(bytes) = vitrine_engine::snapshot::decode_text(text) else { return Ok(()) };
+    let Ok(snapshot) = vitrine_engine::snapshot::UnverifiedSnapshot::parse(&bytes) else { return Ok(()) };
+    let Some(now) = request.get("now").and_then(serde_json::Value::as_u64) else { return Ok(()) };
+    let deployment = state.runtime.current();
+    let Some(bundle) = deployment.facts.bundle.as_deref() else { return Ok(()) };
+    let store = vitrine_feedback::SqliteStore::open_reader(&state.feedback_path)?;
+    let rows = store.client_history(&vitrine_base::hex::encode(&snapshot.subject()), now.saturating_sub(window), now.saturating_add(1))?;
+    let entries = vitrine_feedback::history_entries(&rows, now, bundle.limits.max_history as usize, |c| bundle.schema.channel(c).is_some());
+    if !entries.is_empty() {
+        request.insert("history".into(), serde_json::to_value(entries).unwrap_or_default());
+    }
+    Ok(())
+}
+
 /// `POST /v1/decide`.
 pub async fn decide(State(state): Shared, body: Bytes) -> Response {
     let mut request: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&body) {
@@ -24,6 +53,11 @@ pub async fn decide(State(state): Shared, body: Bytes) -> Response {
         }
         // Seeds stay below 2^53 so every face (JS numbers included) can replay them.
         request.insert("seed".into(), (u64::from_le_bytes(seed) >> 11).into());
+    }
+    if let Some(window) = state.fill_history {
+        if let Err(e) = fill_history(&state, &mut request, window) {
+            return error(StatusCode::SERVICE_UNAVAILABLE, e.code(), "feedback", e.to_string());
+        }
     }
     let request = match serde_json::to_vec(&request) {
         Ok(r) => r,

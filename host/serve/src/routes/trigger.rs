@@ -10,8 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use vitrine_engine::decision::{DecideRequest, DecideResponse, HistoryEntry, PlanRequest, SlotRequest};
-use vitrine_engine::policy::HistoryKind;
+use vitrine_engine::decision::{DecideRequest, DecideResponse, PlanRequest, SlotRequest};
 use vitrine_feedback::{FeedbackRead, LoggedDecision, Shown};
 
 use super::{error, json, malformed, now, parse_with_path, Shared};
@@ -118,27 +117,7 @@ pub async fn trigger(State(state): Shared, body: Bytes) -> Response {
         return json(StatusCode::OK, &response);
     }
     // The engine's history: what happened up to the event, the latest the bundle allows.
-    let past: Vec<HistoryEntry> = rows
-        .iter()
-        .filter(|r| r.at <= at)
-        .filter_map(|r| {
-            let kind = match r.kind.as_str() {
-                "impression" => HistoryKind::Impression,
-                "contact" => HistoryKind::Contact,
-                "click" => HistoryKind::Click,
-                "conversion" => HistoryKind::Conversion,
-                "dismiss" => HistoryKind::Dismiss,
-                _ => return None,
-            };
-            bundle.schema.channel(&r.channel).map(|_| HistoryEntry {
-                offer: r.offer.clone(),
-                channel: Some(r.channel.clone()),
-                kind,
-                at: r.at,
-            })
-        })
-        .collect();
-    let history = past[past.len().saturating_sub(bundle.limits.max_history as usize)..].to_vec();
+    let history = vitrine_feedback::history_entries(&rows, at, bundle.limits.max_history as usize, |c| bundle.schema.channel(c).is_some());
     let mut slots = Vec::with_capacity(event.channels.len());
     for ch in &event.channels {
         match slot_of(&bundle, ch) {
