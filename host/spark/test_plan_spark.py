@@ -1,10 +1,12 @@
 """The Spark job plans exactly like `vitrine plan`: same input, same contacts (offer,
-treatment, channel, send date, priority, probability, decision id), same uncontacted
-clients and reasons. Runs Spark in local[2] mode.
+treatment, channel, send date and hour, priority, probability, decision id), same
+uncontacted clients and reasons, under the optimal allocation with a budget, a daily
+capacity, offer volumes and a category share. Runs Spark in local[2] mode.
 
     python host/spark/test_plan_spark.py --vitrine target/debug/vitrine --wasm dist/engine-abi.wasm
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -24,7 +26,7 @@ seed = 7
 max_contacts = 2
 min_gap_days = 2
 quiet_days = ["sunday"]
-allocation = "greedy"
+budget = 60.0
 
 [[channels]]
 name = "email"
@@ -32,10 +34,21 @@ capacity = 900
 [[channels]]
 name = "push"
 capacity = 300
+capacity_per_day = 60
 [[channels]]
 name = "sms"
 capacity = 120
 quiet_hours = [21, 11]
+
+[[offers]]
+id = "fibre_upgrade"
+max = 150
+[[offers]]
+id = "data_20gb"
+min = 40
+[[categories]]
+id = "mobile"
+max_share = 0.5
 """
 
 
@@ -64,7 +77,7 @@ def main():
         common = ["--bundle", tmp / "demo.vbnd", "--bundle-key", tmp / "keys/spark-bundle.pub", "--config", tmp / "plan.toml"]
         v("plan", "--features", tmp / "clients.parquet", "--out", tmp / "native", *common)
         summary = vitrine_plan_spark.main(
-            ["--features", str(tmp / "clients.parquet"), "--wasm", a.wasm, "--out", str(tmp / "spark"), "--master", "local[2]"]
+            ["--features", str(tmp / "clients.parquet"), "--wasm", a.wasm, "--out", str(tmp / "spark"), "--master", "local[2]", "--vitrine", a.vitrine]
             + [str(x) for x in common]
         )
         failures = []
@@ -79,6 +92,11 @@ def main():
                 failures.append(f"{name}: {len(native)} rows natively, {len(spark)} on Spark; first differences {diff}")
             total += len(native)
             print(f"{name}: {len(native)} rows natively, {len(spark)} on Spark")
+        native_summary = json.loads((tmp / "native" / "summary.json").read_text())
+        if summary["objective"] != {**native_summary["objective"], "seconds": summary["objective"]["seconds"]}:
+            failures.append(f"objective {summary['objective']} != {native_summary['objective']}")
+        if not native_summary["objective"]["spent"] <= 60.0 or native_summary["refused"]["budget"] == 0:
+            failures.append(f"the budget should bind: {native_summary['objective']}, {native_summary['refused']}")
         if summary["clients"] != a.clients:
             failures.append(f"Spark planned {summary['clients']} clients of {a.clients}")
         if total <= a.clients // 2:

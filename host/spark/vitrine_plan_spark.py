@@ -3,18 +3,16 @@
 Every executor loads `engine-abi.wasm` through the Python `wasmtime` package and
 decides its partitions of the feature table (`mapInPandas`): the same plan requests
 as `vitrine plan` (profile + decide request, `vitrine_plan` on the raw ABI). The
-proposals are then sorted in the planner's global order (priority, channel
-preference, client id, rank) and the driver applies the global caps greedily while
-streaming them (`toLocalIterator`): per-client contact budget, minimum gap, quiet
-days, channel capacities: `vitrine plan` with `allocation = "greedy"`. The optimal
-allocation, budgets, volume and share limits and `--history` are `vitrine plan`'s
-only; a plan.toml that asks for them is refused here. Output: one Parquet folder per channel and one for the
-uncontacted clients, with the columns of `vitrine plan`.
+proposals then stream to the driver (`toLocalIterator`) into one CSV, and the driver's
+`vitrine plan --proposals` allocates them: the same allocation as `vitrine plan`, under
+every constraint of plan.toml (optimal or greedy, daily capacities, volumes, shares,
+budget, send hours). Output: one Parquet folder per channel and one for the uncontacted
+clients, with the columns of `vitrine plan`, and its summary.json.
 
     spark-submit --files dist/engine-abi.wasm,plan.vbnd,bundle.pub,plan.toml \
         host/spark/vitrine_plan_spark.py --features s3://bucket/clients.parquet \
         --wasm engine-abi.wasm --bundle plan.vbnd --bundle-key bundle.pub \
-        --config plan.toml --out s3://bucket/plans/w48
+        --config plan.toml --out s3://bucket/plans/w48 --vitrine /usr/local/bin/vitrine
 
 The input is `vitrine features export` (Parquet): client_id, subject, consent_*,
 one column per feature.
@@ -24,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import os
 import struct
 import sys
 import tomllib
@@ -118,14 +117,6 @@ def resolve_config(path: str, engine: WasmEngine) -> dict:
             if 0 <= d < days:
                 quiet |= 1 << d
     max_contacts = int(raw["max_contacts"])
-    if raw.get("allocation", "optimal") != "greedy":
-        raise ValueError("the Spark planner allocates greedily: set allocation = \"greedy\" in plan.toml (`vitrine plan` runs the optimal allocation)")
-    for key in ("budget", "offers", "categories", "history_days"):
-        if key in raw:
-            raise ValueError(f"`{key}` is not supported by the Spark planner yet: plan with `vitrine plan`")
-    send_hour = int(raw.get("send_hour", 10))
-    if not 0 <= send_hour <= 23:
-        raise ValueError(f"send_hour = {send_hour} is not an hour in 0..=23")
     channels = []
     known = engine.info()["channels"]
     for c in raw["channels"]:
@@ -133,19 +124,10 @@ def resolve_config(path: str, engine: WasmEngine) -> dict:
             raise ValueError(f"channel `{c['name']}` is not a channel of the bundle's schema (channels: {', '.join(known)})")
         if c["capacity"] < 0:
             raise ValueError(f"channel `{c['name']}`: capacity {c['capacity']} is negative")
-        if "capacity_per_day" in c or "cost" in c:
-            raise ValueError(f"channel `{c['name']}`: capacity_per_day and cost are not supported by the Spark planner yet: plan with `vitrine plan`")
         slot = c.get("slot")
         if slot is None:
             slot = slot_of_channel(engine, c["name"])
-        quiet_hours = c.get("quiet_hours")
-        channels.append({
-            "name": c["name"],
-            "slot": slot,
-            "k": int(c.get("k", min(max_contacts, 255))),
-            "capacity": int(c["capacity"]),
-            "hour": channel_send_hour(quiet_hours, send_hour),
-        })
+        channels.append({"name": c["name"], "slot": slot, "k": int(c.get("k", min(max_contacts, 255)))})
     epoch = dt.date(1970, 1, 1)
     return {
         "start_day": (start - epoch).days,
@@ -159,19 +141,6 @@ def resolve_config(path: str, engine: WasmEngine) -> dict:
     }
 
 
-def channel_send_hour(quiet_hours, hour: int) -> int:
-    """The first hour at or after `hour` outside the channel's quiet hours [from, to)."""
-    if not quiet_hours:
-        return hour
-    lo, hi = quiet_hours
-    quiet = (lambda h: lo <= h < hi) if lo <= hi else (lambda h: h >= lo or h < hi)
-    for i in range(24):
-        h = (hour + i) % 24
-        if not quiet(h):
-            return h
-    return hour
-
-
 def slot_of_channel(engine: WasmEngine, channel: str) -> str:
     """The bundle's first slot on `channel` (asked with an anonymous decide per slot)."""
     for slot in engine.info()["slots"]:
@@ -179,15 +148,6 @@ def slot_of_channel(engine: WasmEngine, channel: str) -> str:
         if "error" not in r and r["slots"][0]["channel"] == channel:
             return slot
     raise ValueError(f"channel `{channel}`: the bundle has no slot on this channel")
-
-
-def first_free_day(cfg: dict, used: int):
-    for d in range(cfg["days"]):
-        if (cfg["quiet"] | used) & (1 << d):
-            continue
-        if all(abs(u - d) >= cfg["min_gap_days"] for u in range(cfg["days"]) if used & (1 << u)):
-            return d
-    return None
 
 
 def plan_request(cfg: dict, channels: list, features: dict, row: dict) -> dict:
@@ -213,8 +173,9 @@ def plan_request(cfg: dict, channels: list, features: dict, row: dict) -> dict:
 
 PROPOSALS = (
     "client_id string, decision_id string, status string, pref int, rank int, "
-    "offer string, treatment string, priority double, selection_probability double"
+    "offer string, treatment string, priority double, selection_probability double, uplift double"
 )
+PROPOSAL_COLUMNS = ["client_id", "decision_id", "status", "pref", "rank", "offer", "treatment", "priority", "selection_probability", "uplift"]
 
 
 def decide_partitions(wasm: bytes, bundle: bytes, key: bytes, cfg: dict, features: dict, channels: list):
@@ -236,7 +197,7 @@ def decide_partitions(wasm: bytes, bundle: bytes, key: bytes, cfg: dict, feature
                 # A no_contact decision holds service actions only: whatever it proposes may be sent.
                 for pref, slot in enumerate(r["slots"]):
                     for o in slot["offers"]:
-                        props.append((pref, o["rank"], o["offer"], o["treatment"], o["priority"], o["selection_probability"]))
+                        props.append((pref, o["rank"], o["offer"], o["treatment"], o["priority"], o["selection_probability"], o.get("uplift")))
                 if r["mode"] == "no_contact" and not props:
                     status = "no_contact"
                 elif not any(c in r["record"]["consent"]["channels"] for c in planned):
@@ -246,9 +207,9 @@ def decide_partitions(wasm: bytes, bundle: bytes, key: bytes, cfg: dict, feature
                 else:
                     status = "candidates"
                 # One row per proposal; a client without any keeps one row (pref -1) for the uncontacted list.
-                for p in props or [(-1, 0, None, None, None, None)]:
+                for p in props or [(-1, 0, None, None, None, None, None)]:
                     out.append((row["client_id"], r["decision_id"], status) + p)
-            yield pd.DataFrame(out, columns=["client_id", "decision_id", "status", "pref", "rank", "offer", "treatment", "priority", "selection_probability"])
+            yield pd.DataFrame(out, columns=PROPOSAL_COLUMNS)
 
     return run
 
@@ -262,10 +223,10 @@ def main(argv=None):
     ap.add_argument("--config", required=True, help="plan.toml")
     ap.add_argument("--out", required=True)
     ap.add_argument("--master", default=None, help="e.g. local[2]; spark-submit sets it otherwise")
+    ap.add_argument("--vitrine", default="vitrine", help="the vitrine binary on the driver (allocates the proposals)")
     a = ap.parse_args(argv)
 
     from pyspark.sql import SparkSession
-    from pyspark.sql import functions as F
 
     wasm, bundle, key = open(a.wasm, "rb").read(), open(a.bundle, "rb").read(), read_public_key(a.bundle_key)
     local = WasmEngine(wasm, bundle, key)  # checks the bundle and resolves slots before any executor starts
@@ -288,47 +249,44 @@ def main(argv=None):
     if len(features) != info["features"]:
         raise ValueError(f"the export has {len(features)} feature columns, the bundle's schema {info['features']}")
 
-    proposals = table.mapInPandas(decide_partitions(wasm, bundle, key, cfg, features, schema_channels), PROPOSALS).cache()
-    ordered = proposals.where(F.col("pref") >= 0).orderBy(F.col("priority").desc(), F.col("pref"), F.col("client_id"), F.col("rank"))
+    proposals = table.mapInPandas(decide_partitions(wasm, bundle, key, cfg, features, schema_channels), PROPOSALS)
 
-    used = [0] * len(cfg["channels"])
-    days = {}  # client -> bitmask of send days
-    capacity_refused = set()
-    contacts = []
-    for r in ordered.toLocalIterator():
-        mask = days.get(r.client_id, 0)
-        if bin(mask).count("1") >= cfg["max_contacts"]:
-            continue
-        ch = cfg["channels"][r.pref]
-        if used[r.pref] >= ch["capacity"]:
-            capacity_refused.add(r.client_id)
-            continue
-        d = first_free_day(cfg, mask)
-        if d is None:
-            continue
-        days[r.client_id] = mask | (1 << d)
-        used[r.pref] += 1
-        send = dt.date(1970, 1, 1) + dt.timedelta(days=cfg["start_day"] + d)
-        at = f"{send.isoformat()}T{ch['hour']:02}:00:00Z"
-        contacts.append((r.client_id, r.offer, r.treatment, ch["name"], send, ch["hour"], at, r.priority, r.selection_probability, r.decision_id))
+    # The allocation on the driver, by `vitrine plan` itself: the proposals stream to one
+    # local CSV (the driver holds no more than the CSV writer's buffer), the binary
+    # allocates them under every constraint of plan.toml, and its files become the job's.
+    import csv
+    import shutil
+    import subprocess
+    import tempfile
 
-    cols = (
-        "client_id string, offer string, treatment string, channel string, send_date date, send_hour int, send_at string, "
-        "priority double, selection_probability double, decision_id string"
-    )
-    plan = spark.createDataFrame(contacts, cols)
-    for ch in cfg["channels"]:
-        plan.where(F.col("channel") == ch["name"]).coalesce(1).write.mode("overwrite").parquet(f"{a.out}/{ch['name']}")
-
-    clients = proposals.select("client_id", "decision_id", "status").distinct()
-    left = [
-        (r.client_id, r.status if r.status != "candidates" else ("channel_capacity" if r.client_id in capacity_refused else "no_send_day"), r.status == "no_contact", r.decision_id)
-        for r in clients.toLocalIterator()
-        if r.client_id not in days
-    ]
-    spark.createDataFrame(left, "client_id string, reason string, no_contact boolean, decision_id string").coalesce(1).write.mode("overwrite").parquet(f"{a.out}/uncontacted")
-    summary = {"clients": clients.count(), "contacts": len(contacts), "channels": {c["name"]: used[i] for i, c in enumerate(cfg["channels"])}}
-    print(json.dumps(summary))
+    work = tempfile.mkdtemp(prefix="vitrine-spark-")
+    try:
+        local = os.path.join(work, "proposals.csv")
+        with open(local, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(PROPOSAL_COLUMNS)
+            for r in proposals.toLocalIterator():
+                offer = r.offer if r.pref >= 0 else None
+                w.writerow([
+                    r.client_id, r.decision_id, r.status, max(r.pref, 0), r.rank, offer or "", r.treatment or "",
+                    "" if offer is None else repr(r.priority), "" if offer is None else repr(r.selection_probability),
+                    "" if r.uplift is None or (isinstance(r.uplift, float) and math.isnan(r.uplift)) else repr(r.uplift),
+                ])
+        out = os.path.join(work, "plan")
+        run = subprocess.run(
+            [a.vitrine, "plan", "--proposals", local, "--bundle", a.bundle, "--bundle-key", a.bundle_key, "--config", a.config, "--out", out, "--json"],
+            capture_output=True, text=True,
+        )
+        if run.returncode != 0:
+            raise ValueError("vitrine plan --proposals: " + run.stderr.strip())
+        summary = json.loads(run.stdout)
+        for name in [c["name"] for c in cfg["channels"]] + ["uncontacted"]:
+            spark.read.parquet(os.path.join(out, f"{name}.parquet")).coalesce(1).write.mode("overwrite").parquet(f"{a.out}/{name}")
+        if "://" not in a.out:
+            shutil.copy(os.path.join(out, "summary.json"), os.path.join(a.out, "summary.json"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({"clients": summary["clients"], "contacts": summary["contacts"], "objective": summary["objective"]}))
     spark.stop()
     return summary
 

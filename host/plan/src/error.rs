@@ -20,6 +20,8 @@ pub enum PlanError {
     Infeasible { constraint: String, reason: String },
     #[error("history store {path}: {reason}")]
     History { path: PathBuf, reason: String },
+    #[error("{path}, line {line}: {reason}")]
+    Proposals { path: PathBuf, line: u64, reason: String },
     #[error("scenario: {0}")]
     Scenario(String),
     #[error("the bundle does not load: {0}")]
@@ -57,6 +59,7 @@ impl PlanError {
             PlanError::Infeasible { .. } => "plan_infeasible",
             PlanError::History { .. } => "plan_history",
             PlanError::Scenario(_) => "plan_scenario",
+            PlanError::Proposals { .. } => "plan_proposals",
             PlanError::Bundle(_) => "plan_bundle",
             PlanError::Store(e) => e.code(),
             PlanError::Runtime(e) => e.code(),

@@ -19,6 +19,7 @@ mod history;
 mod input;
 mod log;
 mod output;
+mod proposals;
 pub mod scenario;
 mod state;
 
@@ -71,6 +72,9 @@ pub struct PlanJob<'a> {
     /// A feedback store (SQLite) to read each client's contact history from (often the
     /// same store as `feedback`).
     pub history: Option<PathBuf>,
+    /// Allocate these proposals (CSV, `proposals.rs`) instead of deciding the base: the
+    /// Spark planner's decisions.
+    pub proposals: Option<PathBuf>,
     /// Worker threads (0: one per core).
     pub threads: usize,
     /// Called with (clients decided, total if known).
@@ -88,7 +92,10 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let tmp = staged.path().to_path_buf();
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
 
-    let mut pass1 = decide_all(job, &setup, &tmp)?;
+    let mut pass1 = match &job.proposals {
+        Some(path) => from_proposals(job, &setup, &tmp, path)?,
+        None => decide_all(job, &setup, &tmp)?,
+    };
     let decide_time = started.elapsed();
     check_unique(std::mem::take(&mut pass1.id_hashes), &pass1.clients_path)?;
     pass1.pool.close();
@@ -140,7 +147,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
 }
 
 /// What every pass reads: the verified bundle, the policy, the deciders.
-struct Setup {
+pub(crate) struct Setup {
     info: Info,
     bundle: Bundle,
     config: PlanConfig,
@@ -198,6 +205,29 @@ struct Pass1 {
     log_path: PathBuf,
     /// The logged decisions' profiles, for the ledger.
     profiles_path: PathBuf,
+}
+
+/// Pass 1 from proposals decided elsewhere (`--proposals`).
+fn from_proposals(job: &PlanJob<'_>, setup: &Setup, tmp: &Path, path: &Path) -> Result<Pass1, PlanError> {
+    if job.feedback.is_some() || job.history.is_some() {
+        return Err(PlanError::Proposals {
+            path: path.to_path_buf(),
+            line: 0,
+            reason: "--feedback and --history need the decisions themselves: log and decide where the proposals are made".into(),
+        });
+    }
+    let clients_path = tmp.join("clients.bin");
+    let (states, pool) = proposals::read(path, setup, &clients_path)?;
+    (job.progress)(states.len() as u64, Some(states.len() as u64));
+    Ok(Pass1 {
+        hours: vec![NO_HOUR; states.len()],
+        states,
+        id_hashes: Vec::new(),
+        pool,
+        clients_path,
+        log_path: tmp.join("decisions.jsonl"),
+        profiles_path: tmp.join("profiles.jsonl"),
+    })
 }
 
 /// One client after pass 1's worker: what the main thread appends.

@@ -227,6 +227,7 @@ fn plan_once(job: &ScenarioJob<'_>, sample: &Path, tmp: &Path, name: &str, bundl
         feedback: None,
         ledger: None,
         history: None,
+        proposals: None,
         threads: job.threads,
         progress: &quiet,
     };

@@ -10,8 +10,8 @@ pub struct Args {
     #[command(flatten)]
     bundle: super::signed_bundle::BundleArgs,
     /// The feature store (SQLite), or a .parquet/.csv export of it (`vitrine features export`).
-    #[arg(long)]
-    features: PathBuf,
+    #[arg(long, required_unless_present = "proposals")]
+    features: Option<PathBuf>,
     /// The planning policy (TOML: window, contact policy, channels in preference order).
     #[arg(long)]
     config: PathBuf,
@@ -38,6 +38,11 @@ pub struct Args {
     /// and across plans; send hours follow each client's own response times.
     #[arg(long)]
     history: Option<PathBuf>,
+    /// Allocate proposals decided elsewhere (CSV: client_id, decision_id, status, pref,
+    /// rank, offer, treatment, priority, selection_probability, uplift) instead of deciding
+    /// --features: the Spark planner's driver hands its executors' decisions over this way.
+    #[arg(long)]
+    proposals: Option<PathBuf>,
     /// Decide with `engine-abi.wasm` under Wasmtime instead of the native engine.
     #[arg(long)]
     wasm: bool,
@@ -57,7 +62,7 @@ pub fn run(a: Args) -> Result<()> {
     let engine = if a.wasm { EngineChoice::Wasm(crate::assets::engine(a.engine.as_deref())?) } else { EngineChoice::Native };
     let bar = crate::progress::bar("planning".into());
     let progress = |done: u64, total: Option<u64>| crate::progress::update(&bar, done, total);
-    let source = Source::from_path(&a.features);
+    let source = Source::from_path(a.features.as_deref().unwrap_or(std::path::Path::new("")));
     let ledger = match (&a.ledger, &source) {
         (Some(l), _) => Some(l.clone()),
         (None, Source::Store(s)) => Some(s.clone()),
@@ -74,6 +79,7 @@ pub fn run(a: Args) -> Result<()> {
         feedback: a.feedback,
         ledger,
         history: a.history,
+        proposals: a.proposals,
         threads: a.threads,
         progress: &progress,
     };

@@ -301,6 +301,38 @@ fn bad_input_is_named_and_leaves_no_output() {
     bad(&CONFIG.replace("capacity = 600", "capacity = -600"), "features.sqlite", &["push", "-600", "negative"]);
     bad(&CONFIG.replace("days = 7", "days = 90"), "features.sqlite", &["days = 90"]);
     bad(&CONFIG.replace("quiet_days = [\"sunday\", \"2026-11-25\"]", "quiet_days = [\"someday\"]"), "features.sqlite", &["someday"]);
+    // Infeasible limits are refused before any decision, naming the constraint.
+    let limit = |extra: &str| format!("{CONFIG}\n{extra}\n");
+    bad(&limit("[[offers]]\nid = \"fibre_upgrade\"\nmin = 5000"), "features.sqlite", &["infeasible", "offers.fibre_upgrade", "min = 5000"]);
+    bad(&limit("[[offers]]\nid = \"fibre_upgrade\"\nmin = 20\nmax = 10"), "features.sqlite", &["offers.fibre_upgrade", "above max"]);
+    bad(&limit("[[offers]]\nid = \"fibre_upgrad\"\nmax = 10"), "features.sqlite", &["unknown offer `fibre_upgrad`", "fibre_upgrade"]);
+    bad(&limit("[[categories]]\nid = \"mobile\"\nmax_share = 1.5"), "features.sqlite", &["mobile", "max_share = 1.5"]);
+    bad(
+        &limit("[[offers]]\nid = \"device_renewal\"\nmin = 1400\n[[offers]]\nid = \"new_line\"\nmin = 1400"),
+        "features.sqlite",
+        &["infeasible", "minimum volumes add up to 2800"],
+    );
+    let no_costs = CONFIG
+        .replace("capacity = 1500", "capacity = 1500\ncost = 0.0")
+        .replace("capacity = 600", "capacity = 600\ncost = 0.0")
+        .replace("capacity = 250", "capacity = 250\ncost = 0.0");
+    bad(&format!("budget = 10.0\n{no_costs}"), "features.sqlite", &["infeasible", "`budget`", "no planned channel has a cost"]);
+    bad(&CONFIG.replace("capacity = 250", "capacity = 250\nquiet_hours = [21, 21]"), "features.sqlite", &["sms", "quiet_hours"]);
+    // A history store of another bundle's clients.
+    let other_fb = w.dir.join("other-feedback.sqlite");
+    {
+        use vitrine_feedback::FeedbackStore;
+        let mut store = vitrine_feedback::SqliteStore::open(&other_fb).unwrap();
+        let f = vitrine_engine::testkit::Fixture::telco();
+        let mut engine = vitrine_engine::Engine::load(&f.bundle_bytes, &f.bundle_public_key).unwrap();
+        let record = engine.decide(&f.request(0, vitrine_engine::testkit::NOW, 1)).unwrap().record;
+        store.write(&[], &[], &[vitrine_feedback::LoggedDecision::from_edge(record)]).unwrap();
+    }
+    std::fs::write(w.dir.join("bad.toml"), CONFIG).unwrap();
+    let out = w.plan("features.sqlite", "bad.toml", "bad-plan", &["--history", other_fb.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("history store") && err.contains("another bundle"), "{err}");
+    assert!(!w.dir.join("bad-plan").exists());
 
     // A feature store made for another schema.
     let example = crate::common::example_copy(&w.dir.join("other"));

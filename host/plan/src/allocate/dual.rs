@@ -110,8 +110,9 @@ impl Prices {
     }
 }
 
-/// Each client's best choice at `prices`, summed.
-fn usage(pool: &Pool, placeable: &[u8], config: &PlanConfig, shape: &Shape, prices: &Prices) -> Usage {
+/// Each client's best choice at `prices`, summed over the clients in client-id order
+/// (`by_id`), so the prices depend neither on the thread count nor on the input's order.
+fn usage(pool: &Pool, by_id: &[u32], placeable: &[u8], config: &PlanConfig, shape: &Shape, prices: &Prices) -> Usage {
     let common = prices.common(shape);
     // Fixed chunks summed in order: the same prices whatever the thread count.
     const CHUNK: usize = 4096;
@@ -123,8 +124,9 @@ fn usage(pool: &Pool, placeable: &[u8], config: &PlanConfig, shape: &Shape, pric
             let mut buf: Vec<(f64, usize)> = Vec::new();
             let mut taken: Vec<usize> = Vec::new();
             let end = ((k + 1) * CHUNK).min(n);
-            for (c, &m) in placeable.iter().enumerate().take(end).skip(k * CHUNK) {
-                let m = m as usize;
+            for &c in &by_id[k * CHUNK..end] {
+                let c = c as usize;
+                let m = placeable[c] as usize;
                 let range = pool.of(c as u32);
                 if m == 0 || range.is_empty() {
                     continue;
@@ -177,12 +179,17 @@ pub fn placeable(states: &[ClientState], config: &PlanConfig) -> Vec<u8> {
 }
 
 /// Projected subgradient descent on the dual; returns the prices of the lowest bound.
-pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &Shape) -> Prices {
+/// `id_rank[c]`: client `c`'s position in client-id order.
+pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &Shape, id_rank: &[u32]) -> Prices {
     let placeable = placeable(states, config);
+    let mut by_id = vec![0u32; id_rank.len()];
+    for (c, &r) in id_rank.iter().enumerate() {
+        by_id[r as usize] = c as u32;
+    }
     let mut p = Prices::zero(config, shape);
     let mut best = p.clone();
-    // The step's scale: the mean positive value of a candidate.
-    let positive: Vec<f64> = pool.cands.iter().map(|c| c.value).filter(|v| *v > 0.0).collect();
+    // The step's scale: the mean positive value of a candidate (summed in client-id order).
+    let positive: Vec<f64> = by_id.iter().flat_map(|&c| pool.of(c).map(|j| pool.cands[j].value)).filter(|v| *v > 0.0).collect();
     if positive.is_empty() {
         best.bound = 0.0;
         return best;
@@ -191,7 +198,7 @@ pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &S
     let capacity: Vec<f64> = config.channels.iter().map(|c| config.channel_reach(c) as f64).collect();
     let finite = |x: u64| x != u64::MAX;
     for it in 0..ITERATIONS {
-        let u = usage(pool, &placeable, config, shape, &p);
+        let u = usage(pool, &by_id, &placeable, config, shape, &p);
         // The dual function at p: the clients' best plus the prices times the limits.
         let mut bound = u.value;
         for (ch, cap) in capacity.iter().enumerate() {

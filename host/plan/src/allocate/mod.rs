@@ -149,7 +149,7 @@ pub fn allocate(pool: &Pool, states: &mut [ClientState], config: &PlanConfig, sh
     let (key, bound, iterations) = match config.allocation {
         Allocation::Greedy => (pool.cands.iter().map(|c| c.value).collect::<Vec<_>>(), None, 0),
         Allocation::Optimal => {
-            let prices = dual::solve(pool, states, config, shape);
+            let prices = dual::solve(pool, states, config, shape, id_rank);
             (prices.adjusted(pool, config, shape), Some(prices.bound), prices.iterations)
         }
     };
