@@ -64,6 +64,42 @@ name = "sms"
 capacity = $((N / 10))
 TOML
 
+# The same base under shared limits: a budget, daily capacities, offer volumes and a
+# category share, allocated optimally and greedily (the objective, its dual bound, the
+# allocation's time and the peak RSS).
+cat > plan-limits.toml <<TOML
+start = "2026-11-23"
+days = 7
+seed = 2026
+max_contacts = 2
+min_gap_days = 2
+quiet_days = ["sunday"]
+budget = $((N / 40))
+allocation = "ALLOCATION"
+
+[[channels]]
+name = "email"
+capacity = $((N / 2))
+capacity_per_day = $((N / 12))
+[[channels]]
+name = "push"
+capacity = $((N / 5))
+[[channels]]
+name = "sms"
+capacity = $((N / 10))
+quiet_hours = [21, 8]
+
+[[offers]]
+id = "v0_fibre_upgrade"
+max = $((N / 50))
+[[offers]]
+id = "v0_data_20gb"
+min = $((N / 200))
+[[categories]]
+id = "mobile"
+max_share = 0.4
+TOML
+
 for engine in $ENGINES; do
   flag=""; [ "$engine" = wasm ] && flag="--wasm --engine $root/dist/engine-abi.wasm"
   /usr/bin/time -v -o "time-$engine-$N.txt" "$bin" plan --bundle bench.vbnd --bundle-key keys/bench.pub \
@@ -77,5 +113,23 @@ rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
 print(f"{engine:6} {s['clients']:>9} clients x {s['proposals'] / max(s['clients'], 1):.2f} proposals/client, {s['threads']} threads: "
       f"decide {s['decide_seconds']:.2f} s = {s['clients_per_second']:,.0f} clients/s ({s['clients_per_second'] / s['threads']:,.0f}/s per core); "
       f"total {s['seconds']:.2f} s; peak RSS {rss / 1024:.0f} MiB; contacts {s['contacts']}")
+PY
+done
+
+for allocation in ${ALLOCATIONS:-optimal greedy}; do
+  sed "s/ALLOCATION/$allocation/" plan-limits.toml > "plan-$allocation.toml"
+  /usr/bin/time -v -o "time-$allocation-$N.txt" "$bin" plan --bundle bench.vbnd --bundle-key keys/bench.pub \
+    --features "clients-$N.parquet" --config "plan-$allocation.toml" --out "plan-$allocation-$N" --force > /dev/null
+  python3 - "$allocation" "$N" <<'PY'
+import json, re, sys
+allocation, n = sys.argv[1], sys.argv[2]
+s = json.load(open(f"plan-{allocation}-{n}/summary.json"))
+t = open(f"time-{allocation}-{n}.txt").read()
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1))
+o = s["objective"]
+gap = "" if o["gap_bound"] is None else f", dual bound {o['bound']:,.1f} (gap <= {100 * o['gap_bound']:.2f}%)"
+print(f"limits {allocation:8} {s['clients']:>9} clients, {s['proposals']:,} proposals: decide {s['decide_seconds']:.2f} s "
+      f"({s['clients_per_second'] / s['threads']:,.0f}/s per core); allocate {o['seconds']:.2f} s; total {s['seconds']:.2f} s; "
+      f"peak RSS {rss / 1024:.0f} MiB; value {o['value']:,.1f}{gap}; spent {o['spent']:,.1f} of {o['budget']:,.0f}; contacts {s['contacts']:,}")
 PY
 done

@@ -13,6 +13,7 @@
 //! history_days = 30           # contact history read with --history (default: the
 //!                             # longest window of the bundle's caps, suppression and plan)
 //! send_hour = 10              # send hour (UTC) when a client's history tells none
+//! # dual_iterations = 120     # subgradient steps of the optimal allocation's prices
 //!
 //! [[channels]]                # in preference order
 //! name = "email"
@@ -68,6 +69,8 @@ struct RawConfig {
     history_days: Option<u32>,
     #[serde(default = "default_hour")]
     send_hour: u8,
+    #[serde(default)]
+    dual_iterations: Option<u32>,
     channels: Vec<RawChannel>,
     #[serde(default)]
     offers: Vec<RawLimit>,
@@ -186,6 +189,8 @@ pub struct PlanConfig {
     pub history_days: u32,
     /// Send hour when the client's history tells none.
     pub send_hour: u8,
+    /// Subgradient steps of the optimal allocation's dual.
+    pub dual_iterations: u32,
     /// Limits per offer (bundle order of the offers named).
     pub offers: Vec<Limit>,
     /// Limits per category (index into the bundle's categories, sorted by name).
@@ -308,6 +313,10 @@ impl PlanConfig {
                 quiet_hours: c.quiet_hours,
             });
         }
+        let dual_iterations = raw.dual_iterations.unwrap_or(crate::allocate::dual::ITERATIONS);
+        if dual_iterations == 0 || dual_iterations > 10_000 {
+            return Err(bad(format!("dual_iterations = {dual_iterations} is not in 1..=10000")));
+        }
         if raw.send_hour > 23 {
             return Err(bad(format!("send_hour = {} is not an hour in 0..=23", raw.send_hour)));
         }
@@ -346,6 +355,7 @@ impl PlanConfig {
             budget,
             history_days,
             send_hour: raw.send_hour,
+            dual_iterations,
             offers,
             categories,
         };
@@ -429,20 +439,29 @@ impl PlanConfig {
     /// the `prior` days before it, bit `j` = day `j - 56`), no `days`-long window around it
     /// (before the start too) holding `max_contacts` contacts already, and `open(day)`.
     pub fn free_day(&self, used: u64, prior: u64, open: impl Fn(u32) -> bool) -> Option<u32> {
+        let free = self.free_days(used, prior);
+        (0..self.days).find(|&d| free & (1 << d) != 0 && open(d))
+    }
+
+    /// Every day [`PlanConfig::free_day`] could give (before `open`), one bit per day.
+    pub fn free_days(&self, used: u64, prior: u64) -> u64 {
         let line: u128 = u128::from(prior) | (u128::from(used) << MAX_DAYS);
         let days = self.days;
-        (0..days).find(|&d| {
+        let mut free = 0u64;
+        for d in 0..days {
             if (self.quiet | used) & (1 << d) != 0 {
-                return false;
+                continue;
             }
             let at = MAX_DAYS + d;
             let gap = self.min_gap_days;
             if gap > 1 && line & span(at + 1 - gap.min(at + 1), at + gap) != 0 {
-                return false;
+                continue;
             }
-            let rolling_ok = (at + 1 - days.min(at + 1)..=at).all(|s| (line & span(s, s + days)).count_ones() < self.max_contacts);
-            rolling_ok && open(d)
-        })
+            if (at + 1 - days.min(at + 1)..=at).all(|s| (line & span(s, s + days)).count_ones() < self.max_contacts) {
+                free |= 1 << d;
+            }
+        }
+        free
     }
 
     /// How many more contacts a client with these days can get in the window (ignoring

@@ -157,7 +157,7 @@ impl History {
             entries
                 .iter()
                 .filter(|e| matches!(e.kind, HistoryKind::Impression | HistoryKind::Contact))
-                .filter(|e| e.at >= now.saturating_sub(window) || e.at >= now)
+                .filter(|e| e.at >= now.saturating_sub(window))
                 .filter(|e| f(e))
                 .count() as u64
         };

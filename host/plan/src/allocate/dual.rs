@@ -18,7 +18,7 @@ use super::{Pool, Shape, UNLIMITED};
 use crate::config::PlanConfig;
 use crate::state::ClientState;
 
-/// Dual iterations.
+/// Dual iterations unless plan.toml sets `dual_iterations`.
 pub const ITERATIONS: u32 = 120;
 
 /// The prices of the shared constraints.
@@ -178,9 +178,23 @@ pub fn placeable(states: &[ClientState], config: &PlanConfig) -> Vec<u8> {
     states.par_iter().map(|s| config.placeable(s.occupied(), s.prior()).min(255) as u8).collect()
 }
 
-/// Projected subgradient descent on the dual; returns the prices of the lowest bound.
+/// Adds `w × other` to every price of `acc`.
+fn accumulate(acc: &mut Prices, other: &Prices, w: f64) {
+    let add = |a: &mut Vec<f64>, b: &Vec<f64>| a.iter_mut().zip(b).for_each(|(x, y)| *x += w * y);
+    add(&mut acc.channel, &other.channel);
+    add(&mut acc.offer_max, &other.offer_max);
+    add(&mut acc.offer_min, &other.offer_min);
+    add(&mut acc.offer_share, &other.offer_share);
+    add(&mut acc.category_share, &other.category_share);
+    acc.budget += w * other.budget;
+}
+
+/// Projected subgradient descent on the dual. Returns price vectors to order the walk
+/// by, the first with the lowest bound found (its `bound` is the plan's upper bound),
+/// then the last iterate and the mean of the second half of the iterates (the usual
+/// primal recovery of subgradient methods): the caller keeps the best plan of them.
 /// `id_rank[c]`: client `c`'s position in client-id order.
-pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &Shape, id_rank: &[u32]) -> Prices {
+pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &Shape, id_rank: &[u32]) -> Vec<Prices> {
     let placeable = placeable(states, config);
     let mut by_id = vec![0u32; id_rank.len()];
     for (c, &r) in id_rank.iter().enumerate() {
@@ -192,12 +206,17 @@ pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &S
     let positive: Vec<f64> = by_id.iter().flat_map(|&c| pool.of(c).map(|j| pool.cands[j].value)).filter(|v| *v > 0.0).collect();
     if positive.is_empty() {
         best.bound = 0.0;
-        return best;
+        return vec![best];
     }
+    let mut mean = Prices::zero(config, shape);
+    let mut averaged = 0u32;
     let scale = positive.iter().sum::<f64>() / positive.len() as f64;
     let capacity: Vec<f64> = config.channels.iter().map(|c| config.channel_reach(c) as f64).collect();
     let finite = |x: u64| x != u64::MAX;
-    for it in 0..ITERATIONS {
+    let iterations = config.dual_iterations;
+    // Steps shrink geometrically to 1% of the first over the iterations.
+    let decay = 0.01f64.powf(1.0 / f64::from(iterations));
+    for it in 0..iterations {
         let u = usage(pool, &by_id, &placeable, config, shape, &p);
         // The dual function at p: the clients' best plus the prices times the limits.
         let mut bound = u.value;
@@ -219,8 +238,12 @@ pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &S
             best = Prices { bound, iterations: it + 1, ..p.clone() };
         }
         best.iterations = it + 1;
+        if it >= iterations / 2 {
+            accumulate(&mut mean, &p, 1.0);
+            averaged += 1;
+        }
         // Steps relative to each limit, shrinking geometrically.
-        let step = scale * 0.6 * 0.96f64.powi(it as i32);
+        let step = scale * 0.6 * decay.powi(it as i32);
         let total = u.total as f64;
         let rel = |used: f64, limit: f64| (used - limit) / limit.max(1.0);
         for (ch, cap) in capacity.iter().enumerate() {
@@ -249,5 +272,12 @@ pub fn solve(pool: &Pool, states: &[ClientState], config: &PlanConfig, shape: &S
             p.budget = (p.budget + step / cheapest.max(1e-12) * rel(u.cost, config.budget)).max(0.0);
         }
     }
-    best
+    let mut last = p;
+    last.bound = best.bound;
+    last.iterations = best.iterations;
+    let mut average = Prices::zero(config, shape);
+    accumulate(&mut average, &mean, 1.0 / f64::from(averaged.max(1)));
+    average.bound = best.bound;
+    average.iterations = best.iterations;
+    vec![best, last, average]
 }

@@ -146,28 +146,60 @@ pub fn order(pool: &Pool, key: &[f64], id_rank: &[u32]) -> Vec<u32> {
 /// Allocates `pool` under `config`; `states` are the clients' (days booked on return);
 /// `id_rank[c]` is client `c`'s position in client-id order (the tie-break).
 pub fn allocate(pool: &Pool, states: &mut [ClientState], config: &PlanConfig, shape: &Shape, id_rank: &[u32]) -> Result {
-    let (key, bound, iterations) = match config.allocation {
-        Allocation::Greedy => (pool.cands.iter().map(|c| c.value).collect::<Vec<_>>(), None, 0),
-        Allocation::Optimal => {
-            let prices = dual::solve(pool, states, config, shape, id_rank);
-            (prices.adjusted(pool, config, shape), Some(prices.bound), prices.iterations)
+    match config.allocation {
+        Allocation::Greedy => {
+            let key: Vec<f64> = pool.cands.iter().map(|c| c.value).collect();
+            walk_all(pool, states, config, shape, id_rank, &key, false)
         }
-    };
-    let by_key = order(pool, &key, id_rank);
+        Allocation::Optimal => {
+            // Each price vector orders one walk; the plan of the best value is kept.
+            let candidates = dual::solve(pool, states, config, shape, id_rank);
+            let mut best: Option<(Result, Vec<ClientState>)> = None;
+            for prices in &candidates {
+                let mut trial = states.to_vec();
+                let key = prices.adjusted(pool, config, shape);
+                let mut r = walk_all(pool, &mut trial, config, shape, id_rank, &key, true);
+                r.bound = Some(prices.bound);
+                r.iterations = prices.iterations;
+                if best.as_ref().is_none_or(|(b, _)| r.value > b.value) {
+                    best = Some((r, trial));
+                }
+            }
+            match best {
+                Some((r, trial)) => {
+                    states.copy_from_slice(&trial);
+                    r
+                }
+                None => Result::default(),
+            }
+        }
+    }
+}
+
+/// One walk of every phase in the order of `key`: the minimums, the main walk (only
+/// positive keys when `positive_only`), the share trim and refill, then (optimal) the
+/// rest of the positive values in the same order.
+fn walk_all(
+    pool: &Pool,
+    states: &mut [ClientState],
+    config: &PlanConfig,
+    shape: &Shape,
+    id_rank: &[u32],
+    key: &[f64],
+    positive_only: bool,
+) -> Result {
+    let by_key = order(pool, key, id_rank);
     let mut books = Books::new(pool, config, shape);
     books.walk_minimums(&by_key, states);
-    let positive_only = config.allocation == Allocation::Optimal;
     books.walk(&by_key, states, |j| !positive_only || key[j] > 0.0);
     if books.trim_shares(&by_key, states) {
         books.walk(&by_key, states, |j| !positive_only || key[j] > 0.0);
     }
     if positive_only {
-        // What the prices left unused goes to the remaining positive values.
-        let by_value = order(pool, &pool.cands.iter().map(|c| c.value).collect::<Vec<_>>(), id_rank);
-        books.walk(&by_value, states, |j| pool.cands[j].value > 0.0);
+        // What the prices left unused goes to the next best by adjusted value (still
+        // worth sending: a positive value), so a budget is not spent on what the prices
+        // ranked last.
+        books.walk(&by_key, states, |j| pool.cands[j].value > 0.0);
     }
-    let mut r = books.finish(states);
-    r.bound = bound;
-    r.iterations = iterations;
-    r
+    books.finish(states)
 }

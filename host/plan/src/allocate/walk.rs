@@ -163,7 +163,18 @@ impl<'a> Books<'a> {
         }
         let per_day = ch.per_day;
         let used = &self.day_used[c.pref as usize];
-        let Some(day) = self.config.free_day(st.occupied(), st.prior(), |d| used[d as usize] < per_day) else {
+        // With a daily capacity, the least-loaded free day (ties: the earliest), so the
+        // channel's days fill evenly and a client's later contacts still find a day;
+        // without one, the earliest.
+        let free = self.config.free_days(st.occupied(), st.prior());
+        let day = (0..self.config.days).filter(|&d| free & (1 << d) != 0 && used[d as usize] < per_day).min_by_key(|&d| {
+            if per_day == u64::MAX {
+                u64::from(d)
+            } else {
+                used[d as usize]
+            }
+        });
+        let Some(day) = day else {
             let why = if self.config.free_day(st.occupied(), st.prior(), |_| true).is_some() {
                 Refusal::ChannelCapacity
             } else if st.prior() != 0 && self.config.free_day(st.occupied(), 0, |_| true).is_some() {

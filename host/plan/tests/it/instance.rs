@@ -39,6 +39,7 @@ pub fn config(clients: u64, allocation: Allocation) -> PlanConfig {
         budget: clients as f64 * 0.004,
         history_days: 30,
         send_hour: 10,
+        dual_iterations: vitrine_plan::allocate::dual::ITERATIONS,
         offers: vec![limit(0, 0, clients / 10, 1.0), limit(3, clients / 25, u64::MAX, 1.0), limit(5, 0, u64::MAX, 0.12)],
         categories: vec![Limit { index: 1, id: "category_1".into(), min: 0, max: u64::MAX, max_share: 0.35 }],
     }
