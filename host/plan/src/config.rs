@@ -84,14 +84,14 @@ fn default_hour() -> u8 {
 
 #[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields)]
-struct RawLimit {
-    id: String,
+pub(crate) struct RawLimit {
+    pub(crate) id: String,
     #[serde(default)]
-    min: Option<i64>,
+    pub(crate) min: Option<i64>,
     #[serde(default)]
-    max: Option<i64>,
+    pub(crate) max: Option<i64>,
     #[serde(default)]
-    max_share: Option<f64>,
+    pub(crate) max_share: Option<f64>,
 }
 
 /// How proposals become contacts.
@@ -340,8 +340,8 @@ impl PlanConfig {
         };
         let offer_ids: Vec<&str> = bundle.offers.iter().map(|o| o.id.as_str()).collect();
         let category_ids = categories(bundle);
-        let offers = limits(&raw.offers, &offer_ids, "offer", path)?;
-        let categories = limits(&raw.categories, &category_ids, "category", path)?;
+        let offers = crate::limits::limits(&raw.offers, &offer_ids, "offer", path)?;
+        let categories = crate::limits::limits(&raw.categories, &category_ids, "category", path)?;
         let config = PlanConfig {
             start_day,
             days: raw.days,
@@ -363,129 +363,10 @@ impl PlanConfig {
         Ok(config)
     }
 
-    /// Send days of the window (not quiet).
-    pub fn send_days(&self) -> u64 {
-        u64::from(self.days - self.quiet.count_ones())
-    }
-
-    /// Contacts channel `c` can carry over the window: its capacity, its daily capacity
-    /// over the send days, and the budget at its cost.
-    pub fn channel_reach(&self, c: &ChannelPlan) -> u64 {
-        let daily = c.per_day.saturating_mul(self.send_days());
-        let by_budget = if c.cost > 0.0 && self.budget.is_finite() { (self.budget / c.cost).floor() as u64 } else { u64::MAX };
-        c.capacity.min(daily).min(by_budget)
-    }
-
-    /// Refuses, before any decision, limits that no allocation can meet.
-    fn check_feasible(&self, bundle: &Bundle) -> Result<(), PlanError> {
-        let infeasible = |constraint: String, reason: String| Err(PlanError::Infeasible { constraint, reason });
-        let total: u64 = self.channels.iter().map(|c| self.channel_reach(c)).fold(0, u64::saturating_add);
-        let mut mins = 0u64;
-        for l in &self.offers {
-            let name = format!("offers.{}", l.id);
-            if l.min > l.max {
-                return infeasible(name, format!("min = {} is above max = {}", l.min, l.max));
-            }
-            let offer = &bundle.offers[l.index as usize];
-            let reach: u64 = self
-                .channels
-                .iter()
-                .filter(|c| offer.slots.iter().any(|&s| bundle.slots.get(s as usize).is_some_and(|d| d.id == c.slot)))
-                .map(|c| self.channel_reach(c))
-                .fold(0, u64::saturating_add);
-            if l.min > reach {
-                return infeasible(
-                    name,
-                    format!("min = {} contacts, but the planned channels whose slot carries the offer can send at most {reach}", l.min),
-                );
-            }
-            if l.min > 0 && (l.min as f64) > l.max_share * total as f64 {
-                return infeasible(
-                    name,
-                    format!("min = {} is above max_share = {} of the at most {total} contacts the channels can send", l.min, l.max_share),
-                );
-            }
-            mins = mins.saturating_add(l.min);
-        }
-        if mins > total {
-            return infeasible(
-                "offers".into(),
-                format!("the minimum volumes add up to {mins}, above the {total} contacts the channels can send"),
-            );
-        }
-        if self.budget.is_finite() {
-            let cheapest = self.channels.iter().map(|c| c.cost).fold(f64::INFINITY, f64::min);
-            if mins as f64 * cheapest > self.budget {
-                return infeasible(
-                    "budget".into(),
-                    format!(
-                        "the minimum volumes ({mins} contacts) cost at least {:.2} at the cheapest channel, above the budget {}",
-                        mins as f64 * cheapest,
-                        self.budget
-                    ),
-                );
-            }
-        }
-        Ok(())
-    }
-
     /// Unix seconds of the window's start (midnight UTC): the `now` of every decision.
     pub fn now(&self) -> u64 {
         (self.start_day.max(0) as u64) * 86_400
     }
-
-    /// The earliest day (index in the window) a client can get another contact: not
-    /// quiet, not `used`, at least `min_gap_days` from every contact (in the window and in
-    /// the `prior` days before it, bit `j` = day `j - 56`), no `days`-long window around it
-    /// (before the start too) holding `max_contacts` contacts already, and `open(day)`.
-    pub fn free_day(&self, used: u64, prior: u64, open: impl Fn(u32) -> bool) -> Option<u32> {
-        let free = self.free_days(used, prior);
-        (0..self.days).find(|&d| free & (1 << d) != 0 && open(d))
-    }
-
-    /// Every day [`PlanConfig::free_day`] could give (before `open`), one bit per day.
-    pub fn free_days(&self, used: u64, prior: u64) -> u64 {
-        let line: u128 = u128::from(prior) | (u128::from(used) << MAX_DAYS);
-        let days = self.days;
-        let mut free = 0u64;
-        for d in 0..days {
-            if (self.quiet | used) & (1 << d) != 0 {
-                continue;
-            }
-            let at = MAX_DAYS + d;
-            let gap = self.min_gap_days;
-            if gap > 1 && line & span(at + 1 - gap.min(at + 1), at + gap) != 0 {
-                continue;
-            }
-            if (at + 1 - days.min(at + 1)..=at).all(|s| (line & span(s, s + days)).count_ones() < self.max_contacts) {
-                free |= 1 << d;
-            }
-        }
-        free
-    }
-
-    /// How many more contacts a client with these days can get in the window (ignoring
-    /// channel limits).
-    pub fn placeable(&self, used: u64, prior: u64) -> u32 {
-        let mut used = used;
-        let mut n = 0;
-        while let Some(d) = self.free_day(used, prior, |_| true) {
-            used |= 1 << d;
-            n += 1;
-        }
-        n
-    }
-}
-
-/// Bits `from..to` of a 128-bit day line (clamped).
-fn span(from: u32, to: u32) -> u128 {
-    let to = to.min(128);
-    if from >= to {
-        return 0;
-    }
-    let width = to - from;
-    let ones = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
-    ones << from
 }
 
 /// Longest contact history a plan reads.
@@ -512,38 +393,6 @@ fn default_history_days(bundle: &Bundle, days: u32, gap: u32) -> u32 {
         .unwrap_or(0);
     let d = secs.div_ceil(86_400).min(u64::from(MAX_HISTORY_DAYS)) as u32;
     d.max(days).max(gap).clamp(1, MAX_HISTORY_DAYS)
-}
-
-fn limits(raw: &[RawLimit], known: &[&str], what: &str, path: &Path) -> Result<Vec<Limit>, PlanError> {
-    let bad = |reason: String| PlanError::Config { path: path.to_path_buf(), reason };
-    let mut out: Vec<Limit> = Vec::with_capacity(raw.len());
-    for r in raw {
-        let Some(index) = known.iter().position(|k| *k == r.id) else {
-            let hint =
-                vitrine_base::suggest::closest(&r.id, known.iter().copied()).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
-            return Err(bad(format!("unknown {what} `{}` in [[{what}s]]{hint}", r.id).replace("categorys", "categories")));
-        };
-        if out.iter().any(|l| l.id == r.id) {
-            return Err(bad(format!("{what} `{}` is listed twice", r.id)));
-        }
-        let count = |name: &str, v: Option<i64>, default: u64| match v {
-            None => Ok(default),
-            Some(n) if n < 0 => Err(bad(format!("{what} `{}`: {name} = {n} is negative", r.id))),
-            Some(n) => Ok(n as u64),
-        };
-        let share = r.max_share.unwrap_or(1.0);
-        if !(share > 0.0 && share <= 1.0) {
-            return Err(bad(format!("{what} `{}`: max_share = {share} is not in (0, 1]", r.id)));
-        }
-        out.push(Limit {
-            index: index as u16,
-            id: r.id.clone(),
-            min: count("min", r.min, 0)?,
-            max: count("max", r.max, u64::MAX)?,
-            max_share: share,
-        });
-    }
-    Ok(out)
 }
 
 fn parse_date(s: &str) -> Option<i64> {

@@ -13,28 +13,35 @@
 pub mod allocate;
 mod clients;
 mod config;
+mod contacts;
+mod days;
 mod decide;
 mod error;
 mod history;
 mod input;
+mod limits;
 mod log;
+mod offers;
 mod output;
 mod proposals;
 pub mod scenario;
 mod state;
+mod summary;
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use allocate::{Cand, Pool, NO_DAY, UNLIMITED};
+use allocate::{Cand, Pool, UNLIMITED};
 pub use config::{categories, Allocation, ChannelPlan, Limit, PlanConfig, MAX_DAYS};
+use contacts::NO_HOUR;
 pub use decide::{client_seed, plan_json, request, Deciders, Outcome, Status};
 pub use error::PlanError;
 pub use history::{ClientHistory, History};
 pub use input::{Client, Source};
+pub use offers::{expected_value, levers};
 pub use output::{ChannelSummary, Objective, OfferSummary, Shortfall, Summary};
 use rayon::prelude::*;
 pub use state::ClientState;
@@ -97,12 +104,12 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         None => decide_all(job, &setup, &tmp)?,
     };
     let decide_time = started.elapsed();
-    check_unique(std::mem::take(&mut pass1.id_hashes), &pass1.clients_path)?;
+    clients::check_unique(std::mem::take(&mut pass1.id_hashes), &pass1.clients_path)?;
     pass1.pool.close();
 
     let allocated = Instant::now();
-    let id_rank = rank_ids(&pass1.clients_path, pass1.states.len())?;
-    let offer_category = offer_categories(&setup.bundle);
+    let id_rank = clients::rank_ids(&pass1.clients_path, pass1.states.len())?;
+    let offer_category = setup.offer_category.clone();
     let n_categories = categories(&setup.bundle).len();
     let shape = allocate::Shape::new(&setup.config, offer_category, n_categories);
     let allocation = allocate::allocate(&pass1.pool, &mut pass1.states, &setup.config, &shape, &id_rank);
@@ -113,7 +120,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let proposals = pass1.pool.cands.len() as u64;
     let sent_path = tmp.join("sent.jsonl");
     let logging = job.feedback.is_some().then_some(sent_path.as_path());
-    let (uncontacted, contacted, busiest) = write_contacts(&setup, &pass1, &allocation, &mut out, logging)?;
+    let (uncontacted, contacted, busiest) = contacts::write_contacts(&setup, &pass1, &allocation, &mut out, logging)?;
     let files = out.finish()?;
     // The profiles first: a decision logged is one the learner can join.
     let ledger_entries = match (&job.feedback, &job.ledger) {
@@ -125,7 +132,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         None => None,
     };
 
-    let totals = Totals {
+    let totals = summary::Totals {
         clients: pass1.states.len() as u64,
         contacted,
         busiest,
@@ -139,7 +146,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
         decide_time,
         seconds: started.elapsed().as_secs_f64(),
     };
-    let summary = summarise(job, &setup, allocation, &pass1.pool, totals);
+    let summary = summary::summarise(job, &setup, allocation, &pass1.pool, totals);
     output::write_summary(&tmp, &summary)?;
     // Into place: the old plan (with --force) is removed only once the new one is whole.
     staged.commit().map_err(io(&job.out))?;
@@ -189,13 +196,13 @@ fn prepare(job: &PlanJob<'_>) -> Result<Setup, PlanError> {
         None => None,
     };
     let channel_index = config.channels.iter().map(|c| bundle.schema.channel(&c.name).unwrap_or(0) as u8).collect();
-    let offer_category = offer_categories(&bundle);
+    let offer_category = offers::offer_categories(&bundle);
     Ok(Setup { info, bundle, config, threads, pool, deciders, history, channel_index, offer_category })
 }
 
 /// Pass 1's results: a state per client (input order), the proposals in sorted runs,
 /// the spill of client ids and decision ids, the decisions to log.
-struct Pass1 {
+pub(crate) struct Pass1 {
     states: Vec<ClientState>,
     /// Per client, the send hour its responses suggest (`NO_HOUR`: none).
     hours: Vec<u8>,
@@ -381,270 +388,9 @@ fn decide_one(
         .collect();
     let state = ClientState::new(o.status).with_prior(past.prior).with_booked(past.booked);
     let hour = past.hour.unwrap_or(NO_HOUR);
-    Ok(Decided { hash: id_hash(&o.id), state, hour, decision, cands, log, profile, id: o.id })
+    Ok(Decided { hash: clients::id_hash(&o.id), state, hour, decision, cands, log, profile, id: o.id })
 }
 
-/// A client without a send hour of its own.
-const NO_HOUR: u8 = u8::MAX;
-
-/// Pass 3: in input order (from the clients spill), each client's contacts with their
-/// send day and hour, or why it got none; with `sent`, each client's sends as a JSON
-/// line for the feedback log. Returns the counts by reason, how many clients were
-/// contacted, and each channel's busiest day. Removes the spill.
-fn write_contacts(
-    setup: &Setup,
-    pass1: &Pass1,
-    allocation: &allocate::Result,
-    out: &mut output::Outputs,
-    sent: Option<&Path>,
-) -> Result<(output::Uncontacted, u64, Vec<u64>), PlanError> {
-    let (config, bundle) = (&setup.config, &setup.bundle);
-    let clients_path = &pass1.clients_path;
-    let mut uncontacted = output::Uncontacted::default();
-    let mut contacted = 0u64;
-    let mut per_day = vec![vec![0u64; config.days as usize]; config.channels.len()];
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(clients_path).map_err(io(clients_path))?);
-    let mut sent = match sent {
-        Some(p) => Some((std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(p).map_err(io(p))?), p)),
-        None => None,
-    };
-    for (c, st) in pass1.states.iter().enumerate() {
-        let (id, decision) = clients::read(&mut reader)
-            .map_err(io(clients_path))?
-            .ok_or_else(|| PlanError::Io { path: clients_path.to_path_buf(), source: std::io::ErrorKind::UnexpectedEof.into() })?;
-        let decision_hex = vitrine_base::hex::encode(&decision);
-        let mut shown = Vec::new();
-        for j in pass1.pool.of(c as u32) {
-            let day = allocation.day[j];
-            if day == NO_DAY {
-                continue;
-            }
-            let x = &pass1.pool.cands[j];
-            let ch = &config.channels[x.pref as usize];
-            let hour = ch.send_hour(match pass1.hours[c] {
-                NO_HOUR => config.send_hour,
-                h => h,
-            });
-            let date = (config.start_day + i64::from(day)) as i32;
-            per_day[x.pref as usize][day as usize] += 1;
-            let o = &bundle.offers[x.offer as usize];
-            let treatment = o.treatments.get(x.treatment as usize).map_or("", |t| t.id.as_str());
-            out.contact(x.pref as usize, &id, &o.id, treatment, date, hour, x.value, x.selection_probability, &decision_hex)?;
-            if sent.is_some() {
-                shown.push(vitrine_feedback::Shown {
-                    slot: ch.slot.clone(),
-                    channel: ch.name.clone(),
-                    rank: x.rank,
-                    offer: o.id.clone(),
-                    treatment: treatment.to_string(),
-                    selection_probability: x.selection_probability,
-                    uplift: (!x.uplift.is_nan()).then_some(x.uplift),
-                    sent_at: Some(date.max(0) as u64 * 86_400 + u64::from(hour) * 3_600),
-                });
-            }
-        }
-        if let Some((w, p)) = &mut sent {
-            let mut line =
-                serde_json::to_vec(&shown).map_err(|e| PlanError::Io { path: p.to_path_buf(), source: std::io::Error::other(e) })?;
-            line.push(b'\n');
-            w.write_all(&line).map_err(io(p))?;
-        }
-        let Some(reason) = st.uncontacted() else {
-            contacted += 1;
-            continue;
-        };
-        uncontacted.count(reason);
-        out.uncontacted(&id, reason.as_str(), reason == state::Reason::NoContact, &decision_hex)?;
-    }
-    if let Some((mut w, p)) = sent {
-        w.flush().map_err(io(p))?;
-    }
-    drop(reader);
-    std::fs::remove_file(clients_path).map_err(io(clients_path))?;
-    let busiest = per_day.iter().map(|d| d.iter().copied().max().unwrap_or(0)).collect();
-    Ok((uncontacted, contacted, busiest))
-}
-
-/// Each client's position in client-id order (the allocation's tie-break), from the
-/// clients spill.
-fn rank_ids(spill: &Path, n: usize) -> Result<Vec<u32>, PlanError> {
-    let mut r = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(spill).map_err(io(spill))?);
-    let mut ids = Vec::with_capacity(n);
-    while let Some((id, _)) = clients::read(&mut r).map_err(io(spill))? {
-        ids.push(id);
-    }
-    let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
-    by_id.par_sort_unstable_by(|&a, &b| ids[a as usize].cmp(&ids[b as usize]));
-    let mut rank = vec![0u32; ids.len()];
-    for (r, &c) in by_id.iter().enumerate() {
-        rank[c as usize] = r as u32;
-    }
-    Ok(rank)
-}
-
-/// Each offer's business lever L: its own times its category's.
-pub fn levers(bundle: &Bundle) -> Vec<f64> {
-    bundle
-        .offers
-        .iter()
-        .map(|o| {
-            let category = bundle.policy.category_levers.iter().find(|c| c.category == o.category).map_or(1.0, |c| f64::from(c.lever));
-            f64::from(o.lever) * category
-        })
-        .collect()
-}
-
-/// A contact's expected value without the business lever: `(priority + cost) / L − cost`
-/// (the priority is `score × C × V × L − cost`).
-pub fn expected_value(priority: f64, cost: f64, lever: f64) -> f64 {
-    if lever > 0.0 {
-        (priority + cost) / lever - cost
-    } else {
-        priority
-    }
-}
-
-/// The category index of each offer of `bundle` (the engine's: categories sorted by name).
-fn offer_categories(bundle: &Bundle) -> Vec<u16> {
-    let cats = categories(bundle);
-    bundle.offers.iter().map(|o| cats.binary_search(&o.category.as_str()).unwrap_or(0) as u16).collect()
-}
-
-/// What the passes counted, for the summary.
-struct Totals {
-    clients: u64,
-    contacted: u64,
-    busiest: Vec<u64>,
-    allocate_time: Duration,
-    history_rows: Option<u64>,
-    proposals: u64,
-    uncontacted: output::Uncontacted,
-    logged_decisions: Option<u64>,
-    ledger_entries: Option<u64>,
-    files: Vec<String>,
-    decide_time: Duration,
-    seconds: f64,
-}
-
-/// The plan's summary (`summary.json`).
-fn summarise(job: &PlanJob<'_>, setup: &Setup, allocation: allocate::Result, pool: &Pool, t: Totals) -> Summary {
-    let config = &setup.config;
-    let mut offer_value: std::collections::BTreeMap<(u8, u16), (f64, f64)> = std::collections::BTreeMap::new();
-    let levers = levers(&setup.bundle);
-    for (x, &d) in pool.cands.iter().zip(&allocation.day) {
-        if d != NO_DAY {
-            // The cost inside the priority is the bundle's, whatever the plan's budget uses.
-            let ch = setup.channel_index[x.pref as usize];
-            let cost = setup.bundle.policy.channel_costs.iter().find(|c| c.channel == ch).map_or(0.0, |c| f64::from(c.cost));
-            let e = offer_value.entry((x.pref, x.offer)).or_default();
-            e.0 += x.value;
-            e.1 += expected_value(x.value, cost, levers[x.offer as usize]);
-        }
-    }
-    let allocate::Result { used, refused, per_offer, value, spent, shortfall, bound, iterations, .. } = allocation;
-    let gap_bound = bound.map(|b| if b > 0.0 { ((b - value) / b).max(0.0) } else { 0.0 });
-    Summary {
-        bundle: setup.info.bundle.clone(),
-        bundle_version: setup.info.version,
-        bundle_hash: setup.info.hash.clone(),
-        engine: match job.engine {
-            EngineChoice::Native => "native".into(),
-            EngineChoice::Wasm(_) => "wasm".into(),
-        },
-        threads: setup.threads,
-        start: vitrine_store::table::date_text(config.start_day as i32),
-        days: config.days,
-        quiet_days: (0..config.days)
-            .filter(|d| config.quiet & (1 << d) != 0)
-            .map(|d| vitrine_store::table::date_text((config.start_day + d as i64) as i32))
-            .collect(),
-        max_contacts: config.max_contacts,
-        min_gap_days: config.min_gap_days,
-        clients: t.clients,
-        contacted: t.contacted,
-        contacts: used.iter().sum(),
-        proposals: t.proposals,
-        channels: config
-            .channels
-            .iter()
-            .zip(&used)
-            .enumerate()
-            .map(|(i, (c, &n))| ChannelSummary {
-                channel: c.name.clone(),
-                slot: c.slot.clone(),
-                capacity: c.capacity,
-                capacity_per_day: (c.per_day != u64::MAX).then_some(c.per_day),
-                busiest_day: t.busiest.get(i).copied().unwrap_or(0),
-                cost: c.cost,
-                contacts: n,
-                capacity_used: if c.capacity == 0 { 0.0 } else { n as f64 / c.capacity as f64 },
-            })
-            .collect(),
-        offers: per_offer
-            .into_iter()
-            .map(|((ch, o), n)| OfferSummary {
-                offer: setup.bundle.offers[o as usize].id.clone(),
-                channel: config.channels[ch as usize].name.clone(),
-                contacts: n,
-                value: offer_value.get(&(ch, o)).map_or(0.0, |v| v.0),
-                expected_value: offer_value.get(&(ch, o)).map_or(0.0, |v| v.1),
-            })
-            .collect(),
-        objective: Objective {
-            allocation: match config.allocation {
-                Allocation::Optimal => "optimal".into(),
-                Allocation::Greedy => "greedy".into(),
-            },
-            value,
-            bound,
-            gap_bound,
-            dual_iterations: iterations,
-            spent,
-            budget: config.budget.is_finite().then_some(config.budget),
-            shortfall: shortfall
-                .into_iter()
-                .map(|(o, contacts, min)| Shortfall { offer: setup.bundle.offers[o as usize].id.clone(), contacts, min })
-                .collect(),
-            seconds: t.allocate_time.as_secs_f64(),
-        },
-        history_rows: t.history_rows,
-        uncontacted: t.uncontacted,
-        refused,
-        files: t.files,
-        logged_decisions: t.logged_decisions,
-        ledger_entries: t.ledger_entries,
-        decide_seconds: t.decide_time.as_secs_f64(),
-        seconds: t.seconds,
-        clients_per_second: t.clients as f64 / t.decide_time.as_secs_f64().max(1e-9),
-    }
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PlanError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PlanError + '_ {
     move |source| PlanError::Io { path: path.to_path_buf(), source }
-}
-
-fn id_hash(id: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
-}
-/// Refuses an input that names a client twice (an export concatenated with itself, say):
-/// equal hashes are confirmed against the ids in the clients spill.
-fn check_unique(mut hashes: Vec<u64>, spill: &Path) -> Result<(), PlanError> {
-    hashes.par_sort_unstable();
-    let suspects: std::collections::HashSet<u64> = hashes.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
-    drop(hashes);
-    if suspects.is_empty() {
-        return Ok(());
-    }
-    let io = |source| PlanError::Io { path: spill.to_path_buf(), source };
-    let mut r = std::io::BufReader::new(std::fs::File::open(spill).map_err(io)?);
-    let mut seen = std::collections::HashSet::new();
-    while let Some((id, _)) = clients::read(&mut r).map_err(io)? {
-        if suspects.contains(&id_hash(&id)) && !seen.insert(id.clone()) {
-            return Err(PlanError::DuplicateClient(id));
-        }
-    }
-    Ok(())
 }

@@ -6,7 +6,10 @@
 //!
 //! A variant with changed levers is the bundle with those levers, signed in memory by a
 //! throwaway key that never leaves the process: the engine only loads signed bundles.
-use std::collections::{BTreeMap, BTreeSet};
+mod sample;
+mod table;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -14,6 +17,7 @@ use vitrine_engine::bundle::Bundle;
 
 use crate::output::{ChannelSummary, Uncontacted};
 use crate::{EngineChoice, PlanError, PlanJob, Source, Summary};
+pub use table::table;
 
 /// At most this many levers are priced per variant (one plan each).
 pub const MAX_PRICED_LEVERS: usize = 24;
@@ -153,7 +157,7 @@ pub struct ScenarioJob<'a> {
 /// Runs every variant over the same sample.
 pub fn run(job: &ScenarioJob<'_>) -> Result<ScenarioReport, PlanError> {
     let tmp = tempdir()?;
-    let (sample_path, base) = sample(&job.features, tmp.path(), job.sample, job.seed)?;
+    let (sample_path, base) = sample::sample(&job.features, tmp.path(), job.sample, job.seed)?;
     let mut variants = Vec::with_capacity(job.variants.len());
     for (i, v) in job.variants.iter().enumerate() {
         (job.progress)(&format!("variant {}: {}", i + 1, v.name));
@@ -176,7 +180,7 @@ pub fn run(job: &ScenarioJob<'_>) -> Result<ScenarioReport, PlanError> {
     Ok(ScenarioReport { sample: job.sample.min(base), seed: job.seed, base, variants })
 }
 
-fn lever_name(l: &Lever) -> String {
+pub(crate) fn lever_name(l: &Lever) -> String {
     format!("{}:{}={}", l.scope, l.id, l.value)
 }
 
@@ -270,150 +274,4 @@ fn tempdir() -> Result<vitrine_base::atomic::Staged, PlanError> {
     let staged = vitrine_base::atomic::Staged::beside(&base);
     std::fs::create_dir_all(staged.path()).map_err(|source| PlanError::Io { path: staged.path().to_path_buf(), source })?;
     Ok(staged)
-}
-
-/// The seeded sample: the `n` clients of the base with the lowest SHA-256 of
-/// `"vitrine/scenario-sample/v1\0" ‖ seed ‖ client id`, as a CSV export. Returns its path
-/// and the base's size.
-fn sample(features: &Path, dir: &Path, n: u64, seed: u64) -> Result<(PathBuf, u64), PlanError> {
-    use sha2::{Digest, Sha256};
-    let all = dir.join("base.csv");
-    match crate::Source::from_path(features) {
-        Source::Store(path) => {
-            let store = vitrine_store::FeatureStore::open_existing(&path)?;
-            store.export(&all, &mut |_, _| {})?;
-        }
-        Source::File(path) if path.extension().and_then(|e| e.to_str()) == Some("csv") => {
-            std::fs::copy(&path, &all).map_err(|source| PlanError::Io { path: path.clone(), source })?;
-        }
-        Source::File(path) => {
-            return Err(PlanError::Scenario(format!("{}: sample from the feature store or a CSV export", path.display())));
-        }
-    }
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |e: csv::Error| PlanError::Io { path: p.clone(), source: std::io::Error::other(e) }
-    };
-    let mut reader = csv::Reader::from_path(&all).map_err(io(&all))?;
-    let headers = reader.headers().map_err(io(&all))?.clone();
-    let id =
-        headers.iter().position(|h| h == "client_id").ok_or_else(|| PlanError::Scenario("the export has no client_id column".into()))?;
-    let mut keyed: Vec<([u8; 32], csv::StringRecord)> = Vec::new();
-    let mut base = 0u64;
-    for r in reader.records() {
-        let r = r.map_err(io(&all))?;
-        base += 1;
-        let mut h = Sha256::new();
-        h.update(b"vitrine/scenario-sample/v1\0");
-        h.update(seed.to_le_bytes());
-        h.update(r.get(id).unwrap_or("").as_bytes());
-        keyed.push((h.finalize().into(), r));
-        // Keep memory at about twice the sample.
-        if keyed.len() as u64 > 2 * n.max(1) {
-            keyed.sort_unstable_by_key(|a| a.0);
-            keyed.truncate(n as usize);
-        }
-    }
-    keyed.sort_unstable_by_key(|a| a.0);
-    keyed.truncate(n as usize);
-    // The sample in the base's order.
-    let out = dir.join("sample.csv");
-    let mut w = csv::Writer::from_path(&out).map_err(io(&out))?;
-    w.write_record(&headers).map_err(io(&out))?;
-    let mut rows: Vec<csv::StringRecord> = keyed.into_iter().map(|(_, r)| r).collect();
-    rows.sort_by(|a, b| a.get(id).cmp(&b.get(id)));
-    for r in &rows {
-        w.write_record(r).map_err(io(&out))?;
-    }
-    w.flush().map_err(|source| PlanError::Io { path: out.clone(), source })?;
-    let _ = std::fs::remove_file(&all);
-    Ok((out, base))
-}
-
-/// The readable side-by-side table.
-pub fn table(r: &ScenarioReport) -> String {
-    use std::fmt::Write;
-    let mut t = String::new();
-    let _ = writeln!(t, "sample: {} of {} clients (seed {})", r.sample, r.base, r.seed);
-    let names: Vec<&str> = r.variants.iter().map(|v| v.name.as_str()).collect();
-    let head = |t: &mut String, first: &str| {
-        let _ = write!(t, "{first:<34}");
-        for n in &names {
-            let _ = write!(t, " {n:>22}");
-        }
-        let _ = writeln!(t);
-    };
-    head(&mut t, "");
-    let row = |t: &mut String, label: &str, cells: Vec<String>| {
-        let _ = write!(t, "{label:<34}");
-        for c in cells {
-            let _ = write!(t, " {c:>22}");
-        }
-        let _ = writeln!(t);
-    };
-    row(&mut t, "clients contacted", r.variants.iter().map(|v| format!("{} of {}", v.contacted, v.clients)).collect());
-    row(&mut t, "contacts", r.variants.iter().map(|v| v.contacts.to_string()).collect());
-    row(&mut t, "objective (with levers)", r.variants.iter().map(|v| format!("{:.2}", v.value)).collect());
-    row(&mut t, "expected value (no levers)", r.variants.iter().map(|v| format!("{:.2}", v.expected_value)).collect());
-    let channels: BTreeSet<&str> = r.variants.iter().flat_map(|v| v.channels.iter().map(|c| c.channel.as_str())).collect();
-    for ch in &channels {
-        let cells = r
-            .variants
-            .iter()
-            .map(|v| {
-                v.channels
-                    .iter()
-                    .find(|c| c.channel == *ch)
-                    .map_or("-".into(), |c| format!("{} ({:.0}%)", c.contacts, 100.0 * c.capacity_used))
-            })
-            .collect();
-        row(&mut t, &format!("capacity used: {ch}"), cells);
-    }
-    let _ = writeln!(t, "\nreach (contacts / expected value) per offer and channel");
-    head(&mut t, "offer @ channel");
-    let keys: BTreeSet<(&str, &str)> =
-        r.variants.iter().flat_map(|v| v.reach.iter().map(|x| (x.offer.as_str(), x.channel.as_str()))).collect();
-    for (offer, ch) in keys {
-        let cells = r
-            .variants
-            .iter()
-            .map(|v| {
-                v.reach
-                    .iter()
-                    .find(|x| x.offer == offer && x.channel == ch)
-                    .map_or("0".into(), |x| format!("{} / {:.2}", x.contacts, x.expected_value))
-            })
-            .collect();
-        row(&mut t, &format!("{offer} @ {ch}"), cells);
-    }
-    let _ = writeln!(t, "\nclients left without a contact, by reason");
-    head(&mut t, "reason");
-    let reasons: Vec<BTreeMap<String, u64>> = r
-        .variants
-        .iter()
-        .map(|v| serde_json::from_value(serde_json::to_value(&v.uncontacted).unwrap_or_default()).unwrap_or_default())
-        .collect();
-    let all: BTreeSet<&String> = reasons.iter().flat_map(|m| m.keys()).collect();
-    for reason in all {
-        row(&mut t, reason, reasons.iter().map(|m| m.get(reason).copied().unwrap_or(0).to_string()).collect());
-    }
-    for v in &r.variants {
-        let _ = writeln!(
-            t,
-            "\n{}: offers never chosen: {}",
-            v.name,
-            if v.never_chosen.is_empty() { "none".into() } else { v.never_chosen.join(", ") }
-        );
-        for c in &v.lever_costs {
-            let _ = writeln!(
-                t,
-                "{}: lever {} costs {:+.2} in expected value (at 1: {:.2})",
-                v.name,
-                lever_name(&c.lever),
-                -c.change,
-                c.expected_value_at_1
-            );
-        }
-    }
-    t
 }
