@@ -57,3 +57,50 @@ fn span(from: u32, to: u32) -> u128 {
     let ones = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
     ones << from
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Allocation, PlanConfig};
+
+    fn config(days: u32, max_contacts: u32, min_gap_days: u32, quiet: u64) -> PlanConfig {
+        PlanConfig {
+            start_day: 20_780,
+            days,
+            seed: 0,
+            max_contacts,
+            min_gap_days,
+            quiet,
+            context: Default::default(),
+            channels: Vec::new(),
+            allocation: Allocation::Optimal,
+            budget: f64::INFINITY,
+            history_days: 30,
+            send_hour: 10,
+            dual_iterations: 1,
+            offers: Vec::new(),
+            categories: Vec::new(),
+        }
+    }
+
+    /// Bit of the day `d` days before the window (`d` ≥ 1).
+    fn before(d: u32) -> u64 {
+        1 << (crate::config::MAX_DAYS - d)
+    }
+
+    #[test]
+    fn the_gap_and_the_rolling_budget_count_the_days_before_the_window() {
+        let c = config(7, 2, 2, 0);
+        assert_eq!(c.free_day(0, 0, |_| true), Some(0));
+        assert_eq!(c.free_day(0, before(1), |_| true), Some(1), "a contact yesterday: the gap of 2 days");
+        // Two contacts in the last 3 days: every 7-day window holding days 0..=3 has both.
+        assert_eq!(c.free_day(0, before(3) | before(1), |_| true), Some(4));
+        assert_eq!(c.placeable(0, before(3) | before(1)), 2, "days 4 and 6: no 7 days hold three");
+        // In the window: days 0 and 2 taken, max 2 in any week: nothing left.
+        assert_eq!(c.free_days(1 | 1 << 2, 0), 0);
+        // Quiet days and the caller's own condition.
+        let quiet = config(7, 3, 1, 0b11);
+        assert_eq!(quiet.free_day(0, 0, |_| true), Some(2));
+        assert_eq!(quiet.free_day(0, 0, |d| d != 2), Some(3));
+        assert_eq!(quiet.placeable(0, 0), 3);
+    }
+}

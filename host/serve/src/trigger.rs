@@ -190,3 +190,32 @@ pub fn slot_of(bundle: &Bundle, channel: &str) -> Result<String, String> {
         .map(|s| s.id.clone())
         .ok_or_else(|| format!("the bundle has no slot on channel `{channel}`"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(quiet: &[(&str, [u8; 2])]) -> TriggerPolicy {
+        TriggerPolicy {
+            max_contacts: 2,
+            window: 7 * 86_400,
+            min_gap: 86_400,
+            history: 30 * 86_400,
+            quiet_hours: quiet.iter().map(|(c, h)| (c.to_string(), *h)).collect(),
+            webhook: None,
+            events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sends_wait_for_the_end_of_quiet_hours_across_midnight() {
+        let p = policy(&[("sms", [21, 8]), ("push", [1, 5])]);
+        let day = 20_000 * 86_400;
+        assert_eq!(p.send_at("sms", day + 23 * 3600 + 1800), day + 86_400 + 8 * 3600, "23:30 waits until 08:00");
+        assert_eq!(p.send_at("sms", day + 3 * 3600 + 60), day + 8 * 3600, "03:01 waits until 08:00");
+        assert_eq!(p.send_at("sms", day + 8 * 3600 + 5), day + 8 * 3600 + 5, "08:00 is open");
+        assert_eq!(p.send_at("sms", day + 20 * 3600 + 59 * 60), day + 20 * 3600 + 59 * 60);
+        assert_eq!(p.send_at("push", day + 4 * 3600), day + 5 * 3600);
+        assert_eq!(p.send_at("email", day + 23 * 3600), day + 23 * 3600, "no quiet hours");
+    }
+}

@@ -249,3 +249,50 @@ fn budget(policy: &TriggerPolicy, rows: &[vitrine_feedback::ContactRow], at: u64
     let most = starts.map(|s| contacts.iter().filter(|&&t| t >= s && t < s + w).count()).max().unwrap_or(0);
     (most as u32 >= policy.max_contacts).then_some("contact_budget")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(times: &[u64], channel: &str) -> Vec<vitrine_feedback::ContactRow> {
+        times
+            .iter()
+            .map(|&at| vitrine_feedback::ContactRow {
+                subject: "s".into(),
+                offer: "o".into(),
+                channel: channel.into(),
+                kind: "contact".into(),
+                at,
+            })
+            .collect()
+    }
+
+    fn policy() -> TriggerPolicy {
+        TriggerPolicy {
+            max_contacts: 2,
+            window: 7 * 86_400,
+            min_gap: 86_400,
+            history: 30 * 86_400,
+            quiet_hours: Default::default(),
+            webhook: None,
+            events: vec![crate::trigger::TriggerEvent { kind: "k".into(), channels: vec!["sms".into()], context: Default::default() }],
+        }
+    }
+
+    #[test]
+    fn the_contact_budget_counts_every_rolling_window_holding_the_trigger() {
+        let (p, d) = (policy(), 86_400);
+        let at = 100 * d;
+        assert_eq!(budget(&p, &[], at), None);
+        assert_eq!(budget(&p, &rows(&[at - d / 2], "sms"), at), Some("min_gap"));
+        assert_eq!(budget(&p, &rows(&[at + d / 2], "sms"), at), Some("min_gap"), "a send planned soon after");
+        assert_eq!(budget(&p, &rows(&[at - 3 * d], "sms"), at), None, "one in the week: room for a second");
+        assert_eq!(budget(&p, &rows(&[at - 6 * d, at - 3 * d], "sms"), at), Some("contact_budget"));
+        assert_eq!(budget(&p, &rows(&[at - 8 * d, at - 3 * d], "sms"), at), None, "the first left the window");
+        // A window holding the trigger and a planned send after it.
+        assert_eq!(budget(&p, &rows(&[at - 3 * d, at + 3 * d], "sms"), at), Some("contact_budget"));
+        assert_eq!(budget(&p, &rows(&[at - 5 * d, at + 3 * d], "sms"), at), None, "no 7 days hold all three");
+        // Web impressions do not count against the outbound budget.
+        assert_eq!(budget(&p, &rows(&[at - 6 * d, at - 3 * d], "web"), at), None);
+    }
+}
