@@ -183,7 +183,14 @@ pub trait FeedbackRead {
     /// Contacts (at their send time) and responses in `[from, to)`, by subject then time:
     /// what a client's decision request carries as its history. Decisions logged more than
     /// [`MAX_SEND_LEAD`] before `from` are not read.
-    fn contact_history(&self, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError>;
+    fn contact_history(&self, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError> {
+        let mut rows = Vec::new();
+        self.each_contact(from, to, &mut |r| rows.push(r))?;
+        Ok(rows)
+    }
+    /// [`FeedbackRead::contact_history`], one row at a time (a whole base's history is
+    /// read without holding its rows).
+    fn each_contact(&self, from: u64, to: u64, f: &mut dyn FnMut(ContactRow)) -> Result<(), FeedbackError>;
     /// [`FeedbackRead::contact_history`] of one client (by subject), by time.
     fn client_history(&self, subject: &str, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError>;
     /// The names of the bundles that logged decisions, ascending.

@@ -73,31 +73,44 @@ impl History {
         let now = config.now();
         let from = now.saturating_sub(u64::from(config.history_days) * 86_400);
         let to = now.saturating_add(u64::from(config.days) * 86_400);
-        let rows = store.contact_history(from, to)?;
         let offers: Vec<String> = bundle.offers.iter().map(|o| o.id.clone()).collect();
         let index: HashMap<&str, u16> = offers.iter().enumerate().map(|(i, o)| (o.as_str(), i as u16)).collect();
         let mut h = History { offers: offers.clone(), channels: bundle.schema.channels.clone(), ..History::default() };
-        for r in &rows {
-            let subject = vitrine_base::hex::decode::<16>(&r.subject)
-                .ok_or_else(|| bad(format!("subject `{}` is not a 16-byte pseudonym: not a store of this host's clients", r.subject)))?;
-            let channel = bundle.schema.channel(&r.channel).ok_or_else(|| {
-                bad(format!(
+        // Rows stream in and are kept as 16-byte entries; the first bad one stops the read.
+        let mut refused: Option<String> = None;
+        store.each_contact(from, to, &mut |r| {
+            if refused.is_some() {
+                return;
+            }
+            let Some(subject) = vitrine_base::hex::decode::<16>(&r.subject) else {
+                refused = Some(format!("subject `{}` is not a 16-byte pseudonym: not a store of this host's clients", r.subject));
+                return;
+            };
+            let Some(channel) = bundle.schema.channel(&r.channel) else {
+                refused = Some(format!(
                     "channel `{}` is not a channel of the bundle's schema ({}): the history of another schema",
                     r.channel,
                     bundle.schema.channels.join(", ")
-                ))
-            })?;
+                ));
+                return;
+            };
             let kind = match r.kind.as_str() {
                 "impression" => HistoryKind::Impression,
                 "contact" => HistoryKind::Contact,
                 "click" => HistoryKind::Click,
                 "conversion" => HistoryKind::Conversion,
                 "dismiss" => HistoryKind::Dismiss,
-                other => return Err(bad(format!("unknown history kind `{other}`"))),
+                other => {
+                    refused = Some(format!("unknown history kind `{other}`"));
+                    return;
+                }
             };
             let offer = index.get(r.offer.as_str()).copied().unwrap_or(GONE);
             h.by_subject.entry(subject).or_default().push(Entry { at: r.at, offer, channel: channel as u8, kind });
             h.rows += 1;
+        })?;
+        if let Some(reason) = refused {
+            return Err(bad(reason));
         }
         Ok(h)
     }

@@ -98,7 +98,7 @@ impl FeedbackRead for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn contact_history(&self, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError> {
+    fn each_contact(&self, from: u64, to: u64, f: &mut dyn FnMut(ContactRow)) -> Result<(), FeedbackError> {
         let mut q = self.conn.prepare_cached(
             "SELECT d.subject, s.offer, s.channel, CASE WHEN s.sent_at IS NOT NULL THEN 'contact' ELSE 'impression' END,
                     COALESCE(s.sent_at, d.at) AS t
@@ -111,10 +111,11 @@ impl FeedbackRead for SqliteStore {
              ORDER BY 1, 5, 2, 4",
         )?;
         let lead_from = from.saturating_sub(crate::store::MAX_SEND_LEAD);
-        let rows = q.query_map(params![at(from), at(to), at(lead_from)], |r| {
-            Ok(ContactRow { subject: r.get(0)?, offer: r.get(1)?, channel: r.get(2)?, kind: r.get(3)?, at: count(r.get(4)?) })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = q.query(params![at(from), at(to), at(lead_from)])?;
+        while let Some(r) = rows.next()? {
+            f(ContactRow { subject: r.get(0)?, offer: r.get(1)?, channel: r.get(2)?, kind: r.get(3)?, at: count(r.get(4)?) });
+        }
+        Ok(())
     }
 
     fn client_history(&self, subject: &str, from: u64, to: u64) -> Result<Vec<ContactRow>, FeedbackError> {
