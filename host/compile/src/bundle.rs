@@ -63,6 +63,7 @@ pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity
     let lowered: Vec<(String, Lowered)> = built.into_iter().map(|(n, l, _)| (n, l)).collect();
     let offers = file.offers.iter().map(|o| offer(&cx, o, &schema, &file.slots, &lowered)).collect::<Result<Vec<_>, _>>()?;
     let policy = policy(&cx, &file.policy, &schema, &file.offers)?;
+    let timing = file.timing.as_ref().map(|t| timing(&cx, t, &lowered)).transpose()?;
     let trusted_keys = file
         .trusted_snapshot_keys
         .iter()
@@ -84,6 +85,7 @@ pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity
         posteriors: Vec::new(),
         trusted_keys,
         limits: Limits::default(),
+        timing,
     };
     bundle.validate().map_err(|e| BuildError::Source(SourceError::Engine(e)))?;
     Ok((bundle, report))
@@ -155,6 +157,56 @@ fn output(cx: &Ctx<'_>, what: &str, r: &format::OutputRef, models: &[(String, Lo
         fail(format!("model `{model}` has no output `{output}` column {column}; it has {}", known.join(", ")))
     })?;
     Ok(ModelOutput { model: i as u16, output: o as u16 })
+}
+
+/// `[timing]`: the send-time model's outputs, one per hour or weekday, in order.
+fn timing(cx: &Ctx<'_>, t: &format::Timing, models: &[(String, Lowered)]) -> Result<vitrine_engine::bundle::Timing, BuildError> {
+    use vitrine_engine::bundle::TimingKind;
+    let what = "timing";
+    let kind = match t.kind.as_str() {
+        "hour" => TimingKind::Hour,
+        "weekday" => TimingKind::Weekday,
+        other => return Err(cx.invalid(what, format!("kind `{other}` is neither `hour` nor `weekday`")).into()),
+    };
+    let n = kind.outputs();
+    let unit = if kind == TimingKind::Hour { "hour (0 to 23, UTC)" } else { "weekday (Monday to Sunday)" };
+    let outputs = match (&t.outputs[..], &t.output) {
+        (names, None) if !names.is_empty() => {
+            if names.len() != n {
+                return Err(cx
+                    .invalid(what, format!("a `{}` model needs {n} outputs, one per {unit}; {} given", t.kind, names.len()))
+                    .into());
+            }
+            names
+                .iter()
+                .map(|o| output(cx, what, &format::OutputRef { model: t.model.clone(), output: o.clone(), column: None }, models, false))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        ([], Some(name)) => {
+            let Some((_, lowered)) = models.iter().find(|(m, _)| *m == t.model) else {
+                return Err(cx.unknown(what.to_string(), "model", &t.model, models.iter().map(|(n, _)| n.as_str())).into());
+            };
+            let columns = lowered.outputs.iter().filter(|(o, _)| o == name).count();
+            if columns != n {
+                return Err(cx
+                    .invalid(
+                        what,
+                        format!(
+                            "model `{}` output `{name}` has {columns} columns: a `{}` model needs {n}, one per {unit}",
+                            t.model, t.kind
+                        ),
+                    )
+                    .into());
+            }
+            (0..n)
+                .map(|c| {
+                    output(cx, what, &format::OutputRef { model: t.model.clone(), output: name.clone(), column: Some(c) }, models, false)
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        _ => return Err(cx.invalid(what, "give either `outputs` (one per hour or weekday) or `output` (one column each)").into()),
+    };
+    Ok(vitrine_engine::bundle::Timing { kind, outputs })
 }
 
 /// The offer's score: exactly one of `propensity` and `uplift`.

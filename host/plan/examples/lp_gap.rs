@@ -26,13 +26,13 @@ fn main() {
 
     let t = Instant::now();
     let mut states = inst.states.clone();
-    let r = allocate::allocate(&inst.pool, &mut states, &config, &inst.shape, &inst.id_rank);
+    let r = allocate::allocate(&inst.pool, &mut states, &config, &inst.shape, &inst.id_rank, &[]);
     let optimal_time = t.elapsed();
     let value = lp::check(&inst, &config, &r);
 
     let t = Instant::now();
     let mut states = inst.states.clone();
-    let g = allocate::allocate(&inst.pool, &mut states, &greedy, &inst.shape, &inst.id_rank);
+    let g = allocate::allocate(&inst.pool, &mut states, &greedy, &inst.shape, &inst.id_rank, &[]);
     let greedy_time = t.elapsed();
     let greedy_value = lp::check(&inst, &greedy, &g);
 

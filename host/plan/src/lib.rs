@@ -27,6 +27,7 @@ mod proposals;
 pub mod scenario;
 mod state;
 mod summary;
+mod timing;
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -34,6 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use allocate::NO_WEEKDAY;
 use allocate::{Cand, Pool, UNLIMITED};
 pub use config::{categories, Allocation, ChannelPlan, Limit, PlanConfig, MAX_DAYS};
 use contacts::NO_HOUR;
@@ -112,7 +114,7 @@ pub fn plan(job: &PlanJob<'_>) -> Result<Summary, PlanError> {
     let offer_category = setup.offer_category.clone();
     let n_categories = categories(&setup.bundle).len();
     let shape = allocate::Shape::new(&setup.config, offer_category, n_categories);
-    let allocation = allocate::allocate(&pass1.pool, &mut pass1.states, &setup.config, &shape, &id_rank);
+    let allocation = allocate::allocate(&pass1.pool, &mut pass1.states, &setup.config, &shape, &id_rank, &pass1.weekdays);
     drop(id_rank);
     let allocate_time = allocated.elapsed();
 
@@ -162,6 +164,8 @@ pub(crate) struct Setup {
     pool: rayon::ThreadPool,
     deciders: Deciders,
     history: Option<History>,
+    /// The bundle's timing model, if it declares one.
+    timing: Option<timing::Timing>,
     /// Schema channel index of each planned channel.
     channel_index: Vec<u8>,
     offer_category: Vec<u16>,
@@ -195,17 +199,20 @@ fn prepare(job: &PlanJob<'_>) -> Result<Setup, PlanError> {
         Some(path) => Some(History::load(path, &bundle, &config)?),
         None => None,
     };
+    let timing = timing::Timing::new(threads, load)?;
     let channel_index = config.channels.iter().map(|c| bundle.schema.channel(&c.name).unwrap_or(0) as u8).collect();
     let offer_category = offers::offer_categories(&bundle);
-    Ok(Setup { info, bundle, config, threads, pool, deciders, history, channel_index, offer_category })
+    Ok(Setup { info, bundle, config, threads, pool, deciders, history, timing, channel_index, offer_category })
 }
 
 /// Pass 1's results: a state per client (input order), the proposals in sorted runs,
 /// the spill of client ids and decision ids, the decisions to log.
 pub(crate) struct Pass1 {
     states: Vec<ClientState>,
-    /// Per client, the send hour its responses suggest (`NO_HOUR`: none).
+    /// Per client, the send hour its timing model or responses suggest (`NO_HOUR`: none).
     hours: Vec<u8>,
+    /// Per client, the weekday its timing model prefers (`NO_WEEKDAY`: none).
+    weekdays: Vec<u8>,
     id_hashes: Vec<u64>,
     pool: Pool,
     clients_path: PathBuf,
@@ -228,6 +235,7 @@ fn from_proposals(job: &PlanJob<'_>, setup: &Setup, tmp: &Path, path: &Path) -> 
     (job.progress)(states.len() as u64, Some(states.len() as u64));
     Ok(Pass1 {
         hours: vec![NO_HOUR; states.len()],
+        weekdays: vec![NO_WEEKDAY; states.len()],
         states,
         id_hashes: Vec::new(),
         pool,
@@ -243,6 +251,8 @@ struct Decided {
     hash: u64,
     state: ClientState,
     hour: u8,
+    /// The timing model's best weekday (0 = Monday), or `NO_WEEKDAY`.
+    weekday: u8,
     decision: [u8; 16],
     cands: Vec<Cand>,
     log: Option<Vec<u8>>,
@@ -257,6 +267,7 @@ fn decide_all(job: &PlanJob<'_>, setup: &Setup, tmp: &Path) -> Result<Pass1, Pla
     let mut pass = Pass1 {
         states: Vec::new(),
         hours: Vec::new(),
+        weekdays: Vec::new(),
         id_hashes: Vec::new(),
         pool: Pool::default(),
         clients_path: tmp.join("clients.bin"),
@@ -293,6 +304,7 @@ fn decide_all(job: &PlanJob<'_>, setup: &Setup, tmp: &Path) -> Result<Pass1, Pla
             pass.id_hashes.push(d.hash);
             pass.states.push(d.state);
             pass.hours.push(d.hour);
+            pass.weekdays.push(d.weekday);
             if let (Some(log), Some(line)) = (&mut log, &d.log) {
                 log.write_all(line).map_err(io(&pass.log_path))?;
             }
@@ -387,8 +399,14 @@ fn decide_one(
         })
         .collect();
     let state = ClientState::new(o.status).with_prior(past.prior).with_booked(past.booked);
-    let hour = past.hour.unwrap_or(NO_HOUR);
-    Ok(Decided { hash: clients::id_hash(&o.id), state, hour, decision, cands, log, profile, id: o.id })
+    // The timing model first, then the client's own response times, then the default.
+    let preferred = match &setup.timing {
+        Some(t) => t.preferred(config, c)?,
+        None => timing::Preferred::default(),
+    };
+    let hour = preferred.hour.or(past.hour).unwrap_or(NO_HOUR);
+    let weekday = preferred.weekday.unwrap_or(NO_WEEKDAY);
+    Ok(Decided { weekday, hash: clients::id_hash(&o.id), state, hour, decision, cands, log, profile, id: o.id })
 }
 
 pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PlanError + '_ {

@@ -17,6 +17,26 @@ pub struct File {
     /// ONNX propensity models.
     #[serde(default)]
     pub models: Vec<ModelSource>,
+    /// The send-time model, if any.
+    #[serde(default)]
+    pub timing: Option<Timing>,
+}
+
+/// A send-time model (`[timing]`): a model whose outputs score the hours of the day or
+/// the weekdays; the planner sends at the client's best one.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    /// `hour` (24 scores, hour 0 first, UTC) or `weekday` (7, Monday first).
+    pub kind: String,
+    pub model: String,
+    /// One output per hour or weekday, in order (each a binary classifier's output:
+    /// its column 1)…
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    /// …or one output whose columns are the hours or weekdays (a multiclass model).
+    #[serde(default)]
+    pub output: Option<String>,
 }
 
 /// An ONNX model and the features its input columns read, in order.

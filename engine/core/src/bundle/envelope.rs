@@ -3,7 +3,7 @@
 //! | bytes | field |
 //! |---|---|
 //! | 4 | magic `VBND` |
-//! | 1 | version = 2 (1 was the payload before experiment arms and uplift scores: refused) |
+//! | 1 | version = 3 (2 was the payload before the timing model, 1 before experiment arms and uplift scores: both refused) |
 //! | 1 | key id length `k` (1..=32) |
 //! | k | key id (UTF-8) |
 //! | 4 | payload length `n` |
@@ -15,7 +15,7 @@ use super::{Bundle, BundleError};
 use crate::limits::MAX_BUNDLE_BYTES;
 
 pub const MAGIC: [u8; 4] = *b"VBND";
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 pub const SIGNING_DOMAIN: &[u8] = b"vitrine/bundle/v1\0";
 const SIG: usize = 64;
 

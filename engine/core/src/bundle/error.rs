@@ -3,7 +3,7 @@
 pub enum BundleError {
     #[error("bundle does not start with the magic bytes `VBND`")]
     BadMagic,
-    #[error("bundle format version {0} is not supported (expected 1)")]
+    #[error("bundle format version {0} is not supported (expected 3: rebuild the bundle with this host's `vitrine bundle build`)")]
     BadVersion(u8),
     #[error("bundle is truncated: {needed} bytes needed, {got} present")]
     Truncated { needed: usize, got: usize },

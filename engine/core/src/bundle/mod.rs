@@ -33,6 +33,36 @@ pub struct Bundle {
     pub posteriors: Vec<Posterior>,
     pub trusted_keys: Vec<TrustedKey>,
     pub limits: Limits,
+    /// The send-time model, if the bundle declares one (read by the host's planner).
+    pub timing: Option<Timing>,
+}
+
+/// A send-time model: one model output per hour of the day (24, hour 0 first) or per
+/// weekday (7, Monday first); the best-scoring one is the client's send hour or day.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Timing {
+    pub kind: TimingKind,
+    pub outputs: Vec<ModelOutput>,
+}
+
+/// What a timing model's outputs score.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TimingKind {
+    /// 24 outputs: hours 0–23 (UTC).
+    Hour,
+    /// 7 outputs: Monday to Sunday.
+    Weekday,
+}
+
+impl TimingKind {
+    /// How many outputs a timing model of this kind has.
+    pub fn outputs(self) -> usize {
+        match self {
+            TimingKind::Hour => 24,
+            TimingKind::Weekday => 7,
+        }
+    }
 }
 
 /// A page slot or a channel placement.

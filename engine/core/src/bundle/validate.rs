@@ -40,6 +40,28 @@ impl Bundle {
         for (i, m) in self.models.iter().enumerate() {
             m.validate(s).map_err(|e| Error::from(e).within(format!("model {i}")))?;
         }
+        if let Some(t) = &self.timing {
+            if t.outputs.len() != t.kind.outputs() {
+                return Err(invalid(format!(
+                    "timing: a {:?} model needs {} outputs, one per {}, not {}",
+                    t.kind,
+                    t.kind.outputs(),
+                    if t.kind == super::TimingKind::Hour { "hour" } else { "weekday" },
+                    t.outputs.len()
+                )));
+            }
+            for m in &t.outputs {
+                match self.models.get(m.model as usize) {
+                    Some(model) if m.output < model.n_outputs && !model.has_treatment_input() => {}
+                    _ => {
+                        return Err(invalid(format!(
+                            "timing: model {} output {} does not exist (or needs a treatment input)",
+                            m.model, m.output
+                        )))
+                    }
+                }
+            }
+        }
         for o in &self.offers {
             let within = |e: Error, what: &str| e.within(format!("offer `{}` {what}", o.id));
             if o.slots.iter().any(|&x| x as usize >= self.slots.len()) {

@@ -5,6 +5,7 @@ mod decide;
 mod external;
 mod gates;
 mod request;
+pub mod timing;
 
 pub use request::NOW_LOOKS_LIKE_MILLISECONDS;
 

@@ -414,6 +414,7 @@ pub fn bundle() -> Bundle {
         trusted_keys: vec![TrustedKey { kid: super::SNAPSHOT_KID.into(), public_key: super::snapshot_key().verifying_key().to_bytes() }],
         limits: Limits::default(),
         schema: s,
+        timing: None,
     }
 }
 

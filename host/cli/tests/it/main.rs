@@ -18,6 +18,7 @@ mod ledger;
 mod ope_cli;
 mod plan;
 mod plan_history;
+mod plan_timing;
 mod scenario;
 mod serve_http;
 mod standalone;

@@ -29,6 +29,8 @@ pub use walk::Books;
 pub const NO_DAY: u8 = u8::MAX;
 /// No limit in a room.
 pub const UNLIMITED: u8 = u8::MAX;
+/// A client without a preferred weekday.
+pub const NO_WEEKDAY: u8 = u8::MAX;
 
 /// One proposal: 32 bytes, held for every proposal of the base.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,12 +146,14 @@ pub fn order(pool: &Pool, key: &[f64], id_rank: &[u32]) -> Vec<u32> {
 }
 
 /// Allocates `pool` under `config`; `states` are the clients' (days booked on return);
-/// `id_rank[c]` is client `c`'s position in client-id order (the tie-break).
-pub fn allocate(pool: &Pool, states: &mut [ClientState], config: &PlanConfig, shape: &Shape, id_rank: &[u32]) -> Result {
+/// `id_rank[c]` is client `c`'s position in client-id order (the tie-break); `weekdays[c]`
+/// the weekday a timing model prefers for client `c` (0 = Monday; [`NO_WEEKDAY`] or
+/// absent: none).
+pub fn allocate(pool: &Pool, states: &mut [ClientState], config: &PlanConfig, shape: &Shape, id_rank: &[u32], weekdays: &[u8]) -> Result {
     match config.allocation {
         Allocation::Greedy => {
             let key: Vec<f64> = pool.cands.iter().map(|c| c.value).collect();
-            walk_all(pool, states, config, shape, id_rank, &key, false)
+            walk_all(pool, states, config, shape, id_rank, weekdays, &key, false)
         }
         Allocation::Optimal => {
             // Each price vector orders one walk; the plan of the best value is kept.
@@ -158,7 +162,7 @@ pub fn allocate(pool: &Pool, states: &mut [ClientState], config: &PlanConfig, sh
             for prices in &candidates {
                 let mut trial = states.to_vec();
                 let key = prices.adjusted(pool, config, shape);
-                let mut r = walk_all(pool, &mut trial, config, shape, id_rank, &key, true);
+                let mut r = walk_all(pool, &mut trial, config, shape, id_rank, weekdays, &key, true);
                 r.bound = Some(prices.bound);
                 r.iterations = prices.iterations;
                 if best.as_ref().is_none_or(|(b, _)| r.value > b.value) {
@@ -179,17 +183,19 @@ pub fn allocate(pool: &Pool, states: &mut [ClientState], config: &PlanConfig, sh
 /// One walk of every phase in the order of `key`: the minimums, the main walk (only
 /// positive keys when `positive_only`), the share trim and refill, then (optimal) the
 /// rest of the positive values in the same order.
+#[allow(clippy::too_many_arguments)]
 fn walk_all(
     pool: &Pool,
     states: &mut [ClientState],
     config: &PlanConfig,
     shape: &Shape,
     id_rank: &[u32],
+    weekdays: &[u8],
     key: &[f64],
     positive_only: bool,
 ) -> Result {
     let by_key = order(pool, key, id_rank);
-    let mut books = Books::new(pool, config, shape);
+    let mut books = Books::new(pool, config, shape, weekdays);
     books.walk_minimums(&by_key, states);
     books.walk(&by_key, states, |j| !positive_only || key[j] > 0.0);
     if books.trim_shares(&by_key, states) {

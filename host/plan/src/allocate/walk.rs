@@ -1,7 +1,7 @@
 //! The books of an allocation: every counter a constraint reads, and the only code that
 //! books or cancels a contact. `try_book` checks every constraint before it books, so
 //! whatever order the candidates come in, none is exceeded.
-use super::{Cand, Pool, Result, Shape, NO_DAY, UNLIMITED};
+use super::{Cand, Pool, Result, Shape, NO_DAY, NO_WEEKDAY, UNLIMITED};
 use crate::config::PlanConfig;
 use crate::state::ClientState;
 
@@ -30,6 +30,8 @@ pub struct Books<'a> {
     pool: &'a Pool,
     config: &'a PlanConfig,
     shape: &'a Shape,
+    /// Per client, the weekday a timing model prefers (0 = Monday).
+    weekdays: &'a [u8],
     pub day: Vec<u8>,
     last: Vec<Refusal>,
     channel_used: Vec<u64>,
@@ -43,11 +45,12 @@ pub struct Books<'a> {
 }
 
 impl<'a> Books<'a> {
-    pub fn new(pool: &'a Pool, config: &'a PlanConfig, shape: &'a Shape) -> Books<'a> {
+    pub fn new(pool: &'a Pool, config: &'a PlanConfig, shape: &'a Shape, weekdays: &'a [u8]) -> Books<'a> {
         Books {
             pool,
             config,
             shape,
+            weekdays,
             day: vec![NO_DAY; pool.cands.len()],
             last: vec![Refusal::None; pool.cands.len()],
             channel_used: vec![0; config.channels.len()],
@@ -166,14 +169,21 @@ impl<'a> Books<'a> {
         // With a daily capacity, the least-loaded free day (ties: the earliest), so the
         // channel's days fill evenly and a client's later contacts still find a day;
         // without one, the earliest.
+        // A timing model's weekday first, when one of its days is free.
         let free = self.config.free_days(st.occupied(), st.prior());
-        let day = (0..self.config.days).filter(|&d| free & (1 << d) != 0 && used[d as usize] < per_day).min_by_key(|&d| {
-            if per_day == u64::MAX {
-                u64::from(d)
-            } else {
-                used[d as usize]
-            }
-        });
+        let weekday = self.weekdays.get(c.client as usize).copied().unwrap_or(NO_WEEKDAY);
+        let start = self.config.start_day;
+        let preferred = |d: u32| weekday == NO_WEEKDAY || (start + i64::from(d) + 3).rem_euclid(7) == i64::from(weekday);
+        let pick = |want: &dyn Fn(u32) -> bool| {
+            (0..self.config.days).filter(|&d| free & (1 << d) != 0 && used[d as usize] < per_day && want(d)).min_by_key(|&d| {
+                if per_day == u64::MAX {
+                    u64::from(d)
+                } else {
+                    used[d as usize]
+                }
+            })
+        };
+        let day = pick(&preferred).or_else(|| pick(&|_| true));
         let Some(day) = day else {
             let why = if self.config.free_day(st.occupied(), st.prior(), |_| true).is_some() {
                 Refusal::ChannelCapacity

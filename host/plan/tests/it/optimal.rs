@@ -15,10 +15,10 @@ fn the_optimal_allocation_is_within_half_a_percent_of_the_exact_lp_and_beats_gre
         let inst = instance(clients, seed, &optimal);
 
         let mut states = inst.states.clone();
-        let r = allocate::allocate(&inst.pool, &mut states, &optimal, &inst.shape, &inst.id_rank);
+        let r = allocate::allocate(&inst.pool, &mut states, &optimal, &inst.shape, &inst.id_rank, &[]);
         let value = check(&inst, &optimal, &r);
         let mut states = inst.states.clone();
-        let g = allocate::allocate(&inst.pool, &mut states, &greedy, &inst.shape, &inst.id_rank);
+        let g = allocate::allocate(&inst.pool, &mut states, &greedy, &inst.shape, &inst.id_rank, &[]);
         let greedy_value = check(&inst, &greedy, &g);
 
         let lp = lp_optimum(&inst, &optimal);
@@ -34,4 +34,25 @@ fn the_optimal_allocation_is_within_half_a_percent_of_the_exact_lp_and_beats_gre
         assert!(value > greedy_value, "optimal {value} vs greedy {greedy_value}");
         assert!(r.shortfall.is_empty() && g.shortfall.is_empty(), "minimum volumes are reachable here");
     }
+}
+
+#[test]
+fn a_timing_model_s_weekday_is_the_send_day_when_one_is_free() {
+    let clients = 600u32;
+    let mut config = config(u64::from(clients), Allocation::Greedy);
+    // No daily capacity here: a full day would move a contact off its weekday anyway.
+    config.channels.iter_mut().for_each(|c| c.per_day = u64::MAX);
+    let inst = instance(clients, 3, &config);
+    // 2026-11-23 (the window's first day) is a Monday: weekday 2 is day 2.
+    let wednesday = |r: &allocate::Result, c: u32| inst.pool.of(c).any(|j| r.day[j] == 2);
+    let share = |weekdays: &[u8]| {
+        let mut states = inst.states.clone();
+        let r = allocate::allocate(&inst.pool, &mut states, &config, &inst.shape, &inst.id_rank, weekdays);
+        check(&inst, &config, &r);
+        let contacted: Vec<u32> = (0..clients).filter(|&c| inst.pool.of(c).any(|j| r.day[j] != allocate::NO_DAY)).collect();
+        contacted.iter().filter(|&&c| wednesday(&r, c)).count() as f64 / contacted.len() as f64
+    };
+    let (preferred, none) = (share(&vec![2u8; clients as usize]), share(&[]));
+    assert!(preferred >= 0.9, "{preferred:.3} of contacted clients get their preferred Wednesday");
+    assert!(none < 0.5, "without a preference the earliest free day: {none:.3} on Wednesday");
 }
