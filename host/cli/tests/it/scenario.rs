@@ -129,6 +129,35 @@ fn a_doubled_lever_shifts_reach_by_what_the_ranking_predicts() {
     let ev = |v: usize| report["variants"][v]["expected_value"].as_f64().unwrap();
     assert!(ev(1) < ev(0), "a lever that overrides the ranking costs expected value: {} vs {}", ev(1), ev(0));
 
+    // Pricing the levers: the doubled lever at 1 is the base plan again, so its cost is
+    // exactly the difference in expected value; the bundle's own `service` lever (1.5) is
+    // priced in both variants.
+    let out = run(&[
+        "scenario",
+        "--bundle",
+        &p("s.vbnd"),
+        "--bundle-key",
+        &p("keys/s.pub"),
+        "--features",
+        &p("features.sqlite"),
+        "--plan",
+        &p("plan.toml"),
+        "--sample",
+        "100000",
+        "--lever",
+        &format!("offer:{DOUBLED}=2"),
+        "--price-levers",
+        "--json",
+    ]);
+    let priced: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let costs = |v: usize| priced["variants"][v]["lever_costs"].as_array().unwrap().clone();
+    let doubled = costs(1).into_iter().find(|c| c["lever"]["id"] == DOUBLED).expect("the doubled lever is priced");
+    assert!((doubled["expected_value_at_1"].as_f64().unwrap() - ev(0)).abs() < 1e-6, "{doubled}");
+    assert!((doubled["change"].as_f64().unwrap() - (ev(1) - ev(0))).abs() < 1e-6, "{doubled}");
+    for v in 0..2 {
+        assert!(costs(v).iter().any(|c| c["lever"]["scope"] == "category" && c["lever"]["id"] == "service"), "{}", priced["variants"][v]);
+    }
+
     // The readable table names both variants and the offer's shift; bad levers are named.
     let out = run(&[
         "scenario",
