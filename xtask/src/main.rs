@@ -9,6 +9,8 @@
 //!   default state (`.vitrine/`), on 127.0.0.1:8080.
 //! - `wasm`: build both Wasm faces into `dist/` (installs what is missing).
 //! - `vectors`: regenerate the golden vectors in `tests/vectors/`.
+//! - `bundle-docs`: regenerate `docs/bundle.md` and `docs/bundle.schema.json` from the
+//!   bundle source types (a test fails when they are stale).
 //! - `test`: the README's test command: set up, build, run every test.
 //! - `bench [js]`: criterion (engine decide, host rules, models and serving), the Wasmtime
 //!   decide loop, and the JS face in node and workerd against the peer stack
@@ -37,6 +39,11 @@ fn main() -> Result<()> {
         Some("vectors") => {
             run(Command::new("cargo").args(["run", "--quiet", "-p", "vitrine-conformance", "--bin", "vectors"]).current_dir(&root))
         }
+        // docs/bundle.md and docs/bundle.schema.json from the bundle source types.
+        Some("bundle-docs") => run(Command::new("cargo")
+            .args(["run", "--quiet", "-p", "vitrine-source", "--bin", "bundle-docs", "--"])
+            .arg(&root)
+            .current_dir(&root)),
         Some("demo") => {
             // The debug build is the one `cargo xtask test` makes: after the tests the demo
             // starts in seconds. `--release` builds the optimised host (BENCHMARKS.md has both
@@ -76,7 +83,7 @@ fn main() -> Result<()> {
         Some("test") => test(&root),
         Some("bench") => bench(&root, args.get(1).map(String::as_str) == Some("js")),
         _ => {
-            eprintln!("usage: cargo xtask <demo|decide|serve|wasm|vectors|test|bench>");
+            eprintln!("usage: cargo xtask <demo|decide|serve|wasm|vectors|bundle-docs|test|bench>");
             bail!("unknown command {:?}", args.first())
         }
     }

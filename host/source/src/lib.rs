@@ -6,6 +6,7 @@
 //! schema through it without compiling the bundle (`vitrine-compile` does that).
 mod error;
 pub mod format;
+pub mod reference;
 
 use std::path::{Path, PathBuf};
 
