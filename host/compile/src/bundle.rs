@@ -44,35 +44,89 @@ pub fn load(dir: &Path) -> Result<Bundle, BuildError> {
     load_with_report(dir).map(|(bundle, _)| bundle)
 }
 
-/// As [`load`], also returning each model's parity measurement (name, parity).
+/// As [`load`], also returning each model's parity measurement (name, parity). Stops at
+/// the first problem ([`check`] reports them all).
 pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity)>), BuildError> {
-    let (file, cx) = vitrine_source::read(dir)?;
-    let schema = vitrine_source::schema(&cx, &file.schema)?;
-    let slots = file
-        .slots
+    check(dir).map_err(|mut errors| errors.remove(0))
+}
+
+/// Every check of a build (rules, models and their parity gate, references, policy,
+/// timing, keys, the engine's validation), without a signing key, reporting every
+/// problem rather than the first: a part that depends on a broken one (an offer scored by
+/// a model that did not lower) is reported once, through the part that broke. On success,
+/// the bundle and each model's parity measurement.
+#[allow(clippy::type_complexity)]
+pub fn check(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity)>), Vec<BuildError>> {
+    let (file, cx) = vitrine_source::read(dir).map_err(|e| vec![e.into()])?;
+    let schema = vitrine_source::schema(&cx, &file.schema).map_err(|e| vec![e.into()])?;
+    let mut errors: Vec<BuildError> = Vec::new();
+    fn keep<T>(r: Result<T, BuildError>, errors: &mut Vec<BuildError>) -> Option<T> {
+        r.map_err(|e| errors.push(e)).ok()
+    }
+    let slots: Vec<SlotDef> =
+        file.slots
+            .iter()
+            .filter_map(|s| {
+                let r = schema.channel(&s.channel).map(|channel| SlotDef { id: s.id.clone(), channel: channel as u8, k: s.k }).ok_or_else(
+                    || cx.unknown(format!("slot `{}`", s.id), "channel", &s.channel, schema.channels.iter().map(String::as_str)).into(),
+                );
+                keep(r, &mut errors)
+            })
+            .collect();
+    let mut report = Vec::new();
+    let mut lowered: Vec<(String, Lowered)> = Vec::new();
+    let mut broken_models: Vec<&str> = Vec::new();
+    for m in &file.models {
+        match model(&cx, m, &schema) {
+            Ok((n, l, p)) => {
+                report.push((n.clone(), p));
+                lowered.push((n, l));
+            }
+            Err(e) => {
+                errors.push(e);
+                broken_models.push(m.name.as_str());
+            }
+        }
+    }
+    // An offer or timing that names a broken model would only repeat its error.
+    let names_broken = |o: &format::Offer| {
+        let refs: Vec<&str> = match (&o.propensity, &o.uplift) {
+            (Some(format::PropensitySource::Model { model, .. }), _) => vec![model.as_str()],
+            (_, Some(format::UpliftSource::TwoModel { treated, control })) => vec![treated.model.as_str(), control.model.as_str()],
+            (_, Some(format::UpliftSource::SLearner { s_learner })) => vec![s_learner.model.as_str()],
+            (_, Some(format::UpliftSource::Direct { direct })) => vec![direct.model.as_str()],
+            _ => vec![],
+        };
+        refs.iter().any(|r| broken_models.contains(r))
+    };
+    let offers: Vec<_> = file
+        .offers
         .iter()
-        .map(|s| {
-            let channel = schema
-                .channel(&s.channel)
-                .ok_or_else(|| cx.unknown(format!("slot `{}`", s.id), "channel", &s.channel, schema.channels.iter().map(String::as_str)))?;
-            Ok(SlotDef { id: s.id.clone(), channel: channel as u8, k: s.k })
-        })
-        .collect::<Result<Vec<_>, BuildError>>()?;
-    let built = file.models.iter().map(|m| model(&cx, m, &schema)).collect::<Result<Vec<_>, _>>()?;
-    let report = built.iter().map(|(n, _, p)| (n.clone(), p.clone())).collect();
-    let lowered: Vec<(String, Lowered)> = built.into_iter().map(|(n, l, _)| (n, l)).collect();
-    let offers = file.offers.iter().map(|o| offer(&cx, o, &schema, &file.slots, &lowered)).collect::<Result<Vec<_>, _>>()?;
-    let policy = policy(&cx, &file.policy, &schema, &file.offers)?;
-    let timing = file.timing.as_ref().map(|t| timing(&cx, t, &lowered)).transpose()?;
-    let trusted_keys = file
+        .filter(|o| !names_broken(o))
+        .filter_map(|o| keep(offer(&cx, o, &schema, &file.slots, &lowered), &mut errors))
+        .collect();
+    let policy = keep(policy(&cx, &file.policy, &schema, &file.offers), &mut errors);
+    let timing = match &file.timing {
+        Some(t) if broken_models.contains(&t.model.as_str()) => None,
+        Some(t) => keep(timing(&cx, t, &lowered), &mut errors).map(Some),
+        None => Some(None),
+    };
+    let trusted_keys: Vec<TrustedKey> = file
         .trusted_snapshot_keys
         .iter()
-        .map(|rel| {
+        .filter_map(|rel| {
             let path = dir.join(rel);
-            let k = load_public(&path, Role::Snapshot)?;
-            Ok(TrustedKey { public_key: k.bytes(&path)?, kid: k.kid })
+            let r = load_public(&path, Role::Snapshot).map_err(BuildError::from).and_then(|k| {
+                let public_key = k.bytes(&path)?;
+                Ok(TrustedKey { public_key, kid: k.kid })
+            });
+            keep(r, &mut errors)
         })
-        .collect::<Result<Vec<_>, BuildError>>()?;
+        .collect();
+    let (Some(policy), Some(timing)) = (policy, timing) else { return Err(errors) };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let bundle = Bundle {
         name: file.bundle.name,
         version: file.bundle.version,
@@ -87,7 +141,7 @@ pub fn load_with_report(dir: &Path) -> Result<(Bundle, Vec<(String, onnx::Parity
         limits: Limits::default(),
         timing,
     };
-    bundle.validate().map_err(|e| BuildError::Source(SourceError::Engine(e)))?;
+    bundle.validate().map_err(|e| vec![BuildError::Source(SourceError::Engine(e))])?;
     Ok((bundle, report))
 }
 

@@ -13,4 +13,4 @@ mod bundle_error;
 pub mod onnx;
 pub mod rules;
 
-pub use bundle::{load, load_with_report, BuildError};
+pub use bundle::{check, load, load_with_report, BuildError};

@@ -1,5 +1,6 @@
 //! The subcommands, one file each (wasmtime-CLI style: an `Args` struct and `run`).
 mod bundle_build;
+mod bundle_check;
 mod bundle_inspect;
 mod bundle_push;
 mod demo_history;
@@ -112,6 +113,11 @@ pub enum BundleCmd {
     ///
     /// Example: vitrine bundle build host/examples/bundle --key keys/bundle-2026.key --out telco.vbundle
     Build(bundle_build::Args),
+    /// Every check of `build` (rules, models and their parity gate, references, policy,
+    /// keys) without a signing key, reporting every problem at once.
+    ///
+    /// Example: vitrine bundle check host/examples/bundle
+    Check(bundle_check::Args),
     /// Verify a signed bundle with a bundle public key and print it as JSON.
     Inspect(bundle_inspect::Args),
     /// Hot-swap a signed bundle on a running server (verified there; a bad one is refused
@@ -188,6 +194,7 @@ impl Command {
         match self {
             Command::Keys(KeysCmd::New(a)) => keys_new::run(a),
             Command::Bundle(BundleCmd::Build(a)) => bundle_build::run(a),
+            Command::Bundle(BundleCmd::Check(a)) => bundle_check::run(a),
             Command::Bundle(BundleCmd::Inspect(a)) => bundle_inspect::run(a),
             Command::Bundle(BundleCmd::Push(a)) => bundle_push::push(a),
             Command::Bundle(BundleCmd::Rollback(a)) => bundle_push::rollback(a),

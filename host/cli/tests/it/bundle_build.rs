@@ -154,3 +154,31 @@ fn a_snapshot_key_cannot_sign_a_bundle() {
     assert!(!out.exists());
     assert_eq!(keys::load_secret(&dir.join("keys/snap-demo.key"), Role::Bundle).unwrap_err().code(), "key_wrong_role");
 }
+
+#[test]
+fn bundle_check_reports_every_problem_at_once_without_a_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = example_copy(&tmp.path().join("good"));
+    let ok = vitrine(&["bundle", "check", good.to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains(": ok"));
+
+    // Problems in two rules and a slot, all reported at once with their codes (a value the
+    // engine's own validation refuses, the 1.6 propensity, is reported once the rest is clean).
+    let bad = variant(&tmp.path().join("bad"), |t| {
+        t.replace("data_usage_gb >= 15", "data_usage >= 15")
+            .replace("indoor_coverage == 'poor'", "indoor_coverage == 'bad'")
+            .replace("propensity = 0.6", "propensity = 1.6")
+            .replace("channel = \"email\"\n", "channel = \"mail\"\n")
+    });
+    let out = vitrine(&["bundle", "check", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for code in ["rule_unknown_name", "rule_unknown_label", "source_unknown_name"] {
+        assert!(err.contains(code), "`{code}` not reported: {err}");
+    }
+    let problems = err.lines().filter(|l| l.starts_with("rule_") || l.starts_with("source_") || l.starts_with("bundle_")).count();
+    assert!(problems >= 3, "every problem at once: {err}");
+    assert!(err.contains(&format!("{problems} problems")), "{err}");
+    assert_eq!(vitrine_compile::check(&bad).unwrap_err().len(), problems);
+}
