@@ -156,7 +156,7 @@ fn test(root: &Path) -> Result<()> {
     setup::chromium()?;
     run(Command::new("node").args(["--test", "--test-concurrency=1", "tests/node/"]).current_dir(root))?;
     // The Spark planner (local[2], engine-abi.wasm through wasmtime-py) against `vitrine plan`.
-    step(7, STEPS, "Python: the Spark planner (local[2]) against vitrine plan; the training export under pyarrow");
+    step(7, STEPS, "Python: the Spark planner (local[2]) against vitrine plan; the training export under pyarrow; the ABI guide's example");
     setup::java()?;
     let python = setup::spark_venv(root)?;
     run(Command::new(&python)
@@ -168,6 +168,8 @@ fn test(root: &Path) -> Result<()> {
     run(Command::new(&python)
         .args(["tests/python/test_training_export.py", "--vitrine", "target/debug/vitrine", "--wasm", "dist/engine-abi.wasm"])
         .current_dir(root))?;
+    // The raw ABI guide's Python example, run as written (wasmtime-py).
+    run(Command::new(&python).args(["tests/python/test_abi_readme.py"]).current_dir(root))?;
     Ok(())
 }
 
