@@ -124,10 +124,24 @@ fn a_trigger_decides_at_once_within_the_contact_budget() {
         agent.post(&s.url("/v1/decide")).send_json(json!({ "snapshot": snap, "seed": 1, "slots": [{ "slot": "home_hero" }] })).unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let decided: Value = res.into_body().read_json().unwrap();
+    // A page decision is logged by the group-commit writer after the answer: wait for it
+    // before stopping the server.
+    let db = tmp.path().join("state/feedback.sqlite");
+    let id = decided["decision_id"].as_str().unwrap().to_string();
+    let logged = (0..200).any(|_| {
+        let found = rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM decisions WHERE decision_id = ?1", [&id], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|n| n == 1);
+        if !found {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        found
+    });
+    assert!(logged, "the page decision was never logged");
 
-    // Logged like any decision, with its send time, before the answer.
+    // Triggers are logged like any decision, with their send time, before the answer.
     drop(s);
-    let conn = rusqlite::Connection::open(tmp.path().join("state/feedback.sqlite")).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
     let sends: Vec<(String, i64)> = conn
         .prepare("SELECT d.source, s.sent_at FROM shown s JOIN decisions d USING (decision_id) WHERE s.sent_at IS NOT NULL")
         .unwrap()
