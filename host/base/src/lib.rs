@@ -11,6 +11,7 @@ pub mod atomic;
 pub mod clock;
 pub mod duration;
 pub mod hex;
+pub mod hours;
 pub mod keys;
 pub mod signed;
 pub mod suggest;

@@ -94,24 +94,24 @@ pub struct ContactRow {
     pub subject: String,
     pub offer: String,
     pub channel: String,
-    /// `impression`, `contact`, `click`, `conversion` or `dismiss`.
-    pub kind: String,
+    pub kind: vitrine_engine::policy::HistoryKind,
     pub at: u64,
 }
 
 impl ContactRow {
-    /// The engine's history entry for this row (`None` for an unknown kind).
-    pub fn entry(&self) -> Option<vitrine_engine::decision::HistoryEntry> {
-        use vitrine_engine::policy::HistoryKind;
-        let kind = match self.kind.as_str() {
-            "impression" => HistoryKind::Impression,
-            "contact" => HistoryKind::Contact,
-            "click" => HistoryKind::Click,
-            "conversion" => HistoryKind::Conversion,
-            "dismiss" => HistoryKind::Dismiss,
-            _ => return None,
-        };
-        Some(vitrine_engine::decision::HistoryEntry { offer: self.offer.clone(), channel: Some(self.channel.clone()), kind, at: self.at })
+    /// The engine's history entry for this row.
+    pub fn entry(&self) -> vitrine_engine::decision::HistoryEntry {
+        vitrine_engine::decision::HistoryEntry {
+            offer: self.offer.clone(),
+            channel: Some(self.channel.clone()),
+            kind: self.kind,
+            at: self.at,
+        }
+    }
+
+    /// An impression or a contact (what caps and budgets count), not a response.
+    pub fn is_contact(&self) -> bool {
+        matches!(self.kind, vitrine_engine::policy::HistoryKind::Impression | vitrine_engine::policy::HistoryKind::Contact)
     }
 }
 
@@ -124,7 +124,7 @@ pub fn history_entries(
     known: impl Fn(&str) -> bool,
 ) -> Vec<vitrine_engine::decision::HistoryEntry> {
     let past: Vec<vitrine_engine::decision::HistoryEntry> =
-        rows.iter().filter(|r| r.at <= now && known(&r.channel)).filter_map(ContactRow::entry).collect();
+        rows.iter().filter(|r| r.at <= now && known(&r.channel)).map(ContactRow::entry).collect();
     past[past.len().saturating_sub(max)..].to_vec()
 }
 

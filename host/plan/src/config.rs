@@ -141,18 +141,9 @@ pub struct ChannelPlan {
 }
 
 impl ChannelPlan {
-    /// Whether `hour` (0–23) is a quiet hour of this channel.
-    pub fn quiet_hour(&self, hour: u8) -> bool {
-        match self.quiet_hours {
-            None => false,
-            Some([from, to]) if from <= to => (from..to).contains(&hour),
-            Some([from, to]) => hour >= from || hour < to,
-        }
-    }
-
     /// The first hour at or after `hour` (wrapping within the day) that is not quiet.
     pub fn send_hour(&self, hour: u8) -> u8 {
-        (0..24).map(|i| (hour + i) % 24).find(|&h| !self.quiet_hour(h)).unwrap_or(hour)
+        self.quiet_hours.map_or(hour, |q| vitrine_base::hours::open_hour(q, hour))
     }
 }
 
@@ -295,13 +286,8 @@ impl PlanConfig {
             if !cost.is_finite() || cost < 0.0 {
                 return Err(bad(format!("channel `{}`: cost {cost} is not a finite number ≥ 0", c.name)));
             }
-            if let Some([from, to]) = c.quiet_hours {
-                if from > 23 || to > 23 || from == to {
-                    return Err(bad(format!(
-                        "channel `{}`: quiet_hours = [{from}, {to}] must be two different hours in 0..=23 (from, up to)",
-                        c.name
-                    )));
-                }
+            if let Some(q) = c.quiet_hours {
+                vitrine_base::hours::check(q).map_err(|reason| bad(format!("channel `{}`: {reason}", c.name)))?;
             }
             channels.push(ChannelPlan {
                 name: c.name.clone(),

@@ -94,17 +94,7 @@ impl History {
                 ));
                 return;
             };
-            let kind = match r.kind.as_str() {
-                "impression" => HistoryKind::Impression,
-                "contact" => HistoryKind::Contact,
-                "click" => HistoryKind::Click,
-                "conversion" => HistoryKind::Conversion,
-                "dismiss" => HistoryKind::Dismiss,
-                other => {
-                    refused = Some(format!("unknown history kind `{other}`"));
-                    return;
-                }
-            };
+            let kind = r.kind;
             let offer = index.get(r.offer.as_str()).copied().unwrap_or(GONE);
             h.by_subject.entry(subject).or_default().push(Entry { at: r.at, offer, channel: channel as u8, kind });
             h.rows += 1;

@@ -103,11 +103,6 @@ impl ClientState {
         self.0 & DAYS_MASK
     }
 
-    /// Contacts so far.
-    pub fn contacts(self) -> u32 {
-        self.days().count_ones()
-    }
-
     /// Books a contact on `day` (`day < MAX_DAYS`).
     pub fn contact_on(&mut self, day: u32) {
         self.0 |= (1u64.checked_shl(day).unwrap_or(0)) & DAYS_MASK;
@@ -158,13 +153,13 @@ mod tests {
     fn statuses_days_and_reasons_do_not_collide() {
         for status in [Status::Candidates, Status::NoContact, Status::NoChannelConsent, Status::NoEligibleOffer] {
             let mut s = ClientState::new(status);
-            assert_eq!((s.status(), s.days(), s.contacts()), (status, 0, 0));
+            assert_eq!((s.status(), s.days()), (status, 0));
             s.refused_for_capacity();
             assert_eq!(s.status(), status);
             for day in [0, 13, crate::config::MAX_DAYS - 1] {
                 s.contact_on(day);
             }
-            assert_eq!((s.status(), s.contacts(), s.uncontacted()), (status, 3, None));
+            assert_eq!((s.status(), s.days().count_ones(), s.uncontacted()), (status, 3, None));
             assert_eq!(s.days(), 1 | 1 << 13 | 1 << (crate::config::MAX_DAYS - 1));
         }
         let mut full = ClientState::new(Status::Candidates);

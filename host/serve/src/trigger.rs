@@ -112,13 +112,11 @@ impl TriggerPolicy {
                 return Err(bad(format!("webhook `{url}` is not an http(s) URL")));
             }
         }
-        for (ch, [from, to]) in &raw.quiet_hours {
+        for (ch, &q) in &raw.quiet_hours {
             if bundle.schema.channel(ch).is_none() {
                 return Err(bad(format!("quiet_hours: `{ch}` is not a channel of the bundle ({})", bundle.schema.channels.join(", "))));
             }
-            if *from > 23 || *to > 23 || from == to {
-                return Err(bad(format!("quiet_hours.{ch} = [{from}, {to}] must be two different hours in 0..=23")));
-            }
+            vitrine_base::hours::check(q).map_err(|reason| bad(format!("channel `{ch}`: {reason}")))?;
         }
         let mut events: Vec<TriggerEvent> = Vec::with_capacity(raw.events.len());
         for e in raw.events {
@@ -166,15 +164,7 @@ impl TriggerPolicy {
     /// When a contact on `channel` decided at `now` is sent: at once, or at the start of
     /// the first hour after the channel's quiet hours.
     pub fn send_at(&self, channel: &str, now: u64) -> u64 {
-        let Some(&[from, to]) = self.quiet_hours.get(channel) else { return now };
-        let quiet =
-            |h: u64| if from <= to { (u64::from(from)..u64::from(to)).contains(&h) } else { h >= u64::from(from) || h < u64::from(to) };
-        let hour = (now % 86_400) / 3_600;
-        if !quiet(hour) {
-            return now;
-        }
-        let top = now - now % 3_600;
-        (1..=24).map(|i| top + i * 3_600).find(|t| !quiet((t % 86_400) / 3_600)).unwrap_or(now)
+        self.quiet_hours.get(channel).map_or(now, |&q| vitrine_base::hours::open_at(q, now))
     }
 }
 
@@ -204,6 +194,34 @@ mod tests {
             quiet_hours: quiet.iter().map(|(c, h)| (c.to_string(), *h)).collect(),
             webhook: None,
             events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_bad_policy_is_refused_naming_what_is_wrong() {
+        let bundle = vitrine_engine::testkit::Fixture::telco().bundle;
+        let dir = tempfile::tempdir().unwrap();
+        let good = "max_contacts = 2\nwindow = \"7d\"\nquiet_hours = { sms = [21, 8] }\n\n[[events]]\nkind = \"roaming_started\"\nchannels = [\"sms\", \"push\"]\n";
+        let load = |text: &str| {
+            let path = dir.path().join("triggers.toml");
+            std::fs::write(&path, text).unwrap();
+            TriggerPolicy::load(&path, &bundle)
+        };
+        let policy = load(good).unwrap();
+        assert_eq!((policy.outbound(), policy.window), (vec!["push", "sms"], 7 * 86_400));
+        for (text, want) in [
+            (good.replace("\"sms\", \"push\"", "\"fax\""), "`fax` is not a channel"),
+            (good.replace("window = \"7d\"", "window = \"a week\""), "window"),
+            (good.replace("[21, 8]", "[21, 21]"), "two different hours"),
+            (good.replace("sms = [21, 8]", "telex = [21, 8]"), "`telex` is not a channel"),
+            (good.replace("roaming_started", "Roaming Started"), "a-z, 0-9 and _"),
+            (good.replace("max_contacts = 2", "max_contacts = 0"), "positive"),
+            (format!("webhook = \"ftp://x\"\n{good}"), "not an http(s) URL"),
+            (format!("{good}\n[[events]]\nkind = \"roaming_started\"\nchannels = [\"sms\"]\n"), "listed twice"),
+            (good.replace("kind = ", "knd = "), "unknown field"),
+        ] {
+            let err = load(&text).unwrap_err().to_string();
+            assert!(err.contains(want), "{want}: {err}");
         }
     }
 

@@ -74,13 +74,8 @@ pub fn markdown(example: &str) -> String {
                     Some(v) => format!("`{}`", toml_value(v)),
                 }
             };
-            let example = p
-                .get("examples")
-                .and_then(Value::as_array)
-                .and_then(|e| e.first())
-                .map_or(String::new(), |v| format!("`{key} = {}`", toml_value(v)));
-            let description = p.get("description").and_then(Value::as_str).map(one_line).unwrap_or_default();
-            let _ = writeln!(out, "| `{key}` | {} | {default} | {} | {} |", type_of(p), cell(&description), cell(&example));
+            let (description, example) = described(key, p);
+            let _ = writeln!(out, "| `{key}` | {} | {default} | {description} | {example} |", type_of(p));
             for (child, array) in refs(p) {
                 if let Some(def) = defs.get(&child) {
                     let sub =
@@ -104,13 +99,8 @@ pub fn markdown(example: &str) -> String {
             Some(props) => {
                 out.push_str("| key | type | description | example |\n|---|---|---|---|\n");
                 for (key, p) in props {
-                    let example = p
-                        .get("examples")
-                        .and_then(Value::as_array)
-                        .and_then(|e| e.first())
-                        .map_or(String::new(), |v| format!("`{key} = {}`", toml_value(v)));
-                    let description = p.get("description").and_then(Value::as_str).map(one_line).unwrap_or_default();
-                    let _ = writeln!(out, "| `{key}` | {} | {} | {} |", type_of(p), cell(&description), cell(&example));
+                    let (description, example) = described(key, p);
+                    let _ = writeln!(out, "| `{key}` | {} | {description} | {example} |", type_of(p));
                 }
             }
             None => {
@@ -124,6 +114,17 @@ pub fn markdown(example: &str) -> String {
         example
     );
     out
+}
+
+/// A property's description and example (`key = value`), as table cells.
+fn described(key: &str, p: &Value) -> (String, String) {
+    let description = p.get("description").and_then(Value::as_str).map(one_line).unwrap_or_default();
+    let example = p
+        .get("examples")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+        .map_or(String::new(), |v| format!("`{key} = {}`", toml_value(v)));
+    (cell(&description), cell(&example))
 }
 
 fn heading(path: &str) -> String {

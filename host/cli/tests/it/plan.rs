@@ -318,6 +318,28 @@ fn bad_input_is_named_and_leaves_no_output() {
         .replace("capacity = 250", "capacity = 250\ncost = 0.0");
     bad(&format!("budget = 10.0\n{no_costs}"), "features.sqlite", &["infeasible", "`budget`", "no planned channel has a cost"]);
     bad(&CONFIG.replace("capacity = 250", "capacity = 250\nquiet_hours = [21, 21]"), "features.sqlite", &["sms", "quiet_hours"]);
+    // Proposals decided elsewhere (`--proposals`, the Spark driver's): a bad row is named
+    // by line, and decisions cannot be logged from them.
+    std::fs::write(w.dir.join("bad.toml"), CONFIG).unwrap();
+    let header = "client_id,decision_id,status,pref,rank,offer,treatment,priority,selection_probability,uplift\n";
+    let id = "0123456789abcdef0123456789abcdef";
+    for (row, want) in [
+        (format!("c-0001,{id},candidates,0,1,fibre_upgrad,default,1.5,1.0,\n"), "line 2: offer `fibre_upgrad` is not in the bundle"),
+        (format!("c-0001,{id},maybe,0,1,,,,,\n"), "status `maybe`"),
+        (format!("c-0001,{id},candidates,7,1,new_line,default,1.5,1.0,\n"), "pref `7`"),
+        (format!("c-0001,{id},candidates,0,1,new_line,default,NaN,1.0,\n"), "priority `NaN`"),
+        ("c-0001,nothex,candidates,0,1,new_line,default,1.5,1.0,\n".to_string(), "decision_id `nothex`"),
+    ] {
+        std::fs::write(w.dir.join("proposals.csv"), format!("{header}{row}")).unwrap();
+        let out = w.plan("features.sqlite", "bad.toml", "bad-plan", &["--proposals", &w.p("proposals.csv")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "{want}: {err}");
+        assert!(!w.dir.join("bad-plan").exists());
+    }
+    std::fs::write(w.dir.join("proposals.csv"), format!("{header}c-0001,{id},no_eligible_offer,0,0,,,,,\n")).unwrap();
+    let out = w.plan("features.sqlite", "bad.toml", "bad-plan", &["--proposals", &w.p("proposals.csv"), "--feedback", &w.p("fb.sqlite")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--feedback and --history need the decisions"), "{err}");
     // A history store of another bundle's clients.
     let other_fb = w.dir.join("other-feedback.sqlite");
     {

@@ -65,23 +65,18 @@ fn a_doubled_lever_shifts_reach_by_what_the_ranking_predicts() {
     run(&["demo", "seed", "--clients", &CLIENTS.to_string(), "--out", &p("clients.csv")]);
     run(&["features", "import", &p("clients.csv"), "--schema", src.to_str().unwrap(), "--db", &p("features.sqlite")]);
     std::fs::write(dir.join("plan.toml"), PLAN).unwrap();
+    let common = [p("s.vbnd"), p("keys/s.pub"), p("features.sqlite"), p("plan.toml")];
+    let scenario = |extra: &[&str]| {
+        let mut args = vec!["scenario", "--bundle", &common[0], "--bundle-key", &common[1], "--features", &common[2], "--plan", &common[3]];
+        args.extend_from_slice(extra);
+        vitrine(&args)
+    };
+    let ok = |out: std::process::Output| {
+        assert!(out.status.success(), "vitrine scenario: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
 
-    let out = run(&[
-        "scenario",
-        "--bundle",
-        &p("s.vbnd"),
-        "--bundle-key",
-        &p("keys/s.pub"),
-        "--features",
-        &p("features.sqlite"),
-        "--plan",
-        &p("plan.toml"),
-        "--sample",
-        "100000",
-        "--lever",
-        &format!("offer:{DOUBLED}=2"),
-        "--json",
-    ]);
+    let out = ok(scenario(&["--sample", "100000", "--lever", &format!("offer:{DOUBLED}=2"), "--json"]));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["sample"], CLIENTS as u64, "a sample larger than the base is the base");
     let reach = |v: usize| -> u64 {
@@ -132,23 +127,7 @@ fn a_doubled_lever_shifts_reach_by_what_the_ranking_predicts() {
     // Pricing the levers: the doubled lever at 1 is the base plan again, so its cost is
     // exactly the difference in expected value; the bundle's own `service` lever (1.5) is
     // priced in both variants.
-    let out = run(&[
-        "scenario",
-        "--bundle",
-        &p("s.vbnd"),
-        "--bundle-key",
-        &p("keys/s.pub"),
-        "--features",
-        &p("features.sqlite"),
-        "--plan",
-        &p("plan.toml"),
-        "--sample",
-        "100000",
-        "--lever",
-        &format!("offer:{DOUBLED}=2"),
-        "--price-levers",
-        "--json",
-    ]);
+    let out = ok(scenario(&["--sample", "100000", "--lever", &format!("offer:{DOUBLED}=2"), "--price-levers", "--json"]));
     let priced: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let costs = |v: usize| priced["variants"][v]["lever_costs"].as_array().unwrap().clone();
     let doubled = costs(1).into_iter().find(|c| c["lever"]["id"] == DOUBLED).expect("the doubled lever is priced");
@@ -159,36 +138,10 @@ fn a_doubled_lever_shifts_reach_by_what_the_ranking_predicts() {
     }
 
     // The readable table names both variants and the offer's shift; bad levers are named.
-    let out = run(&[
-        "scenario",
-        "--bundle",
-        &p("s.vbnd"),
-        "--bundle-key",
-        &p("keys/s.pub"),
-        "--features",
-        &p("features.sqlite"),
-        "--plan",
-        &p("plan.toml"),
-        "--sample",
-        "300",
-        "--lever",
-        &format!("offer:{DOUBLED}=2"),
-    ]);
+    let out = ok(scenario(&["--sample", "300", "--lever", &format!("offer:{DOUBLED}=2")]));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sample: 300 of 1500") && text.contains(&format!("{DOUBLED} @ email")), "{text}");
-    let bad = vitrine(&[
-        "scenario",
-        "--bundle",
-        &p("s.vbnd"),
-        "--bundle-key",
-        &p("keys/s.pub"),
-        "--features",
-        &p("features.sqlite"),
-        "--plan",
-        &p("plan.toml"),
-        "--lever",
-        "offer:tv_optoin=2",
-    ]);
+    let bad = scenario(&["--lever", "offer:tv_optoin=2"]);
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(!bad.status.success() && err.contains("unknown offer `tv_optoin`") && err.contains("tv_option"), "{err}");
 }

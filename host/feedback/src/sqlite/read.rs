@@ -16,6 +16,21 @@ fn at(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
 }
 
+/// A row of the contact-history queries (subject, offer, channel, kind, time).
+fn contact_row(r: &rusqlite::Row<'_>) -> Result<ContactRow, FeedbackError> {
+    use vitrine_engine::policy::HistoryKind;
+    let text: String = r.get(3)?;
+    let kind = match text.as_str() {
+        "impression" => HistoryKind::Impression,
+        "contact" => HistoryKind::Contact,
+        "click" => HistoryKind::Click,
+        "conversion" => HistoryKind::Conversion,
+        "dismiss" => HistoryKind::Dismiss,
+        other => return Err(FeedbackError::Corrupt(format!("history kind `{other}`"))),
+    };
+    Ok(ContactRow { subject: r.get(0)?, offer: r.get(1)?, channel: r.get(2)?, kind, at: count(r.get(4)?) })
+}
+
 impl FeedbackRead for SqliteStore {
     fn event_counts(&self, from: u64, to: u64) -> Result<Vec<EventCounts>, FeedbackError> {
         let mut q = self.conn.prepare_cached(
@@ -113,7 +128,7 @@ impl FeedbackRead for SqliteStore {
         let lead_from = from.saturating_sub(crate::store::MAX_SEND_LEAD);
         let mut rows = q.query(params![at(from), at(to), at(lead_from)])?;
         while let Some(r) = rows.next()? {
-            f(ContactRow { subject: r.get(0)?, offer: r.get(1)?, channel: r.get(2)?, kind: r.get(3)?, at: count(r.get(4)?) });
+            f(contact_row(r)?);
         }
         Ok(())
     }
@@ -131,10 +146,12 @@ impl FeedbackRead for SqliteStore {
              ORDER BY 5, 2, 4",
         )?;
         let lead_from = from.saturating_sub(crate::store::MAX_SEND_LEAD);
-        let rows = q.query_map(params![at(from), at(to), at(lead_from), subject], |r| {
-            Ok(ContactRow { subject: r.get(0)?, offer: r.get(1)?, channel: r.get(2)?, kind: r.get(3)?, at: count(r.get(4)?) })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = q.query(params![at(from), at(to), at(lead_from), subject])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(contact_row(r)?);
+        }
+        Ok(out)
     }
 
     fn bundle_names(&self) -> Result<Vec<String>, FeedbackError> {

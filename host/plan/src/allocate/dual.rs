@@ -14,7 +14,7 @@
 //! Each iteration is one parallel pass over the candidates, so it scales with the base.
 use rayon::prelude::*;
 
-use super::{Pool, Shape, UNLIMITED};
+use super::{Pool, Shape};
 use crate::config::PlanConfig;
 use crate::state::ClientState;
 
@@ -146,17 +146,10 @@ fn usage(pool: &Pool, by_id: &[u32], placeable: &[u8], config: &PlanConfig, shap
                         break;
                     }
                     let x = &pool.cands[j];
-                    let cat = shape.offer_category[x.offer as usize];
-                    let mut n = [0u8; 3];
-                    for &k in &taken {
-                        let y = &pool.cands[k];
-                        n[0] += u8::from(y.offer == x.offer);
-                        n[1] += u8::from(shape.offer_category[y.offer as usize] == cat);
-                        n[2] += u8::from(y.pref == x.pref);
-                    }
-                    if !(0..3).all(|i| x.room[i] == UNLIMITED || n[i] < x.room[i]) {
+                    if !shape.fits_rooms(x, taken.iter().map(|&k| &pool.cands[k])) {
                         continue;
                     }
+                    let cat = shape.offer_category[x.offer as usize];
                     taken.push(j);
                     u.value += a;
                     u.channel[x.pref as usize] += 1;

@@ -130,6 +130,24 @@ pub struct Result {
     pub iterations: u32,
 }
 
+impl Shape {
+    /// Whether `c` fits its caps' rooms next to the client's `booked` candidates: fewer
+    /// booked of its offer, of its category and on its channel than each room allows.
+    pub fn fits_rooms<'a>(&self, c: &Cand, booked: impl Iterator<Item = &'a Cand>) -> bool {
+        if c.room == [UNLIMITED; 3] {
+            return true;
+        }
+        let cat = self.offer_category[c.offer as usize];
+        let mut n = [0u8; 3];
+        for b in booked {
+            n[0] += u8::from(b.offer == c.offer);
+            n[1] += u8::from(self.offer_category[b.offer as usize] == cat);
+            n[2] += u8::from(b.pref == c.pref);
+        }
+        (0..3).all(|i| c.room[i] == UNLIMITED || n[i] < c.room[i])
+    }
+}
+
 /// The tie-break of two candidates of equal key: channel preference, client id, rank.
 fn tie(a: &Cand, b: &Cand, id_rank: &[u32]) -> Ordering {
     a.pref.cmp(&b.pref).then(id_rank[a.client as usize].cmp(&id_rank[b.client as usize])).then(a.rank.cmp(&b.rank))

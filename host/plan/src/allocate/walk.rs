@@ -220,21 +220,8 @@ impl<'a> Books<'a> {
 
     /// Whether the client's bookings so far leave room under the cand's caps.
     fn room_left(&self, c: &Cand) -> bool {
-        if c.room == [UNLIMITED; 3] {
-            return true;
-        }
-        let cat = self.shape.offer_category[c.offer as usize];
-        let mut n = [0u8; 3];
-        for k in self.pool.of(c.client) {
-            if self.day[k] == NO_DAY {
-                continue;
-            }
-            let b = &self.pool.cands[k];
-            n[0] += u8::from(b.offer == c.offer);
-            n[1] += u8::from(self.shape.offer_category[b.offer as usize] == cat);
-            n[2] += u8::from(b.pref == c.pref);
-        }
-        (0..3).all(|i| c.room[i] == UNLIMITED || n[i] < c.room[i])
+        let booked = self.pool.of(c.client).filter(|&k| self.day[k] != NO_DAY).map(|k| &self.pool.cands[k]);
+        self.shape.fits_rooms(c, booked)
     }
 
     /// The result; counts each never-booked candidate's last refusal, and notes on the

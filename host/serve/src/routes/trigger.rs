@@ -229,11 +229,7 @@ pub async fn trigger(State(state): Shared, body: Bytes) -> Response {
 /// than `min_gap`.
 fn budget(policy: &TriggerPolicy, rows: &[vitrine_feedback::ContactRow], at: u64) -> Option<&'static str> {
     let outbound = policy.outbound();
-    let contacts: Vec<u64> = rows
-        .iter()
-        .filter(|r| matches!(r.kind.as_str(), "contact" | "impression") && outbound.contains(&r.channel.as_str()))
-        .map(|r| r.at)
-        .collect();
+    let contacts: Vec<u64> = rows.iter().filter(|r| r.is_contact() && outbound.contains(&r.channel.as_str())).map(|r| r.at).collect();
     if contacts.iter().any(|&t| t.abs_diff(at) < policy.min_gap) {
         return Some("min_gap");
     }
@@ -261,7 +257,7 @@ mod tests {
                 subject: "s".into(),
                 offer: "o".into(),
                 channel: channel.into(),
-                kind: "contact".into(),
+                kind: vitrine_engine::policy::HistoryKind::Contact,
                 at,
             })
             .collect()
